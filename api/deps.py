@@ -1,0 +1,28 @@
+"""Dependencies: the services the routes need, opened once per application, injected per request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from convergenze.settings import ApiSettings
+from index.search import SearchService
+from index.store.base import VectorStore
+
+
+@dataclass(slots=True)
+class Services:
+    store: VectorStore
+    search: SearchService
+    settings: ApiSettings
+    backend: str
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from convergenze.records import SearchFilters
+
+from ..deps import ServicesDep
+from ..errors import QUERY_EMPTY
+from ..models import DocTypeName, ErrorOut, HitList, HitOut, ModeName
+
+router = APIRouter(prefix="/v1", tags=["search"])
+
+
+@router.get("/search", response_model=HitList, responses={400: {"model": ErrorOut}})
+def search(
+    services: ServicesDep,
+    q: Annotated[str, Query(max_length=500, description="Words to search for, Italian or English.")],
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    type: Annotated[list[DocTypeName] | None, Query(max_length=5)] = None,  # noqa: A002 - the public name
+    language: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
+    region: Annotated[str | None, Query(max_length=60)] = None,
+    status: Annotated[str | None, Query(pattern="^(open|forthcoming|closed|unknown)$")] = None,
+    source: Annotated[str | None, Query(max_length=60)] = None,
+    mode: ModeName = "hybrid",
+) -> HitList:
+    if not q.strip():
+        raise HTTPException(status_code=400, detail=QUERY_EMPTY)
+    filters = SearchFilters(types=tuple(type or ()), language=language, region=region, status=status, source=source)
+    hits = services.search.search(q, filters, limit=limit, mode=mode)
+    data = [HitOut.from_hit(h) for h in hits]
+    return HitList(data=data, count=len(data))

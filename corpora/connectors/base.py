@@ -1,0 +1,55 @@
+"""The connector interface: a source definition in, typed documents and skipped records out."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from convergenze.records import Document, Skipped
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """One entry of ``corpora/sources.yaml``: where a source lives in the mirror and on the web."""
+
+    name: str
+    kind: str
+    files: dict[str, str]
+    urls: dict[str, str] = field(default_factory=dict)
+    licence: str = ""
+    homepage: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ConnectorResult:
+    source: str
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def skip(self, ref: str, reason: str) -> None:
+        logger.warning("skipped %s record %s: %s", self.source, ref, reason)
+        self.skipped.append(Skipped(source=self.source, ref=ref, reason=reason))
+
+
+class Connector(ABC):
+    """Reads one source into documents. A bad record is skipped with a reason; it never aborts the batch."""
+
+    def __init__(self, spec: SourceSpec, files: dict[str, Path]) -> None:
+        missing = sorted(set(spec.files) - set(files))
+        if missing:
+            raise ValueError(f"Source {spec.name!r} needs the files {missing}; resolve them with SourceResolver.")
+        self.spec = spec
+        self.files = files
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @abstractmethod
+    def run(self) -> ConnectorResult: ...

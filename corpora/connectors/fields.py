@@ -1,0 +1,85 @@
+"""Parsing of the structured fields that sources publish (dates, amounts, free-text cells)."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from datetime import date, datetime
+from html import unescape
+from typing import Any
+
+import ftfy
+from bs4 import BeautifulSoup
+
+_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ")
+_BLOCK_TAGS = ("p", "div", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "ul", "ol", "section")
+
+
+def clean_cell(value: Any) -> str | None:
+    """A CSV/JSON cell as stripped text, or None for empty/NaN cells."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    text = unicodedata.normalize("NFC", str(value)).replace("\u00a0", " ").strip()
+    return text or None
+
+
+def fix_text(text: str) -> str:
+    """Repair mojibake ("â€œ" -> "“") as some sources publish it, then normalize to NFC."""
+    return unicodedata.normalize("NFC", ftfy.fix_text(text, uncurl_quotes=False))
+
+
+def parse_date(value: Any) -> str | None:
+    """An ISO date (YYYY-MM-DD) from the date formats sources use, or None when empty or unparseable."""
+    text = clean_cell(value)
+    if text is None:
+        return None
+    text = text.replace("+00:00", "")
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_amount(value: Any) -> float | None:
+    """Euro amount from "1.500.000,00", "1500000", "1500000.50", "€ 2.000"; None when empty or not a number."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return None if math.isnan(float(value)) else float(value)
+    text = clean_cell(value)
+    if text is None:
+        return None
+    text = re.sub(r"[€\s]|euro|EUR", "", text, flags=re.IGNORECASE)
+    if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?", text) or re.fullmatch(r"\d+,\d+", text):
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML fragment, block elements on their own lines, entities decoded."""
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "figure", "img", "noscript"]):
+        tag.decompose()
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    text = unescape(soup.get_text())
+    lines = (re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines())
+    return fix_text(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip())
+
+
+def status_from_dates(opening: str | None, deadline: str | None, today: date, *, rolling: bool = False) -> str:
+    """open / forthcoming / closed / unknown from ISO dates, as of ``today``."""
+    if opening and date.fromisoformat(opening[:10]) > today:
+        return "forthcoming"
+    if deadline:
+        return "closed" if date.fromisoformat(deadline[:10]) < today else "open"
+    if rolling or opening:
+        return "open" if rolling else "unknown"
+    return "unknown"

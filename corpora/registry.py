@@ -1,0 +1,109 @@
+"""Source definitions (``sources.yaml``) and where each source's files come from: the mirror, or the web."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from .connectors.base import Connector, SourceSpec
+
+logger = logging.getLogger(__name__)
+
+SOURCES_FILE = Path(__file__).with_name("sources.yaml")
+USER_AGENT = "Convergenze/0.1 (+https://github.com/convergenze; document-intelligence for funding calls)"
+
+# Imported on use: a run over JSON sources need not load pdfplumber, and the reverse.
+CONNECTORS: dict[str, str] = {
+    "pnrr_measures": "italia_domani:PnrrMeasuresConnector",
+    "pnrr_calls": "italia_domani:PnrrCallsConnector",
+    "pnrr_projects": "italia_domani:PnrrProjectsConnector",
+    "pnc_programmes": "italia_domani:PncProgrammesConnector",
+    "eu_topics": "eu_topics:EuTopicsConnector",
+    "plone_bandi": "regional:EmiliaRomagnaPloneConnector",
+    "wordpress_bandi": "regional:LazioInnovaWordPressConnector",
+    "incentivi_solr": "regional:IncentiviSolrConnector",
+    "pdf_folder": "pdfs:PdfFolderConnector",
+}
+_DATED = {"pnrr_calls", "eu_topics", "plone_bandi", "wordpress_bandi", "incentivi_solr"}
+
+
+class SourceUnavailable(RuntimeError):
+    """A source's files are neither in the mirror nor downloadable; the batch goes on without it."""
+
+
+def load_sources(path: Path = SOURCES_FILE) -> list[SourceSpec]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    specs = []
+    for entry in raw.get("sources", []):
+        if entry.get("kind") not in CONNECTORS:
+            raise ValueError(f"{path}: source {entry.get('name')!r} has unknown kind {entry.get('kind')!r}; "
+                             f"use one of {sorted(CONNECTORS)}.")
+        specs.append(SourceSpec(
+            name=entry["name"], kind=entry["kind"], files=dict(entry.get("files", {})),
+            urls=dict(entry.get("urls", {})), licence=entry.get("licence", ""),
+            homepage=entry.get("homepage", ""), options=dict(entry.get("options", {})),
+        ))
+    return specs
+
+
+def select_sources(specs: list[SourceSpec], names: list[str] | None) -> list[SourceSpec]:
+    if not names:
+        return specs
+    known = {s.name for s in specs}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ValueError(f"Unknown source(s) {unknown}; known sources are {sorted(known)}.")
+    return [s for s in specs if s.name in names]
+
+
+class SourceResolver:
+    """Finds a source's files in the mirror directory, or downloads them from their official URLs."""
+
+    def __init__(self, mirror: Path | None, cache: Path, *, allow_download: bool = True, timeout: float = 30.0):
+        self.mirror = mirror
+        self.cache = cache
+        self.allow_download = allow_download
+        self.timeout = timeout
+
+    def resolve(self, spec: SourceSpec) -> dict[str, Path]:
+        return {key: self._resolve_one(spec, key, rel) for key, rel in spec.files.items()}
+
+    def _resolve_one(self, spec: SourceSpec, key: str, relative: str) -> Path:
+        if self.mirror is not None and (self.mirror / relative).exists():
+            return self.mirror / relative
+        url = spec.urls.get(key)
+        if not url:
+            raise SourceUnavailable(
+                f"unreachable source: {relative!r} is not in the mirror {self.mirror} and has no download URL"
+            )
+        if not self.allow_download:
+            raise SourceUnavailable(f"unreachable source: {relative!r} is not in the mirror and downloads are off")
+        return self._download(url, self.cache / spec.name / Path(relative).name)
+
+    def _download(self, url: str, target: Path) -> Path:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with httpx.Client(timeout=self.timeout, headers={"User-Agent": USER_AGENT},
+                              follow_redirects=True) as client:
+                response = client.get(url)
+                response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise SourceUnavailable(f"unreachable source: {url} ({error})") from error
+        partial = target.with_suffix(target.suffix + ".part")
+        partial.write_bytes(response.content)
+        partial.replace(target)
+        return target
+
+
+def build_connector(spec: SourceSpec, files: dict[str, Path], today: date | None = None) -> Connector:
+    module_name, class_name = CONNECTORS[spec.kind].split(":")
+    cls: Any = getattr(importlib.import_module(f"{__package__}.connectors.{module_name}"), class_name)
+    if spec.kind in _DATED:
+        return cls(spec, files, today=today)
+    return cls(spec, files)

@@ -1,0 +1,114 @@
+"""The ingestion flow: sources -> documents -> language and extraction -> chunks, vectors -> Qdrant.
+
+The flow is thin orchestration over small typed tasks; only the I/O task (fetching a source's files)
+retries. A source that fails is reported and the batch goes on; the index is written in one transaction
+(a new store generation, swapped in at the end), so a crash never leaves it half-written.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from convergenze.records import Document
+from convergenze.settings import DataSettings, EmbeddingSettings, QdrantSettings
+from corpora.connectors.base import ConnectorResult, SourceSpec
+from corpora.registry import SourceResolver, SourceUnavailable, build_connector, load_sources, select_sources
+from extractors.enrich import Enricher
+from index.embeddings import create_embedder
+from index.indexer import Indexer
+from index.sparse import Bm25SparseEncoder
+from index.store.base import VectorStore
+from index.store.factory import store_writer
+
+from .report import IngestReport, SourceReport
+
+
+@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
+def fetch_source(spec: SourceSpec, resolver: SourceResolver) -> dict[str, Path]:
+    return resolver.resolve(spec)
+
+
+@task(cache_policy=NO_CACHE)
+def read_source(spec: SourceSpec, files: dict[str, Path], today: date, limit: int | None) -> ConnectorResult:
+    result = build_connector(spec, files, today=today).run()
+    if limit is not None:
+        result.documents = result.documents[:limit]
+    return result
+
+
+@task(cache_policy=NO_CACHE)
+def enrich_documents(documents: list[Document], enricher: Enricher) -> list[Document]:
+    return [enricher.run(d) for d in documents]
+
+
+@task(cache_policy=NO_CACHE)
+def index_documents(documents: list[Document], indexer: Indexer, store: VectorStore, label: str,
+                    progress: bool) -> int:
+    return indexer.run(documents, store, progress=progress, label=label)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 2)
+
+
+@flow(name="convergenze-ingest", log_prints=True)
+def ingest_flow(sources: list[str] | None = None, limit: int | None = None, today: str | None = None,
+                progress: bool = True) -> dict:
+    """Ingest the named sources (all when empty); ``limit`` caps documents per source (for samples)."""
+    data, qdrant = DataSettings(), QdrantSettings()
+    specs = select_sources(load_sources(), sources)
+    as_of = date.fromisoformat(today) if today else date.today()
+    report = IngestReport(started=datetime.now(UTC).isoformat(timespec="seconds"))
+    clock = _Clock()
+    resolver = SourceResolver(data.corpora_dir if data.corpora_dir.is_dir() else None, data.data_dir / "cache")
+    with clock.stage("load model"):
+        embedder = create_embedder(EmbeddingSettings(), data)
+        indexer = Indexer(embedder, Bm25SparseEncoder())
+    enricher = Enricher(today=as_of)
+    with store_writer(qdrant, data) as store:
+        store.ensure_schema(embedder.dim)
+        stored = store.document_hashes()
+        for spec in specs:
+            source_report = SourceReport(spec.name)
+            report.sources.append(source_report)
+            started = time.perf_counter()
+            try:
+                with clock.stage("fetch"):
+                    files = fetch_source(spec, resolver)
+            except SourceUnavailable as error:
+                source_report.error = str(error)
+                continue
+            with clock.stage("read"):
+                result = read_source(spec, files, as_of, limit)
+            source_report.read, source_report.skipped = len(result.documents), result.skipped
+            with clock.stage("extract"):
+                documents = enrich_documents(result.documents, enricher)
+            changed = [d for d in documents if stored.get(d.id) != d.content_hash]
+            source_report.unchanged = len(documents) - len(changed)
+            with clock.stage("embed and index"):
+                source_report.points = index_documents(changed, indexer, store, spec.name, progress)
+            source_report.indexed = len(changed)
+            source_report.seconds = round(time.perf_counter() - started, 1)
+        with clock.stage("commit"):
+            report.documents, report.points = store.count_documents(), store.count_points()
+    report.finished = datetime.now(UTC).isoformat(timespec="seconds")
+    report.stage_seconds = clock.seconds
+    report.save(data.reports_dir)
+    print(report.render())
+    return report.to_dict()

@@ -1,0 +1,62 @@
+"""The ingestion report: per source, documents read, indexed, unchanged and skipped (with reasons)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from convergenze.records import Skipped
+
+
+@dataclass(slots=True)
+class SourceReport:
+    source: str
+    read: int = 0
+    indexed: int = 0
+    unchanged: int = 0
+    points: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class IngestReport:
+    started: str
+    finished: str | None = None
+    sources: list[SourceReport] = field(default_factory=list)
+    documents: int = 0
+    points: int = 0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(s.error is None for s in self.sources)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def save(self, folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"ingest-{self.started.replace(':', '').replace('-', '')}.json"
+        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+        (folder / "latest.json").write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+        return path
+
+    def render(self) -> str:
+        lines = [f"{'source':<22}{'read':>8}{'indexed':>9}{'unchanged':>11}{'skipped':>9}{'points':>9}{'sec':>8}"]
+        for s in self.sources:
+            lines.append(f"{s.source:<22}{s.read:>8}{s.indexed:>9}{s.unchanged:>11}{len(s.skipped):>9}"
+                         f"{s.points:>9}{s.seconds:>8.1f}")
+            if s.error:
+                lines.append(f"  ! {s.error}")
+            for skipped in s.skipped[:10]:
+                lines.append(f"  - skipped {skipped.ref}: {skipped.reason}")
+            if len(s.skipped) > 10:
+                lines.append(f"  - ... and {len(s.skipped) - 10} more (see the JSON report)")
+        lines.append(f"index: {self.documents} documents, {self.points} points")
+        if self.stage_seconds:
+            lines.append("time per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.stage_seconds.items()))
+        return "\n".join(lines)
