@@ -22,6 +22,8 @@ class DataSettings(BaseSettings):
     corpora_dir: Path = Field(
         default_factory=_default_corpora, validation_alias=AliasChoices("CONVERGENZE_CORPORA")
     )
+    # Models are large and independent of the index: several data dirs (tests, samples) can share them.
+    models_dir_override: Path | None = Field(default=None, validation_alias=AliasChoices("CONVERGENZE_MODELS"))
 
     @property
     def index_dir(self) -> Path:
@@ -33,7 +35,7 @@ class DataSettings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        return self.models_dir_override or self.data_dir / "models"
 
 
 class EmbeddingSettings(BaseSettings):

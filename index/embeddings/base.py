@@ -1,0 +1,34 @@
+"""The embedder interface the index and the API depend on, independent of the engine behind it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class Embedder(ABC):
+    """Turns texts into dense vectors: float32, shape ``(n, dim)``, L2-normalized (dot product = cosine).
+
+    Queries and passages are embedded separately because asymmetric models (e5) mark them differently.
+    An empty input gives an array of shape ``(0, dim)``.
+    """
+
+    @property
+    @abstractmethod
+    def name(self) -> str:
+        """What produced the vectors: an index built with one model must not be queried with another."""
+
+    @property
+    @abstractmethod
+    def dim(self) -> int:
+        """Length of each vector (the vector store's collection is created with it)."""
+
+    @abstractmethod
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed search queries."""
+
+    @abstractmethod
+    def embed_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        """Embed indexed passages (chunks)."""
