@@ -1,0 +1,19 @@
+"""Vector store: one interface (``VectorStore``/``VectorWriter``), Qdrant Edge and qdrant-client backends."""
+
+from index.store.base import SearchMode, StoreBusyError, VectorStore, VectorWriter
+from index.store.edge import EdgeStore, EdgeWriter
+from index.store.factory import open_store, store_writer
+from index.store.qdrant_client_store import QdrantClientStore, QdrantClientWriter
+
+__all__ = [
+    "EdgeStore",
+    "EdgeWriter",
+    "QdrantClientStore",
+    "QdrantClientWriter",
+    "SearchMode",
+    "StoreBusyError",
+    "VectorStore",
+    "VectorWriter",
+    "open_store",
+    "store_writer",
+]

@@ -1,0 +1,423 @@
+"""The store interface and the logic both backends share: payload shaping, filter mapping, grouping.
+
+Backends implement a handful of primitives (``_query_chunks``, ``_scroll``, ``_count``, ``_facet``, ...)
+over a backend-neutral ``FilterSpec``; everything that decides *what* is stored or matched lives here, so
+the Edge and the qdrant-client backends cannot drift apart.
+
+Payload conventions (one point = one chunk):
+
+* ``document_id``, ``position``, ``text``, ``heading`` come from the ``Chunk``; the rest from
+  ``IndexedChunk.payload``, which must carry ``content_hash`` (the document's hash, for incremental
+  ingestion).
+* ``deadline`` is stored as an ISO 8601 string (``YYYY-MM-DD`` for dates, full ISO datetime otherwise) with a
+  datetime payload index; ``date``/``datetime`` values anywhere at the top level are stored as ISO strings.
+* ``language`` defaults to the chunk's language when the payload has none.
+* ``position == 0`` marks a document's head chunk (the chunker always emits one): facets count documents by
+  counting head chunks.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from types import TracebackType
+from typing import Any, Literal, Self
+
+from convergenze.records import Hit, IndexedChunk, SearchFilters, SparseVector
+
+DENSE_VECTOR = "dense"
+SPARSE_VECTOR = "bm25"
+
+KEYWORD_FIELDS: tuple[str, ...] = (
+    "document_id", "type", "source", "language", "region", "status", "programme", "mission_codes",
+    "beneficiary_types",
+)
+DATETIME_FIELDS: tuple[str, ...] = ("deadline",)
+INTEGER_FIELDS: tuple[str, ...] = ("position",)
+
+# Qdrant's own default k for RRF; pinned here because Edge needs it spelled out and both backends must agree.
+RRF_K = 2
+
+SearchMode = Literal["hybrid", "dense", "sparse"]
+_MODES: tuple[str, ...] = ("hybrid", "dense", "sparse")
+_CHUNK_FIELDS = ("document_id", "position", "text", "heading")
+
+
+class StoreBusyError(RuntimeError):
+    """Another writer holds the index: only one ingestion may write at a time."""
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Backend-neutral filters
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """``key`` equals one of ``values`` (for array fields: contains one of them)."""
+
+    key: str
+    values: tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    """``gte <= key < lt`` on a datetime-indexed field; bounds are UTC midnights."""
+
+    key: str
+    gte: datetime | None = None
+    lt: datetime | None = None
+
+
+Condition = Match | DateRange
+
+
+@dataclass(frozen=True, slots=True)
+class FilterSpec:
+    must: tuple[Condition, ...] = ()
+    must_not: tuple[Condition, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.must and not self.must_not
+
+    def require(self, *conditions: Condition) -> FilterSpec:
+        return FilterSpec(must=self.must + conditions, must_not=self.must_not)
+
+
+def _day_start(day: date | None, *, plus_days: int = 0) -> datetime | None:
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=plus_days), time.min, tzinfo=UTC)
+
+
+def filter_spec(filters: SearchFilters | None) -> FilterSpec:
+    """Every ``SearchFilters`` field mapped to conditions; the single place where that mapping is decided."""
+    if filters is None:
+        return FilterSpec()
+    must: list[Condition] = []
+    if filters.types:
+        must.append(Match("type", tuple(filters.types)))
+    for key, value in (
+        ("region", filters.region),
+        ("mission_codes", filters.mission),
+        ("programme", filters.programme),
+        ("status", filters.status),
+        ("language", filters.language),
+        ("source", filters.source),
+    ):
+        if value is not None:
+            must.append(Match(key, (value,)))
+    if filters.deadline_from is not None or filters.deadline_to is not None:
+        # Whole days, inclusive: `to` becomes "before the next midnight" so timed deadlines on that day match.
+        must.append(DateRange(
+            "deadline", gte=_day_start(filters.deadline_from), lt=_day_start(filters.deadline_to, plus_days=1)
+        ))
+    must_not: list[Condition] = []
+    if filters.exclude_ids:
+        must_not.append(Match("document_id", tuple(filters.exclude_ids)))
+    return FilterSpec(must=tuple(must), must_not=tuple(must_not))
+
+
+def document_filter(document_id: str) -> FilterSpec:
+    return FilterSpec(must=(Match("document_id", (document_id,)),))
+
+
+HEAD_CHUNK = Match("position", (0,))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Points in, hits out
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPoint:
+    """A point as handed to a backend: id, vectors and the final payload."""
+
+    id: str
+    dense: list[float]
+    sparse: SparseVector
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredChunk:
+    """One chunk hit as returned by a backend, before grouping by document."""
+
+    id: str
+    score: float
+    payload: dict[str, Any]
+
+
+def _canonical_deadline(value: Any, document_id: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        # Re-rendered so only the formats Qdrant's datetime parser accepts reach the index
+        # (Python also accepts e.g. "20260301", which Qdrant would silently leave unindexed).
+        parse = date.fromisoformat if len(value) == 10 else datetime.fromisoformat
+        try:
+            return parse(value).isoformat()
+        except ValueError:
+            pass
+    raise ValueError(
+        f"payload['deadline'] of {document_id!r} is {value!r}: pass a date, a datetime or an ISO 8601 string "
+        "(e.g. '2026-03-31' or '2026-03-31T17:00:00+01:00'), or None when the call has no deadline."
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat()
+    return value
+
+
+def point_payload(point: IndexedChunk) -> dict[str, Any]:
+    """The payload stored for ``point``: its own payload, normalised, plus the chunk's fields."""
+    chunk = point.chunk
+    payload = {key: _plain(value) for key, value in point.payload.items()}
+    if payload.get("document_id", chunk.document_id) != chunk.document_id:
+        raise ValueError(
+            f"payload['document_id'] is {payload['document_id']!r} but the chunk belongs to "
+            f"{chunk.document_id!r}: drop document_id from the payload, the store takes it from the chunk."
+        )
+    if not isinstance(payload.get("content_hash"), str):
+        raise ValueError(
+            f"payload of {chunk.document_id!r} has no 'content_hash': set payload['content_hash'] = "
+            "document.content_hash, incremental ingestion compares it with document_hashes()."
+        )
+    if "deadline" in point.payload:
+        payload["deadline"] = _canonical_deadline(point.payload["deadline"], chunk.document_id)
+    if chunk.language is not None:
+        payload.setdefault("language", chunk.language)
+    payload.update(document_id=chunk.document_id, position=chunk.position, text=chunk.text,
+                   heading=chunk.heading)
+    return payload
+
+
+def group_by_document(chunks: Sequence[ScoredChunk], limit: int) -> list[Hit]:
+    """One hit per document, in the order of each document's best chunk (``chunks`` is sorted best first)."""
+    hits: list[Hit] = []
+    seen: set[str] = set()
+    for chunk in chunks:
+        document_id = str(chunk.payload.get("document_id", ""))
+        if document_id in seen:
+            continue
+        seen.add(document_id)
+        payload = {key: value for key, value in chunk.payload.items() if key != "text"}
+        snippet = str(chunk.payload.get("text", ""))
+        hits.append(Hit(document_id=document_id, score=chunk.score, snippet=snippet, payload=payload))
+        if len(hits) == limit:
+            break
+    return hits
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The interface
+# ----------------------------------------------------------------------------------------------------------
+
+
+class VectorStore(ABC):
+    """Chunks of documents with a dense and a BM25 sparse vector, searched per document.
+
+    ``chunk_oversampling``: a search fetches ``limit * chunk_oversampling`` chunks and keeps each document's
+    best one, so a document with many matching passages cannot crowd the others out of the page.
+    """
+
+    def __init__(
+        self, *, chunk_oversampling: int = 5, batch_size: int = 256, max_facet_values: int = 1000
+    ) -> None:
+        if chunk_oversampling < 1:
+            raise ValueError("chunk_oversampling must be at least 1 (5 is a good default).")
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1.")
+        if max_facet_values < 1:
+            raise ValueError("max_facet_values must be at least 1.")
+        self.chunk_oversampling = chunk_oversampling
+        self.batch_size = batch_size
+        self.max_facet_values = max_facet_values
+
+    # ---- schema & lifecycle (backend) ----
+
+    @abstractmethod
+    def ensure_schema(self, dense_dim: int) -> None:
+        """Create the collection/shard if missing; raise ValueError if it exists with another dense size."""
+
+    @abstractmethod
+    def schema_dim(self) -> int | None:
+        """The dense vector size of the existing schema, or None before ``ensure_schema`` created one."""
+
+    @abstractmethod
+    def flush(self) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def optimize(self) -> None:
+        """Build the HNSW/payload indexes after a bulk load (no-op where the server does it by itself)."""
+
+    # ---- primitives (backend) ----
+
+    @abstractmethod
+    def _upsert_points(self, points: Sequence[StoredPoint]) -> None: ...
+
+    @abstractmethod
+    def delete_points(self, point_ids: Sequence[str]) -> None: ...
+
+    @abstractmethod
+    def _delete_where(self, spec: FilterSpec) -> None: ...
+
+    @abstractmethod
+    def _scroll(self, spec: FilterSpec, fields: Sequence[str] | None) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(point id, payload) of every matching point; ``fields=None`` means the whole payload."""
+
+    @abstractmethod
+    def _count(self, spec: FilterSpec) -> int: ...
+
+    @abstractmethod
+    def _facet(self, key: str, spec: FilterSpec, limit: int) -> dict[str, int]: ...
+
+    @abstractmethod
+    def _query_chunks(
+        self,
+        dense: list[float] | None,
+        sparse: SparseVector | None,
+        spec: FilterSpec,
+        limit: int,
+        mode: SearchMode,
+    ) -> list[ScoredChunk]:
+        """Chunk hits, best first: nearest on one vector, or both fused with RRF (k=RRF_K) for ``hybrid``."""
+
+    # ---- shared behaviour ----
+
+    def _check_writable(self) -> None:
+        """Raise ValueError when this store only reads (so the caller learns how to get a writer)."""
+        return None  # every store writes unless a backend says otherwise
+
+    def upsert(self, points: Sequence[IndexedChunk]) -> None:
+        self._check_writable()
+        if not points:
+            return
+        dim = self.schema_dim()
+        if dim is None:
+            raise ValueError("The store has no schema yet: call ensure_schema(dense_dim) before upsert().")
+        batch: list[StoredPoint] = []
+        for point in points:
+            where = f"{point.chunk.document_id}#{point.chunk.position}"
+            if len(point.dense) != dim:
+                raise ValueError(
+                    f"Chunk {where} has a {len(point.dense)}-d dense vector but the index holds {dim}-d "
+                    "vectors: embed with the model the index was built with."
+                )
+            if len(point.sparse.indices) != len(point.sparse.values):
+                raise ValueError(f"Chunk {where}: sparse indices and values differ in length.")
+            batch.append(StoredPoint(point.chunk.point_id, point.dense, point.sparse, point_payload(point)))
+            if len(batch) == self.batch_size:
+                self._upsert_points(batch)
+                batch = []
+        if batch:
+            self._upsert_points(batch)
+
+    def delete_document(self, document_id: str) -> None:
+        self._delete_where(document_filter(document_id))
+
+    def document_hashes(self, source: str | None = None) -> dict[str, str]:
+        """``document_id -> content_hash`` of every stored document (of one ``source`` if given)."""
+        spec = FilterSpec() if source is None else FilterSpec(must=(Match("source", (source,)),))
+        hashes: dict[str, str] = {}
+        for _, payload in self._scroll(spec, ("document_id", "content_hash")):
+            document_id, content_hash = payload.get("document_id"), payload.get("content_hash")
+            if isinstance(document_id, str) and isinstance(content_hash, str):
+                hashes[document_id] = content_hash
+        return hashes
+
+    def point_ids(self, document_id: str) -> set[str]:
+        return {point_id for point_id, _ in self._scroll(document_filter(document_id), ())}
+
+    def get_document_chunks(self, document_id: str) -> list[dict[str, Any]]:
+        """The payloads of a document's chunks, ordered by position."""
+        payloads = [payload for _, payload in self._scroll(document_filter(document_id), None)]
+        return sorted(payloads, key=lambda payload: int(payload.get("position", 0)))
+
+    def count_points(self) -> int:
+        return self._count(FilterSpec())
+
+    def count_documents(self) -> int:
+        points = self.count_points()
+        if points == 0:
+            return 0
+        # Distinct values of an indexed keyword; there are never more documents than points.
+        return len(self._facet("document_id", FilterSpec(), points))
+
+    def facet(self, field: str, filters: SearchFilters | None = None) -> dict[str, int]:
+        """Number of *documents* per value of ``field`` (a keyword-indexed field) among those matching."""
+        if field not in KEYWORD_FIELDS:
+            raise ValueError(
+                f"Cannot facet on {field!r}: choose one of the indexed fields {', '.join(KEYWORD_FIELDS)}."
+            )
+        return self._facet(field, filter_spec(filters).require(HEAD_CHUNK), self.max_facet_values)
+
+    def search(
+        self,
+        dense: list[float] | None,
+        sparse: SparseVector | None,
+        filters: SearchFilters,
+        limit: int,
+        mode: SearchMode = "hybrid",
+    ) -> list[Hit]:
+        if mode not in _MODES:
+            raise ValueError(f"Unknown search mode {mode!r}: use one of {', '.join(_MODES)}.")
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}.")
+        if mode in ("hybrid", "dense") and dense is None:
+            raise ValueError(f"mode={mode!r} needs a dense query vector; pass one or use mode='sparse'.")
+        if mode in ("hybrid", "sparse") and sparse is None:
+            raise ValueError(f"mode={mode!r} needs a sparse query vector; pass one or use mode='dense'.")
+        fetch = limit * self.chunk_oversampling
+        chunks = self._query_chunks(dense, sparse, filter_spec(filters), fetch, mode)
+        return group_by_document(chunks, limit)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class VectorWriter(VectorStore):
+    """A store opened for an ingestion: changes become visible to readers only at ``commit()``.
+
+    As a context manager it commits when the block succeeds and aborts when it raises.
+    """
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Make every change visible to readers and release the writer."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Drop the changes where the backend can (Edge), and release the writer. Safe to call twice."""
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is not None:
+            self.abort()
+            return
+        committed = False
+        try:
+            self.commit()
+            committed = True
+        finally:
+            if not committed:
+                self.abort()
