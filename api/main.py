@@ -19,10 +19,10 @@ def open_services() -> Services:
     from index.embeddings import create_embedder
     from index.search import SearchService
     from index.sparse import Bm25SparseEncoder
-    from index.store.factory import open_reader
+    from index.store.factory import open_store
 
     data, qdrant = DataSettings(), QdrantSettings()
-    store = open_reader(qdrant, data)
+    store = open_store(qdrant, data, write=False)
     embedder = create_embedder(EmbeddingSettings(), data)
     backend = "qdrant-server" if qdrant.url else "qdrant-edge"
     return Services(store=store, search=SearchService(store, embedder, Bm25SparseEncoder()),

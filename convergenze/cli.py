@@ -56,10 +56,10 @@ def _search_service() -> Any:
     from index.embeddings import create_embedder
     from index.search import SearchService
     from index.sparse import Bm25SparseEncoder
-    from index.store.factory import open_reader
+    from index.store.factory import open_store
 
     data = DataSettings()
-    store = open_reader(QdrantSettings(), data)
+    store = open_store(QdrantSettings(), data, write=False)
     return SearchService(store, create_embedder(EmbeddingSettings(), data), Bm25SparseEncoder())
 
 
@@ -139,10 +139,10 @@ def serve(
 @app.command()
 def stats(as_json: JsonOpt = False) -> None:
     """Documents and points in the index, per type and source, and the last ingestion report."""
-    from index.store.factory import open_reader
+    from index.store.factory import open_store
 
     data = DataSettings()
-    store = open_reader(QdrantSettings(), data)
+    store = open_store(QdrantSettings(), data, write=False)
     try:
         figures = {"documents": store.count_documents(), "points": store.count_points(),
                    "by_type": store.facet("type", None), "by_source": store.facet("source", None)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from datetime import date
 from typing import Any
@@ -14,6 +15,7 @@ from .base import Connector, ConnectorResult
 from .fields import clean_cell, parse_amount, parse_date, status_from_dates
 
 SOURCE_URL = "https://www.italiadomani.gov.it"
+HOLDOUT_MODULO = 10
 _CLOSED_STATES = ("aggiudicato", "chiuso", "gara deserta", "annullato")
 
 
@@ -41,26 +43,54 @@ def _pnrr_codes(row: dict[str, str | None], sub_key: str = "Codice Univoco Submi
     }
 
 
+def is_holdout(cup: str, modulo: int = HOLDOUT_MODULO) -> bool:
+    """Projects held out of the measures' examples, so that benchmarks can query with them fairly."""
+    return int(hashlib.sha1(cup.encode("utf-8")).hexdigest()[:8], 16) % modulo == 0
+
+
 class PnrrMeasuresConnector(Connector):
-    """One document per PNRR sub-measure: its mission, component, measure, milestones, targets and calls."""
+    """One document per PNRR sub-measure: its mission, component, measure, milestones, targets and calls,
+    and examples of the projects it funded (the strongest evidence of what a measure pays for; projects
+    that ``is_holdout`` selects are left out so that the relevance benchmark stays fair)."""
 
     def run(self) -> ConnectorResult:
         result = ConnectorResult(self.name)
         quadro = read_csv(self.files["quadro"])
         milestones = _group(read_csv(self.files["milestones"]), "Codice Univoco Submisura")
         calls = _group(read_csv(self.files["calls"]), "Codice Univoco Submisura")
+        examples = self._project_examples()
         for index, record in enumerate(quadro.to_dict("records")):
             row = _row(record)
             code = row.get("Codice Univoco Submisura")
             if not code:
                 result.skip(f"row {index + 2}", "malformed record: no 'Codice Univoco Submisura'")
                 continue
-            result.documents.append(self._document(code, row, milestones.get(code, []), calls.get(code, [])))
+            result.documents.append(self._document(
+                code, row, milestones.get(code, []), calls.get(code, []), examples.get(code, [])))
         return result
+
+    def _project_examples(self) -> dict[str, list[str]]:
+        """Up to ``examples_per_measure`` distinct project descriptions per sub-measure, chosen by hash."""
+        if "projects" not in self.files:
+            return {}
+        per_measure = int(self.spec.options.get("examples_per_measure", 40))
+        columns = ["CUP", "Codice Univoco Submisura", "Titolo progetto", "Sintesi progetto"]
+        frame = pd.read_parquet(self.files["projects"], columns=columns)
+        candidates: dict[str, dict[str, str]] = defaultdict(dict)
+        for cup, code, title, synthesis in frame.itertuples(index=False):
+            cup, code = clean_cell(cup), clean_cell(code)
+            if not cup or not code or is_holdout(cup):
+                continue
+            text = " - ".join(x for x in (clean_cell(title), clean_cell(synthesis)) if x)
+            key = text.lower()
+            if text and key not in candidates[code]:
+                candidates[code][key] = hashlib.sha1(cup.encode()).hexdigest() + "\t" + text
+        return {code: [v.split("\t", 1)[1] for v in sorted(texts.values())[:per_measure]]
+                for code, texts in candidates.items()}
 
     def _document(
         self, code: str, row: dict[str, str | None], milestones: list[dict[str, str | None]],
-        calls: list[dict[str, str | None]],
+        calls: list[dict[str, str | None]], examples: list[str],
     ) -> Document:
         meta = _pnrr_codes(row)
         meta.update(
@@ -93,6 +123,8 @@ class PnrrMeasuresConnector(Connector):
         call_titles = [c["Titolo Bando o Avviso"] for c in calls if c.get("Titolo Bando o Avviso")]
         if call_titles:
             sections.append(Section(text="\n".join(call_titles), heading="Bandi e avvisi"))
+        if examples:
+            sections.append(Section(text="\n".join(examples), heading="Progetti finanziati (esempi)"))
         return Document(
             id=f"pnrr-measure:{code}", source=self.name, type=DocType.MEASURE, title=title,
             sections=sections, url=SOURCE_URL, language="it", metadata=meta,
