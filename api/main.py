@@ -25,8 +25,12 @@ def open_services() -> Services:
     store = open_store(qdrant, data, write=False)
     embedder = create_embedder(EmbeddingSettings(), data)
     backend = "qdrant-server" if qdrant.url else "qdrant-edge"
-    return Services(store=store, search=SearchService(store, embedder, Bm25SparseEncoder()),
-                    settings=ApiSettings(), backend=backend)
+    return Services(
+        store=store,
+        search=SearchService(store, embedder, Bm25SparseEncoder()),
+        settings=ApiSettings(),
+        backend=backend,
+    )
 
 
 def create_app(services: Services | None = None) -> FastAPI:

@@ -10,6 +10,7 @@ from convergenze.records import Hit
 
 DocTypeName = Literal["call", "measure", "project", "programme", "policy"]
 ModeName = Literal["hybrid", "dense", "sparse"]
+_MATCH_TYPES: tuple[DocTypeName, ...] = ("call", "measure")
 
 
 class HitOut(BaseModel):
@@ -27,9 +28,15 @@ class HitOut(BaseModel):
     def from_hit(cls, hit: Hit) -> HitOut:
         payload = hit.payload
         return cls(
-            id=hit.document_id, type=payload.get("type", ""), title=payload.get("title", ""), score=hit.score,
-            snippet=hit.snippet, source=payload.get("source", ""), url=payload.get("url"),
-            language=payload.get("language"), metadata=payload.get("metadata") or {},
+            id=hit.document_id,
+            type=payload.get("type", ""),
+            title=payload.get("title", ""),
+            score=hit.score,
+            snippet=hit.snippet,
+            source=payload.get("source", ""),
+            url=payload.get("url"),
+            language=payload.get("language"),
+            metadata=payload.get("metadata") or {},
         )
 
 
@@ -41,9 +48,11 @@ class HitList(BaseModel):
 class MatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=20_000, description="The project description, Italian or English.")
+    text: str = Field(
+        min_length=1, max_length=20_000, description="The project description, Italian or English."
+    )
     limit: int = Field(default=10, ge=1, le=100)
-    types: list[DocTypeName] = Field(default_factory=lambda: ["call", "measure"], max_length=5)
+    types: list[DocTypeName] = Field(default_factory=lambda: list(_MATCH_TYPES), max_length=5)
     region: str | None = Field(default=None, max_length=60)
     status: Literal["open", "forthcoming", "closed", "unknown"] | None = None
     mode: ModeName = "hybrid"

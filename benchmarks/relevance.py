@@ -75,8 +75,12 @@ def evaluate(service: SearchService, queries: list[tuple[str, str]], mode: str) 
             hits1 += rank == 1
             hits10 += 1
     n = len(queries)
-    return {"mrr": reciprocal / n, "r@1": hits1 / n, "r@10": hits10 / n,
-            "ms/query": 1000 * (time.perf_counter() - started) / n}
+    return {
+        "mrr": reciprocal / n,
+        "r@1": hits1 / n,
+        "r@10": hits10 / n,
+        "ms/query": 1000 * (time.perf_counter() - started) / n,
+    }
 
 
 def main() -> None:
@@ -88,8 +92,10 @@ def main() -> None:
     queries = dev_set(data.corpora_dir, args.per_measure, args.max_queries)
     embedder = create_embedder(EmbeddingSettings(), data)
     sparse = Bm25SparseEncoder()
-    print(f"{len(queries)} held-out funded projects over {len({t for _, t in queries})} sub-measures "
-          f"(index: the 285 PNRR sub-measures)\n")
+    print(
+        f"{len(queries)} held-out funded projects over {len({t for _, t in queries})} sub-measures "
+        f"(index: the 285 PNRR sub-measures)\n"
+    )
     results: dict[tuple[str, str], dict[str, float]] = {}
     for label, with_examples in (("measures + funded examples", True), ("measures text only", False)):
         with tempfile.TemporaryDirectory() as tmp:
@@ -105,8 +111,10 @@ def main() -> None:
     baseline = results[("measures text only", "sparse")]
     print(f"{'index':<28}{'mode':<8}{'MRR':>7}{'R@1':>7}{'R@10':>7}{'ms/q':>7}   MRR vs BM25 on text only")
     for (label, mode), figures in results.items():
-        print(f"{label:<28}{mode:<8}{figures['mrr']:>7.3f}{figures['r@1']:>7.3f}{figures['r@10']:>7.3f}"
-              f"{figures['ms/query']:>7.1f}   x{figures['mrr'] / max(baseline['mrr'], 1e-9):.2f}")
+        print(
+            f"{label:<28}{mode:<8}{figures['mrr']:>7.3f}{figures['r@1']:>7.3f}{figures['r@10']:>7.3f}"
+            f"{figures['ms/query']:>7.1f}   x{figures['mrr'] / max(baseline['mrr'], 1e-9):.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -11,13 +11,20 @@ import typer
 from .records import Hit, SearchFilters
 from .settings import DataSettings, EmbeddingSettings, QdrantSettings
 
-app = typer.Typer(help="Convergenze: find the funding calls, measures and projects that converge with yours.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Convergenze: find the funding calls, measures and projects that converge with yours.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="How many results.")]
-TypeOpt = Annotated[list[str] | None, typer.Option("--type", "-t", help="Document type (repeatable): call, "
-                                                    "measure, project, programme, policy.")]
+TypeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--type", "-t", help="Document type (repeatable): call, measure, project, programme, policy."
+    ),
+]
 ModeOpt = Annotated[str, typer.Option("--mode", help="hybrid, dense or sparse.")]
 
 
@@ -32,9 +39,13 @@ def setup_model() -> None:
 
 @app.command()
 def ingest(
-    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Source name (repeatable); "
-                                                      "all sources when omitted.")] = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many documents per source (a sample).")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", help="Source name (repeatable); all sources when omitted."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="At most this many documents per source (a sample).")
+    ] = None,
     today: Annotated[str | None, typer.Option(help="Reference date for call status (YYYY-MM-DD).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -44,8 +55,9 @@ def ingest(
     configure_prefect(DataSettings().data_dir)
     from pipelines.ingest import ingest_flow
 
-    report: dict[str, Any] = ingest_flow(sources=source or None, limit=limit, today=today,
-                                         progress=not as_json)
+    report: dict[str, Any] = ingest_flow(
+        sources=source or None, limit=limit, today=today, progress=not as_json
+    )
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     if any(s["error"] for s in report["sources"]):
@@ -64,9 +76,19 @@ def _search_service() -> Any:
 
 
 def _print_hits(hits: list[Hit], as_json: bool) -> None:
-    rows = [{"id": h.document_id, "type": h.payload.get("type"), "title": h.payload.get("title"),
-             "score": round(h.score, 4), "snippet": h.snippet, "source": h.payload.get("source"),
-             "url": h.payload.get("url"), "metadata": h.payload.get("metadata") or {}} for h in hits]
+    rows = [
+        {
+            "id": h.document_id,
+            "type": h.payload.get("type"),
+            "title": h.payload.get("title"),
+            "score": round(h.score, 4),
+            "snippet": h.snippet,
+            "source": h.payload.get("source"),
+            "url": h.payload.get("url"),
+            "metadata": h.payload.get("metadata") or {},
+        }
+        for h in hits
+    ]
     if as_json:
         typer.echo(json.dumps({"data": rows, "count": len(rows)}, ensure_ascii=False, indent=2))
         return
@@ -91,8 +113,9 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Search the index with a few words."""
-    filters = SearchFilters(types=tuple(doc_type or ()), region=region, status=status, language=language,
-                            source=source)
+    filters = SearchFilters(
+        types=tuple(doc_type or ()), region=region, status=status, language=language, source=source
+    )
     _run_query(lambda s: s.search(query, filters, limit=limit, mode=mode), as_json)
 
 
@@ -144,8 +167,12 @@ def stats(as_json: JsonOpt = False) -> None:
     data = DataSettings()
     store = open_store(QdrantSettings(), data, write=False)
     try:
-        figures = {"documents": store.count_documents(), "points": store.count_points(),
-                   "by_type": store.facet("type", None), "by_source": store.facet("source", None)}
+        figures: dict[str, Any] = {
+            "documents": store.count_documents(),
+            "points": store.count_points(),
+            "by_type": store.facet("type", None),
+            "by_source": store.facet("source", None),
+        }
     finally:
         store.close()
     latest = data.reports_dir / "latest.json"
@@ -155,6 +182,8 @@ def stats(as_json: JsonOpt = False) -> None:
         return
     typer.echo(f"documents: {figures['documents']}   points: {figures['points']}")
     for key in ("by_type", "by_source"):
-        typer.echo(f"{key.replace('_', ' ')}: " + ", ".join(f"{k} {v}" for k, v in sorted(figures[key].items())))
+        typer.echo(
+            f"{key.replace('_', ' ')}: " + ", ".join(f"{k} {v}" for k, v in sorted(figures[key].items()))
+        )
     if figures["last_ingestion"]:
         typer.echo(f"last ingestion finished {figures['last_ingestion'].get('finished')}")

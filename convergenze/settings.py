@@ -23,7 +23,9 @@ class DataSettings(BaseSettings):
         default_factory=_default_corpora, validation_alias=AliasChoices("CONVERGENZE_CORPORA")
     )
     # Models are large and independent of the index: several data dirs (tests, samples) can share them.
-    models_dir_override: Path | None = Field(default=None, validation_alias=AliasChoices("CONVERGENZE_MODELS"))
+    models_dir_override: Path | None = Field(
+        default=None, validation_alias=AliasChoices("CONVERGENZE_MODELS")
+    )
 
     @property
     def index_dir(self) -> Path:
@@ -44,7 +46,9 @@ class EmbeddingSettings(BaseSettings):
     # "e5-small" is the built-in default, built offline from PyPI packages by `convergenze setup-model`.
     # Anything else is handed to sentence-transformers as a model name or a local path.
     model: str = Field(default="e5-small", validation_alias=AliasChoices("CONVERGENZE_EMBED_MODEL"))
-    batch_size: int = Field(default=32, ge=1, le=1024, validation_alias=AliasChoices("CONVERGENZE_EMBED_BATCH"))
+    batch_size: int = Field(
+        default=32, ge=1, le=1024, validation_alias=AliasChoices("CONVERGENZE_EMBED_BATCH")
+    )
     device: str = Field(default="cpu", validation_alias=AliasChoices("CONVERGENZE_EMBED_DEVICE"))
 
 

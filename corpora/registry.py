@@ -42,13 +42,21 @@ def load_sources(path: Path = SOURCES_FILE) -> list[SourceSpec]:
     specs = []
     for entry in raw.get("sources", []):
         if entry.get("kind") not in CONNECTORS:
-            raise ValueError(f"{path}: source {entry.get('name')!r} has unknown kind {entry.get('kind')!r}; "
-                             f"use one of {sorted(CONNECTORS)}.")
-        specs.append(SourceSpec(
-            name=entry["name"], kind=entry["kind"], files=dict(entry.get("files", {})),
-            urls=dict(entry.get("urls", {})), licence=entry.get("licence", ""),
-            homepage=entry.get("homepage", ""), options=dict(entry.get("options", {})),
-        ))
+            raise ValueError(
+                f"{path}: source {entry.get('name')!r} has unknown kind {entry.get('kind')!r}; "
+                f"use one of {sorted(CONNECTORS)}."
+            )
+        specs.append(
+            SourceSpec(
+                name=entry["name"],
+                kind=entry["kind"],
+                files=dict(entry.get("files", {})),
+                urls=dict(entry.get("urls", {})),
+                licence=entry.get("licence", ""),
+                homepage=entry.get("homepage", ""),
+                options=dict(entry.get("options", {})),
+            )
+        )
     return specs
 
 
@@ -65,7 +73,9 @@ def select_sources(specs: list[SourceSpec], names: list[str] | None) -> list[Sou
 class SourceResolver:
     """Finds a source's files in the mirror directory, or downloads them from their official URLs."""
 
-    def __init__(self, mirror: Path | None, cache: Path, *, allow_download: bool = True, timeout: float = 30.0):
+    def __init__(
+        self, mirror: Path | None, cache: Path, *, allow_download: bool = True, timeout: float = 30.0
+    ):
         self.mirror = mirror
         self.cache = cache
         self.allow_download = allow_download
@@ -83,14 +93,17 @@ class SourceResolver:
                 f"unreachable source: {relative!r} is not in the mirror {self.mirror} and has no download URL"
             )
         if not self.allow_download:
-            raise SourceUnavailable(f"unreachable source: {relative!r} is not in the mirror and downloads are off")
+            raise SourceUnavailable(
+                f"unreachable source: {relative!r} is not in the mirror and downloads are off"
+            )
         return self._download(url, self.cache / spec.name / Path(relative).name)
 
     def _download(self, url: str, target: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with httpx.Client(timeout=self.timeout, headers={"User-Agent": USER_AGENT},
-                              follow_redirects=True) as client:
+            with httpx.Client(
+                timeout=self.timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=True
+            ) as client:
                 response = client.get(url)
                 response.raise_for_status()
         except httpx.HTTPError as error:

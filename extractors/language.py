@@ -1,4 +1,4 @@
-"""Language identification with langdetect: seeded (deterministic), per section where a document mixes languages.
+"""Language identification with langdetect: seeded (deterministic), per section where languages mix.
 
 A private detector factory loads only the profiles of the EU's official languages: documents here are EU or
 Italian, and fewer profiles make detection ten times faster and stop short Italian titles coming out as
@@ -17,8 +17,30 @@ from langdetect.lang_detect_exception import LangDetectException
 
 from convergenze.records import Document, Section
 
-EU_LANGUAGES = ("it", "en", "fr", "de", "es", "pt", "nl", "pl", "ro", "el", "sv", "da", "fi", "cs", "sk",
-                "sl", "hr", "hu", "bg", "lt", "lv", "et")
+EU_LANGUAGES = (
+    "it",
+    "en",
+    "fr",
+    "de",
+    "es",
+    "pt",
+    "nl",
+    "pl",
+    "ro",
+    "el",
+    "sv",
+    "da",
+    "fi",
+    "cs",
+    "sk",
+    "sl",
+    "hr",
+    "hu",
+    "bg",
+    "lt",
+    "lv",
+    "et",
+)
 MIN_CHARS = 20
 SAMPLE_CHARS = 400
 MIN_PROBABILITY = 0.80
@@ -37,7 +59,7 @@ def _factory() -> DetectorFactory:
 
 
 def detect_language(text: str, *, default: str | None = None) -> str | None:
-    """ISO 639-1 code of ``text`` ("it", "en", ...); ``default`` when the text is too short or the guess is weak."""
+    """ISO 639-1 code of ``text`` ("it", "en"...); ``default`` if the text is too short or the guess weak."""
     sample = " ".join(text.split())[:SAMPLE_CHARS].lower()
     if len(sample) < MIN_CHARS:
         return default

@@ -26,13 +26,19 @@ class Chunker:
         chunks: list[Chunk] = []
         for section in document.sections:
             for passage in self._passages(section.text):
-                chunks.append(Chunk(
-                    document_id=document.id, position=len(chunks), text=passage, heading=section.heading,
-                    language=section.language or document.language,
-                ))
+                chunks.append(
+                    Chunk(
+                        document_id=document.id,
+                        position=len(chunks),
+                        text=passage,
+                        heading=section.heading,
+                        language=section.language or document.language,
+                    )
+                )
         if not chunks:
-            chunks.append(Chunk(document_id=document.id, position=0, text=document.title,
-                                language=document.language))
+            chunks.append(
+                Chunk(document_id=document.id, position=0, text=document.title, language=document.language)
+            )
         return chunks
 
     def _passages(self, text: str) -> list[str]:
@@ -45,7 +51,7 @@ class Chunker:
             n = len(sentence.split())
             if current and words + n > self.max_words:
                 passages.append(" ".join(current))
-                current = current[-self.overlap:] if self.overlap else []
+                current = current[-self.overlap :] if self.overlap else []
                 words = sum(len(s.split()) for s in current)
             current.append(sentence)
             words += n
@@ -58,4 +64,4 @@ class Chunker:
         if len(words) <= self.max_words:
             return [sentence]
         step = self.max_words
-        return [" ".join(words[i:i + step]) for i in range(0, len(words), step)]
+        return [" ".join(words[i : i + step]) for i in range(0, len(words), step)]

@@ -24,8 +24,13 @@ def embedding_text(document: Document, chunk: Chunk) -> str:
 
 
 class Indexer:
-    def __init__(self, embedder: Embedder, sparse: Bm25SparseEncoder, chunker: Chunker | None = None,
-                 batch_size: int = 512) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        sparse: Bm25SparseEncoder,
+        chunker: Chunker | None = None,
+        batch_size: int = 512,
+    ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1.")
         self.embedder = embedder
@@ -33,9 +38,16 @@ class Indexer:
         self.chunker = chunker or Chunker()
         self.batch_size = batch_size
 
-    def run(self, documents: Sequence[Document], store: VectorStore, *, replace: bool = True,
-            progress: bool = True, label: str = "indexing") -> int:
-        """Index ``documents``; with ``replace``, their previous points are removed first. Returns points written."""
+    def run(
+        self,
+        documents: Sequence[Document],
+        store: VectorStore,
+        *,
+        replace: bool = True,
+        progress: bool = True,
+        label: str = "indexing",
+    ) -> int:
+        """Index ``documents`` (with ``replace``, their previous points go first); returns points written."""
         pending: list[tuple[Document, Chunk]] = [(d, c) for d in documents for c in self.chunker.run(d)]
         payloads = {d.id: document_payload(d) for d in documents}
         if replace:
@@ -44,16 +56,18 @@ class Indexer:
         written = 0
         bar = tqdm(total=len(pending), desc=label, unit="passage", disable=not progress)
         for start in range(0, len(pending), self.batch_size):
-            batch = pending[start:start + self.batch_size]
+            batch = pending[start : start + self.batch_size]
             dense = self.embedder.embed_passages([embedding_text(d, c) for d, c in batch])
             sparse = self.sparse.encode_documents(
                 [f"{d.title}\n{c.text}" if c.position else c.text for d, c in batch],
                 [c.language or d.language for d, c in batch],
             )
-            store.upsert([
-                IndexedChunk(chunk=c, dense=dense[i].tolist(), sparse=sparse[i], payload=payloads[d.id])
-                for i, (d, c) in enumerate(batch)
-            ])
+            store.upsert(
+                [
+                    IndexedChunk(chunk=c, dense=dense[i].tolist(), sparse=sparse[i], payload=payloads[d.id])
+                    for i, (d, c) in enumerate(batch)
+                ]
+            )
             written += len(batch)
             bar.update(len(batch))
         bar.close()

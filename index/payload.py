@@ -7,8 +7,18 @@ from typing import Any
 from convergenze.records import Document
 
 # Fields with a payload index in both store backends; filters may only use these.
-INDEXED_FIELDS = ("document_id", "type", "source", "language", "region", "status", "programme",
-                  "mission_codes", "beneficiary_types", "deadline")
+INDEXED_FIELDS = (
+    "document_id",
+    "type",
+    "source",
+    "language",
+    "region",
+    "status",
+    "programme",
+    "mission_codes",
+    "beneficiary_types",
+    "deadline",
+)
 
 
 def _as_list(value: Any) -> list[str]:

@@ -20,13 +20,15 @@ class SearchService:
         self.embedder = embedder
         self.sparse = sparse
 
-    def search(self, query: str, filters: SearchFilters | None = None, limit: int = 10,
-               mode: Mode = "hybrid") -> list[Hit]:
+    def search(
+        self, query: str, filters: SearchFilters | None = None, limit: int = 10, mode: Mode = "hybrid"
+    ) -> list[Hit]:
         """Short keyword-like queries ("digitalizzazione PMI Lazio")."""
         return self._run(query, filters or SearchFilters(), limit, mode)
 
-    def match(self, description: str, filters: SearchFilters | None = None, limit: int = 10,
-              mode: Mode = "hybrid") -> list[Hit]:
+    def match(
+        self, description: str, filters: SearchFilters | None = None, limit: int = 10, mode: Mode = "hybrid"
+    ) -> list[Hit]:
         """A project description of a paragraph or more, ranked against calls and measures."""
         return self._run(description, filters or SearchFilters(), limit, mode)
 

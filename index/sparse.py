@@ -19,15 +19,43 @@ from convergenze.records import SparseVector
 SUPPORTED = ("it", "en")
 # spaCy's Italian stop list is for general prose; in funding calls these words carry meaning
 # ("Marche" is a region, "lavoro" and "città" are what a call is about).
-KEEP = frozenset({
-    "città", "lavoro", "governo", "nazionale", "marche", "futuro", "consiglio", "ministro", "persone",
-    "gruppo", "registrazione", "giorni", "grande", "generale", "milioni", "miliardi", "mancanza", "titolo",
-    "conclusione", "anticipo",
-})
+KEEP = frozenset(
+    {
+        "città",
+        "lavoro",
+        "governo",
+        "nazionale",
+        "marche",
+        "futuro",
+        "consiglio",
+        "ministro",
+        "persone",
+        "gruppo",
+        "registrazione",
+        "giorni",
+        "grande",
+        "generale",
+        "milioni",
+        "miliardi",
+        "mancanza",
+        "titolo",
+        "conclusione",
+        "anticipo",
+    }
+)
 # Lookup lemmas are ambiguous out of context: "impresa" (company) comes out as "imprendere" while its plural
 # "imprese" comes out as "impresa". Nouns that matter for funding calls are pinned to their noun lemma.
-LEMMA_OVERRIDES = {"impresa": "impresa", "lavoro": "lavoro", "marche": "marche", "bando": "bando",
-                   "bandi": "bando", "fondi": "fondo", "fondo": "fondo", "comuni": "comune", "comune": "comune"}
+LEMMA_OVERRIDES = {
+    "impresa": "impresa",
+    "lavoro": "lavoro",
+    "marche": "marche",
+    "bando": "bando",
+    "bandi": "bando",
+    "fondi": "fondo",
+    "fondo": "fondo",
+    "comuni": "comune",
+    "comune": "comune",
+}
 
 
 def _fold(text: str) -> str:
@@ -63,7 +91,12 @@ class Bm25SparseEncoder:
     def _terms_of(self, doc: Iterable[spacy.tokens.Token]) -> list[str]:
         out = []
         for token in doc:
-            if (token.is_stop and token.lower_ not in KEEP) or token.is_punct or token.is_space or not (token.is_alpha or token.like_num):
+            if (
+                (token.is_stop and token.lower_ not in KEEP)
+                or token.is_punct
+                or token.is_space
+                or not (token.is_alpha or token.like_num)
+            ):
                 continue
             term = _fold(LEMMA_OVERRIDES.get(token.lower_) or token.lemma_ or token.text)
             if len(term) >= self.min_len:

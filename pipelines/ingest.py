@@ -49,8 +49,9 @@ def enrich_documents(documents: list[Document], enricher: Enricher) -> list[Docu
 
 
 @task(cache_policy=NO_CACHE)
-def index_documents(documents: list[Document], indexer: Indexer, store: VectorStore, label: str,
-                    progress: bool) -> int:
+def index_documents(
+    documents: list[Document], indexer: Indexer, store: VectorStore, label: str, progress: bool
+) -> int:
     return indexer.run(documents, store, progress=progress, label=label)
 
 
@@ -68,15 +69,21 @@ class _Clock:
 
 
 @flow(name="convergenze-ingest", log_prints=True)
-def ingest_flow(sources: list[str] | None = None, limit: int | None = None, today: str | None = None,
-                progress: bool = True) -> dict:
+def ingest_flow(
+    sources: list[str] | None = None,
+    limit: int | None = None,
+    today: str | None = None,
+    progress: bool = True,
+) -> dict:
     """Ingest the named sources (all when empty); ``limit`` caps documents per source (for samples)."""
     data, qdrant = DataSettings(), QdrantSettings()
     specs = select_sources(load_sources(), sources)
     as_of = date.fromisoformat(today) if today else date.today()
     report = IngestReport(started=datetime.now(UTC).isoformat(timespec="seconds"))
     clock = _Clock()
-    resolver = SourceResolver(data.corpora_dir if data.corpora_dir.is_dir() else None, data.data_dir / "cache")
+    resolver = SourceResolver(
+        data.corpora_dir if data.corpora_dir.is_dir() else None, data.data_dir / "cache"
+    )
     with clock.stage("load model"):
         embedder = create_embedder(EmbeddingSettings(), data)
         indexer = Indexer(embedder, Bm25SparseEncoder())

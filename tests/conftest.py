@@ -78,8 +78,13 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _subset_csv(source: Path, target: Path, keep: int | None = None, codes: set[str] | None = None,
-                column: str = "Codice Univoco Submisura") -> None:
+def _subset_csv(
+    source: Path,
+    target: Path,
+    keep: int | None = None,
+    codes: set[str] | None = None,
+    column: str = "Codice Univoco Submisura",
+) -> None:
     import pandas as pd
 
     frame = pd.read_csv(source, sep=";", encoding="utf-8-sig", dtype=str)
@@ -102,25 +107,38 @@ def mini_mirror(corpora_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     root = tmp_path_factory.mktemp("mirror")
     src, dst = corpora_dir / "italia-domani", root / "italia-domani"
     codes = {"M1C1I1.02.00", "M1C1I1.04.01", "M2C1I3.02.00", "M5C2I2.01.00", "M4C1I3.02.00", "M6C2I1.01.02"}
-    _subset_csv(src / "OpenData_PNRR_QuadroFin_Programmazione_v04.csv",
-                dst / "OpenData_PNRR_QuadroFin_Programmazione_v04.csv", codes=codes)
-    _subset_csv(src / "PNRR_MeT_OA_programmazione_v03.csv", dst / "PNRR_MeT_OA_programmazione_v03.csv",
-                codes=codes)
+    _subset_csv(
+        src / "OpenData_PNRR_QuadroFin_Programmazione_v04.csv",
+        dst / "OpenData_PNRR_QuadroFin_Programmazione_v04.csv",
+        codes=codes,
+    )
+    _subset_csv(
+        src / "PNRR_MeT_OA_programmazione_v03.csv", dst / "PNRR_MeT_OA_programmazione_v03.csv", codes=codes
+    )
     calls = pd.read_csv(src / "PNRR_Bandi_e_Avvisi.csv", sep=";", encoding="utf-8-sig", dtype=str).head(40)
     broken = calls.iloc[[0]].copy()
     broken["Numero seriale "] = None
-    pd.concat([calls, broken]).to_csv(dst / "PNRR_Bandi_e_Avvisi.csv", sep=";", index=False, encoding="utf-8-sig")
-    _subset_csv(src / "OpenData_PNC_DescrizioneProgrammi.csv", dst / "OpenData_PNC_DescrizioneProgrammi.csv", keep=10)
+    pd.concat([calls, broken]).to_csv(
+        dst / "PNRR_Bandi_e_Avvisi.csv", sep=";", index=False, encoding="utf-8-sig"
+    )
+    _subset_csv(
+        src / "OpenData_PNC_DescrizioneProgrammi.csv", dst / "OpenData_PNC_DescrizioneProgrammi.csv", keep=10
+    )
     projects = pd.read_parquet(src / "PNRR_Progetti_validati.parquet")
-    projects = projects[projects["Codice Univoco Submisura"].isin(codes)].groupby(
-        "Codice Univoco Submisura").head(10)
+    projects = (
+        projects[projects["Codice Univoco Submisura"].isin(codes)]
+        .groupby("Codice Univoco Submisura")
+        .head(10)
+    )
     projects.to_parquet(dst / "PNRR_Progetti_validati.parquet")
     places = pd.read_parquet(src / "PNRR_Localizzazioni_validate.parquet")
     places[places["CUP"].isin(set(projects["CUP"]))].to_parquet(dst / "PNRR_Localizzazioni_validate.parquet")
 
     topics = json.loads((corpora_dir / "eu-funding-tenders/topics.json").read_text(encoding="utf-8"))[:8]
     (root / "eu-funding-tenders").mkdir()
-    (root / "eu-funding-tenders/topics.json").write_text(json.dumps(topics + [{"title": "no id"}]), encoding="utf-8")
+    (root / "eu-funding-tenders/topics.json").write_text(
+        json.dumps(topics + [{"title": "no id"}]), encoding="utf-8"
+    )
     shutil.copytree(corpora_dir / "regional-api-captures", root / "regional-api-captures")
     lazio = root / "regional-api-captures/lazioinnova_wp_bandi.json"
     capture = json.loads(lazio.read_text(encoding="utf-8"))

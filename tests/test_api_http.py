@@ -29,7 +29,9 @@ def base_url(ingested: dict) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         use_environment(patch, ingested["data_dir"], ingested["mirror"], ingested["models_dir"])
         port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.monotonic() + 120
@@ -50,13 +52,18 @@ def client(base_url: str) -> Iterator[httpx.Client]:
 
 def test_health_counts_documents_and_points(client: httpx.Client, ingested: dict) -> None:
     body = client.get("/health").json()
-    assert body == {"status": "ok", "documents": ingested["report"]["documents"],
-                    "points": ingested["report"]["points"], "backend": "qdrant-edge"}
+    assert body == {
+        "status": "ok",
+        "documents": ingested["report"]["documents"],
+        "points": ingested["report"]["points"],
+        "backend": "qdrant-edge",
+    }
 
 
 def test_search_returns_one_hit_per_document_with_snippet(client: httpx.Client) -> None:
-    response = client.get("/v1/search", params={"q": "migrazione al cloud dei servizi digitali dei comuni",
-                                                 "limit": 5})
+    response = client.get(
+        "/v1/search", params={"q": "migrazione al cloud dei servizi digitali dei comuni", "limit": 5}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == len(body["data"]) == 5
@@ -74,13 +81,17 @@ def test_search_filters_by_type_source_and_region(client: httpx.Client) -> None:
     er = client.get("/v1/search", params={"q": "cooperative di comunità", "region": "Emilia-Romagna"}).json()
     assert er["count"] > 0 and all("Emilia-Romagna" in h["metadata"]["region"] for h in er["data"])
     assert er["data"][0]["source"] == "emilia-romagna"
-    eu = client.get("/v1/search", params={"q": "research", "source": "eu-funding-tenders", "language": "en"}).json()
+    eu = client.get(
+        "/v1/search", params={"q": "research", "source": "eu-funding-tenders", "language": "en"}
+    ).json()
     assert eu["count"] > 0 and {h["id"].split(":")[0] for h in eu["data"]} == {"eu-topic"}
 
 
 def test_match_ranks_measures_and_calls_for_a_project(client: httpx.Client) -> None:
-    text = ("Il comune vuole trasferire in cloud i servizi digitali dell'anagrafe e dello stato civile "
-            "e migliorare l'esperienza dei cittadini sul sito istituzionale.")
+    text = (
+        "Il comune vuole trasferire in cloud i servizi digitali dell'anagrafe e dello stato civile "
+        "e migliorare l'esperienza dei cittadini sul sito istituzionale."
+    )
     body = client.post("/v1/match", json={"text": text, "limit": 5}).json()
     assert body["count"] == 5 and {h["type"] for h in body["data"]} <= {"measure", "call"}
     assert body["data"][0]["id"] == "pnrr-measure:M1C1I1.02.00"
@@ -94,11 +105,19 @@ def test_get_document_and_not_found(client: httpx.Client) -> None:
     assert missing.status_code == 404 and missing.json() == {"detail": errors.DOCUMENT_NOT_FOUND}
 
 
-@pytest.mark.parametrize(("params", "status"), [
-    ({"q": "   "}, 400), ({"q": "x" * 501}, 422), ({"q": "bando", "limit": 0}, 422),
-    ({"q": "bando", "limit": 101}, 422), ({"q": "bando", "type": "nope"}, 422), ({}, 422),
-    ({"q": "bando", "status": "maybe"}, 422), ({"q": "bando", "mode": "magic"}, 422),
-])
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"q": "   "}, 400),
+        ({"q": "x" * 501}, 422),
+        ({"q": "bando", "limit": 0}, 422),
+        ({"q": "bando", "limit": 101}, 422),
+        ({"q": "bando", "type": "nope"}, 422),
+        ({}, 422),
+        ({"q": "bando", "status": "maybe"}, 422),
+        ({"q": "bando", "mode": "magic"}, 422),
+    ],
+)
 def test_search_rejects_bad_requests(client: httpx.Client, params: dict, status: int) -> None:
     response = client.get("/v1/search", params=params)
     assert response.status_code == status
@@ -106,10 +125,17 @@ def test_search_rejects_bad_requests(client: httpx.Client, params: dict, status:
         assert response.json() == {"detail": errors.QUERY_EMPTY}
 
 
-@pytest.mark.parametrize(("payload", "status"), [
-    ({"text": ""}, 422), ({"text": "  \n "}, 400), ({"text": "x" * 20_001}, 422), ({"text": "ok", "limit": 0}, 422),
-    ({"text": "ok", "types": ["nope"]}, 422), ({"text": "ok", "unknown": 1}, 422),
-])
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        ({"text": ""}, 422),
+        ({"text": "  \n "}, 400),
+        ({"text": "x" * 20_001}, 422),
+        ({"text": "ok", "limit": 0}, 422),
+        ({"text": "ok", "types": ["nope"]}, 422),
+        ({"text": "ok", "unknown": 1}, 422),
+    ],
+)
 def test_match_rejects_bad_requests(client: httpx.Client, payload: dict, status: int) -> None:
     response = client.post("/v1/match", json=payload)
     assert response.status_code == status

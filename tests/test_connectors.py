@@ -66,10 +66,17 @@ def test_eu_topics_repair_mojibake_and_split_sections(corpora_dir: Path, tmp_pat
     assert doc.metadata["status"] == "closed"
 
 
-@pytest.mark.parametrize(("name", "count", "prefix"), [
-    ("emilia-romagna", 18, "er-bando:"), ("lazio-innova", 15, "lazioinnova-bando:"), ("incentivi-gov", 13, "incentivi:"),
-])
-def test_regional_captures_strip_html(name: str, count: int, prefix: str, corpora_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "count", "prefix"),
+    [
+        ("emilia-romagna", 18, "er-bando:"),
+        ("lazio-innova", 15, "lazioinnova-bando:"),
+        ("incentivi-gov", 13, "incentivi:"),
+    ],
+)
+def test_regional_captures_strip_html(
+    name: str, count: int, prefix: str, corpora_dir: Path, tmp_path: Path
+) -> None:
     result = run_source(name, corpora_dir, tmp_path)
     assert len(result.documents) == count and not result.skipped
     for doc in result.documents:
@@ -79,12 +86,15 @@ def test_regional_captures_strip_html(name: str, count: int, prefix: str, corpor
 
 def test_lazio_titles_decode_entities(corpora_dir: Path, tmp_path: Path) -> None:
     titles = [d.title for d in run_source("lazio-innova", corpora_dir, tmp_path).documents]
-    assert "STEP Lazio – Sostegno allo sviluppo e alla fabbricazione di tecnologie critiche" in " ".join(titles) or \
-        any(t.startswith("STEP Lazio – ") for t in titles)
+    assert "STEP Lazio – Sostegno allo sviluppo e alla fabbricazione di tecnologie critiche" in " ".join(
+        titles
+    ) or any(t.startswith("STEP Lazio – ") for t in titles)
 
 
 def test_incentivi_keeps_structured_fields(corpora_dir: Path, tmp_path: Path) -> None:
-    doc = next(d for d in run_source("incentivi-gov", corpora_dir, tmp_path).documents if d.id == "incentivi:3400")
+    doc = next(
+        d for d in run_source("incentivi-gov", corpora_dir, tmp_path).documents if d.id == "incentivi:3400"
+    )
     assert doc.metadata["deadline"] == "2026-06-30" and doc.metadata["region"] == ["Campania", "Puglia"]
     assert doc.metadata["budget_total"] == 2_066_866.0 and doc.metadata["grant_max"] == 300_000.0
 
@@ -93,13 +103,17 @@ def test_malformed_records_are_skipped_not_fatal(tmp_path: Path) -> None:
     mirror = tmp_path / "mirror" / "regional-api-captures"
     mirror.mkdir(parents=True)
     (mirror / "lazioinnova_wp_bandi.json").write_text(
-        '{"posts": [{"id": 1, "title": {"rendered": "Bando A"}, "content": {"rendered": "<p>Testo del bando</p>"}},'
+        '{"posts": [{"id": 1, "title": {"rendered": "Bando A"},'
+        ' "content": {"rendered": "<p>Testo del bando</p>"}},'
         ' {"id": 2, "title": {"rendered": ""}}, "not a post", {"id": 3, "title": {"rendered": "Vuoto"},'
-        ' "content": {"rendered": "<p> </p>"}}]}', encoding="utf-8")
+        ' "content": {"rendered": "<p> </p>"}}]}',
+        encoding="utf-8",
+    )
     result = run_source("lazio-innova", tmp_path / "mirror", tmp_path)
     assert [d.id for d in result.documents] == ["lazioinnova-bando:1"]
     assert [s.reason for s in result.skipped] == [
-        "malformed record: no id or no title", "malformed record: no id or no title",
+        "malformed record: no id or no title",
+        "malformed record: no id or no title",
         "empty text: the post has no content",
     ]
 

@@ -21,8 +21,17 @@ def by_source(report: dict) -> dict[str, dict]:
 
 def test_every_source_is_read_and_indexed(ingested: dict) -> None:
     sources = by_source(ingested["report"])
-    assert set(sources) == {"pnrr-measures", "pnrr-calls", "pnrr-projects", "pnc-programmes",
-                            "eu-funding-tenders", "emilia-romagna", "lazio-innova", "incentivi-gov", "bandi-pdf"}
+    assert set(sources) == {
+        "pnrr-measures",
+        "pnrr-calls",
+        "pnrr-projects",
+        "pnc-programmes",
+        "eu-funding-tenders",
+        "emilia-romagna",
+        "lazio-innova",
+        "incentivi-gov",
+        "bandi-pdf",
+    }
     assert all(s["error"] is None for s in sources.values())
     assert sources["pnrr-measures"]["indexed"] == 6
     assert sources["pnrr-calls"]["indexed"] == 40
@@ -42,9 +51,11 @@ def test_bad_inputs_are_skipped_with_their_reason(ingested: dict) -> None:
     assert "empty" in pdf_reasons["empty_bando.pdf"]
     assert "not a PDF" in pdf_reasons["not_really.pdf"]
     assert [s["reason"] for s in sources["pnrr-calls"]["skipped"]] == [
-        "malformed record: no serial number or no title"]
+        "malformed record: no serial number or no title"
+    ]
     assert [s["reason"] for s in sources["eu-funding-tenders"]["skipped"]] == [
-        "malformed record: no topicId or no title"]
+        "malformed record: no topicId or no title"
+    ]
 
 
 def test_report_is_saved(ingested: dict) -> None:
@@ -54,7 +65,8 @@ def test_report_is_saved(ingested: dict) -> None:
 
 
 def test_reingesting_is_idempotent_and_a_changed_record_replaces_its_points(
-        ingested: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ingested: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pipelines.ingest import ingest_flow
 
     # Work on a copy: the session's index stays as other tests expect it.
@@ -66,7 +78,10 @@ def test_reingesting_is_idempotent_and_a_changed_record_replaces_its_points(
 
     again = ingest_flow(sources=sources, today="2026-11-24", progress=False)
     assert [(s["indexed"], s["unchanged"]) for s in again["sources"]] == [(0, 40), (0, 18)]
-    assert (again["documents"], again["points"]) == (ingested["report"]["documents"], ingested["report"]["points"])
+    assert (again["documents"], again["points"]) == (
+        ingested["report"]["documents"],
+        ingested["report"]["points"],
+    )
 
     calls_file = mirror / "italia-domani/PNRR_Bandi_e_Avvisi.csv"
     calls = pd.read_csv(calls_file, sep=";", encoding="utf-8-sig", dtype=str)
@@ -87,15 +102,18 @@ def test_reingesting_is_idempotent_and_a_changed_record_replaces_its_points(
 
 
 def test_unreachable_source_is_reported_and_the_batch_goes_on(
-        ingested: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ingested: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pipelines.ingest import ingest_flow
 
     data_dir = tmp_path / "data"
     shutil.copytree(ingested["data_dir"], data_dir)
     empty_mirror = tmp_path / "empty-mirror"
     (empty_mirror / "regional-api-captures").mkdir(parents=True)
-    shutil.copy(ingested["mirror"] / "regional-api-captures/emilia-romagna_plone_search_bando.json",
-                empty_mirror / "regional-api-captures/")
+    shutil.copy(
+        ingested["mirror"] / "regional-api-captures/emilia-romagna_plone_search_bando.json",
+        empty_mirror / "regional-api-captures/",
+    )
     use_environment(monkeypatch, data_dir, empty_mirror, ingested["models_dir"])
     report = ingest_flow(sources=["pnc-programmes", "emilia-romagna"], today="2026-11-24", progress=False)
     pnc, er = report["sources"]

@@ -12,16 +12,24 @@ router = APIRouter(prefix="/v1", tags=["documents"])
 
 
 @router.get("/documents/{document_id}", response_model=DocumentOut, responses={404: {"model": ErrorOut}})
-def get_document(services: ServicesDep,
-                 document_id: Annotated[str, Path(max_length=200, examples=["pnrr-measure:M1C1I1.02.00"])]
-                 ) -> DocumentOut:
+def get_document(
+    services: ServicesDep,
+    document_id: Annotated[str, Path(max_length=200, examples=["pnrr-measure:M1C1I1.02.00"])],
+) -> DocumentOut:
     chunks = services.store.get_document_chunks(document_id)
     if not chunks:
         raise HTTPException(status_code=404, detail=DOCUMENT_NOT_FOUND)
     first = chunks[0]
     return DocumentOut(
-        id=document_id, type=first.get("type", ""), title=first.get("title", ""), source=first.get("source", ""),
-        url=first.get("url"), language=first.get("language"), metadata=first.get("metadata") or {},
-        passages=[Passage(position=c.get("position", i), heading=c.get("heading"), text=c.get("text", ""))
-                  for i, c in enumerate(chunks)],
+        id=document_id,
+        type=first.get("type", ""),
+        title=first.get("title", ""),
+        source=first.get("source", ""),
+        url=first.get("url"),
+        language=first.get("language"),
+        metadata=first.get("metadata") or {},
+        passages=[
+            Passage(position=c.get("position", i), heading=c.get("heading"), text=c.get("text", ""))
+            for i, c in enumerate(chunks)
+        ],
     )

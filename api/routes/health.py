@@ -10,5 +10,9 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health", response_model=Health)
 def health(services: ServicesDep) -> Health:
-    return Health(status="ok", documents=services.store.count_documents(), points=services.store.count_points(),
-                  backend=services.backend)
+    return Health(
+        status="ok",
+        documents=services.store.count_documents(),
+        points=services.store.count_points(),
+        backend=services.backend,
+    )

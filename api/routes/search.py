@@ -27,7 +27,9 @@ def search(
 ) -> HitList:
     if not q.strip():
         raise HTTPException(status_code=400, detail=QUERY_EMPTY)
-    filters = SearchFilters(types=tuple(type or ()), language=language, region=region, status=status, source=source)
+    filters = SearchFilters(
+        types=tuple(type or ()), language=language, region=region, status=status, source=source
+    )
     hits = services.search.search(q, filters, limit=limit, mode=mode)
     data = [HitOut.from_hit(h) for h in hits]
     return HitList(data=data, count=len(data))

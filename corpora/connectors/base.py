@@ -43,7 +43,9 @@ class Connector(ABC):
     def __init__(self, spec: SourceSpec, files: dict[str, Path]) -> None:
         missing = sorted(set(spec.files) - set(files))
         if missing:
-            raise ValueError(f"Source {spec.name!r} needs the files {missing}; resolve them with SourceResolver.")
+            raise ValueError(
+                f"Source {spec.name!r} needs the files {missing}; resolve them with SourceResolver."
+            )
         self.spec = spec
         self.files = files
 

@@ -13,9 +13,21 @@ from .base import Connector, ConnectorResult
 from .fields import clean_cell, fix_text, html_to_text, parse_amount, parse_date, status_from_dates
 
 # The portal concatenates headings with their text ("Objective:The ERC ..."): split them back into sections.
-_HEADINGS = ("Expected Outcome", "Expected Outcomes", "Objective", "Objectives", "Scope", "Expected Impact",
-             "Specific conditions", "Eligibility", "Themes and priorities", "Description")
-_HEADING_RE = re.compile(r"(?:(?<=[.:!?\s])|^)(" + "|".join(re.escape(h) for h in _HEADINGS) + r")\s*:", re.MULTILINE)
+_HEADINGS = (
+    "Expected Outcome",
+    "Expected Outcomes",
+    "Objective",
+    "Objectives",
+    "Scope",
+    "Expected Impact",
+    "Specific conditions",
+    "Eligibility",
+    "Themes and priorities",
+    "Description",
+)
+_HEADING_RE = re.compile(
+    r"(?:(?<=[.:!?\s])|^)(" + "|".join(re.escape(h) for h in _HEADINGS) + r")\s*:", re.MULTILINE
+)
 _STATUS = {"open": "open", "forthcoming": "forthcoming", "closed": "closed"}
 
 
@@ -74,12 +86,18 @@ class EuTopicsConnector(Connector):
             "budget_min": parse_amount(record.get("budgetMin")),
             "budget_max": parse_amount(record.get("budgetMax")),
             "expected_grants": parse_amount(record.get("expectedGrants")),
-            "keywords": sorted({k.strip() for k in str(record.get("keywords") or "").split(",") if k.strip()}),
+            "keywords": sorted(
+                {k.strip() for k in str(record.get("keywords") or "").split(",") if k.strip()}
+            ),
             "region": [],
         }
         return Document(
-            id=f"eu-topic:{topic_id}", source=self.name, type=DocType.CALL, title=title,
-            sections=[s for s in sections if s.text], url=clean_cell(record.get("portalUrl")),
+            id=f"eu-topic:{topic_id}",
+            source=self.name,
+            type=DocType.CALL,
+            title=title,
+            sections=[s for s in sections if s.text],
+            url=clean_cell(record.get("portalUrl")),
             metadata=meta,
         )
 

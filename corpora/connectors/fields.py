@@ -13,7 +13,23 @@ import ftfy
 from bs4 import BeautifulSoup
 
 _DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ")
-_BLOCK_TAGS = ("p", "div", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "ul", "ol", "section")
+_BLOCK_TAGS = (
+    "p",
+    "div",
+    "li",
+    "br",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "table",
+    "ul",
+    "ol",
+    "section",
+)
 
 
 def clean_cell(value: Any) -> str | None:
@@ -46,7 +62,7 @@ def parse_date(value: Any) -> str | None:
 
 
 def parse_amount(value: Any) -> float | None:
-    """Euro amount from "1.500.000,00", "1500000", "1500000.50", "€ 2.000"; None when empty or not a number."""
+    """Euro amount from "1.500.000,00", "1500000", "1500000.50", "€ 2.000"; None if empty or not a number."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return None if math.isnan(float(value)) else float(value)
     text = clean_cell(value)
@@ -74,7 +90,9 @@ def html_to_text(html: str) -> str:
     return fix_text(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip())
 
 
-def status_from_dates(opening: str | None, deadline: str | None, today: date, *, rolling: bool = False) -> str:
+def status_from_dates(
+    opening: str | None, deadline: str | None, today: date, *, rolling: bool = False
+) -> str:
     """open / forthcoming / closed / unknown from ISO dates, as of ``today``."""
     if opening and date.fromisoformat(opening[:10]) > today:
         return "forthcoming"

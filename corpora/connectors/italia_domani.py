@@ -65,8 +65,11 @@ class PnrrMeasuresConnector(Connector):
             if not code:
                 result.skip(f"row {index + 2}", "malformed record: no 'Codice Univoco Submisura'")
                 continue
-            result.documents.append(self._document(
-                code, row, milestones.get(code, []), calls.get(code, []), examples.get(code, [])))
+            result.documents.append(
+                self._document(
+                    code, row, milestones.get(code, []), calls.get(code, []), examples.get(code, [])
+                )
+            )
         return result
 
     def _project_examples(self) -> dict[str, list[str]]:
@@ -85,12 +88,18 @@ class PnrrMeasuresConnector(Connector):
             key = text.lower()
             if text and key not in candidates[code]:
                 candidates[code][key] = hashlib.sha1(cup.encode()).hexdigest() + "\t" + text
-        return {code: [v.split("\t", 1)[1] for v in sorted(texts.values())[:per_measure]]
-                for code, texts in candidates.items()}
+        return {
+            code: [v.split("\t", 1)[1] for v in sorted(texts.values())[:per_measure]]
+            for code, texts in candidates.items()
+        }
 
     def _document(
-        self, code: str, row: dict[str, str | None], milestones: list[dict[str, str | None]],
-        calls: list[dict[str, str | None]], examples: list[str],
+        self,
+        code: str,
+        row: dict[str, str | None],
+        milestones: list[dict[str, str | None]],
+        calls: list[dict[str, str | None]],
+        examples: list[str],
     ) -> Document:
         meta = _pnrr_codes(row)
         meta.update(
@@ -102,32 +111,48 @@ class PnrrMeasuresConnector(Connector):
             mission_codes=[c for c in (row.get("Missione"), row.get("Componente")) if c],
         )
         title = f"{code} {row.get('Descrizione Submisura') or row.get('Descrizione Misura')}"
+        kind = (row.get("Investimento o Riforma"), row.get("Prestito o Sovvenzione"))
         head = "\n".join(
-            line for line in (
+            line
+            for line in (
                 f"Missione {row.get('Missione')}: {row.get('Descrizione Missione')}",
                 f"Componente {row.get('Componente')}: {row.get('Descrizione Componente')}",
                 f"Misura {row.get('ID Misura')}: {row.get('Descrizione Misura')}",
                 f"Submisura {row.get('ID Submisura')}: {row.get('Descrizione Submisura')}",
-                f"{row.get('Investimento o Riforma') or ''} - {row.get('Prestito o Sovvenzione') or ''}".strip(" -"),
+                " - ".join(filter(None, kind)),
                 f"Amministrazione titolare: {row.get('Amministrazione Titolare')}",
-            ) if line and "None" not in line
+            )
+            if line and "None" not in line
         )
         sections = [Section(text=head, heading="Misura")]
         met_lines = [
-            " - ".join(x for x in (m.get("Milestone-Target"), m.get("Nome Milestone-Target"),
-                                   m.get("Descrizione specifica di ogni Milestone e Target")) if x)
+            " - ".join(
+                x
+                for x in (
+                    m.get("Milestone-Target"),
+                    m.get("Nome Milestone-Target"),
+                    m.get("Descrizione specifica di ogni Milestone e Target"),
+                )
+                if x
+            )
             for m in milestones
         ]
         if met_lines:
             sections.append(Section(text="\n".join(met_lines), heading="Milestone e target"))
-        call_titles = [c["Titolo Bando o Avviso"] for c in calls if c.get("Titolo Bando o Avviso")]
+        call_titles = [str(c["Titolo Bando o Avviso"]) for c in calls if c.get("Titolo Bando o Avviso")]
         if call_titles:
             sections.append(Section(text="\n".join(call_titles), heading="Bandi e avvisi"))
         if examples:
             sections.append(Section(text="\n".join(examples), heading="Progetti finanziati (esempi)"))
         return Document(
-            id=f"pnrr-measure:{code}", source=self.name, type=DocType.MEASURE, title=title,
-            sections=sections, url=SOURCE_URL, language="it", metadata=meta,
+            id=f"pnrr-measure:{code}",
+            source=self.name,
+            type=DocType.MEASURE,
+            title=title,
+            sections=sections,
+            url=SOURCE_URL,
+            language="it",
+            metadata=meta,
         )
 
 
@@ -184,8 +209,13 @@ class PnrrCallsConnector(Connector):
         ]
         text = "\n".join(line for line in lines if "None" not in line and not line.endswith(": "))
         return Document(
-            id=f"pnrr-call:{serial}", source=self.name, type=DocType.CALL, title=title,
-            sections=[Section(text=text)], url=row.get("Link al bando") or SOURCE_URL, language="it",
+            id=f"pnrr-call:{serial}",
+            source=self.name,
+            type=DocType.CALL,
+            title=title,
+            sections=[Section(text=text)],
+            url=row.get("Link al bando") or SOURCE_URL,
+            language="it",
             metadata=meta,
         )
 
@@ -213,11 +243,17 @@ class PnrrProjectsConnector(Connector):
         return result
 
     def _document(
-        self, cup: str, row: dict[str, str | None], rows: list[dict[str, str | None]], amount: float,
+        self,
+        cup: str,
+        row: dict[str, str | None],
+        rows: list[dict[str, str | None]],
+        amount: float,
         places: list[dict[str, Any]],
     ) -> Document:
         meta = _pnrr_codes(row)
-        submeasures = sorted({r["Codice Univoco Submisura"] for r in rows if r.get("Codice Univoco Submisura")})
+        submeasures = sorted(
+            {str(r["Codice Univoco Submisura"]) for r in rows if r.get("Codice Univoco Submisura")}
+        )
         regions = sorted({p["region"] for p in places if p.get("region")})
         meta.update(
             cup=cup,
@@ -253,9 +289,14 @@ class PnrrProjectsConnector(Connector):
         ]
         text = "\n".join(line for line in lines if line)
         return Document(
-            id=f"pnrr-project:{cup}", source=self.name, type=DocType.PROJECT,
-            title=row.get("Titolo progetto") or cup, sections=[Section(text=text)],
-            url=SOURCE_URL, language="it", metadata=meta,
+            id=f"pnrr-project:{cup}",
+            source=self.name,
+            type=DocType.PROJECT,
+            title=row.get("Titolo progetto") or cup,
+            sections=[Section(text=text)],
+            url=SOURCE_URL,
+            language="it",
+            metadata=meta,
         )
 
 
@@ -271,11 +312,18 @@ class PncProgrammesConnector(Connector):
                 result.skip(f"row {index + 2}", "malformed record: no programme code or name")
                 continue
             text = "\n".join(x for x in (name, row.get("Descrizione programma")) if x)
-            result.documents.append(Document(
-                id=f"pnc-programme:{code}", source=self.name, type=DocType.PROGRAMME, title=name,
-                sections=[Section(text=text)], url=SOURCE_URL, language="it",
-                metadata={"programme": ["PNC"], "programme_code": code},
-            ))
+            result.documents.append(
+                Document(
+                    id=f"pnc-programme:{code}",
+                    source=self.name,
+                    type=DocType.PROGRAMME,
+                    title=name,
+                    sections=[Section(text=text)],
+                    url=SOURCE_URL,
+                    language="it",
+                    metadata={"programme": ["PNC"], "programme_code": code},
+                )
+            )
         return result
 
 
@@ -297,10 +345,18 @@ def _group(frame: pd.DataFrame, key: str) -> dict[str, list[dict[str, str | None
 
 def _locations(frame: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
     places: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    columns = ["CUP", "Descrizione Regione", "Descrizione Provincia", "Descrizione Comune", "COD_ISTAT_COMUNE"]
+    columns = [
+        "CUP",
+        "Descrizione Regione",
+        "Descrizione Provincia",
+        "Descrizione Comune",
+        "COD_ISTAT_COMUNE",
+    ]
     for cup, region, province, municipality, istat in frame[columns].itertuples(index=False):
         place = {
-            "region": _title(region), "province": _title(province), "municipality": _title(municipality),
+            "region": _title(region),
+            "province": _title(province),
+            "municipality": _title(municipality),
             "istat_code": clean_cell(istat),
         }
         if place not in places[cup]:

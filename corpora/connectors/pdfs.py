@@ -27,10 +27,15 @@ class PdfFolderConnector(Connector):
                 result.skip(path.name, "empty text: no text could be extracted")
                 continue
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            result.documents.append(Document(
-                id=f"pdf:{path.stem}", source=self.name, type=DocType.CALL,
-                title=extracted.title or path.stem.replace("_", " "), sections=list(extracted.sections),
-                url=self.spec.urls.get(path.name), metadata={"file": path.name, "pages": extracted.pages,
-                                                             "file_sha256": digest},
-            ))
+            result.documents.append(
+                Document(
+                    id=f"pdf:{path.stem}",
+                    source=self.name,
+                    type=DocType.CALL,
+                    title=extracted.title or path.stem.replace("_", " "),
+                    sections=list(extracted.sections),
+                    url=self.spec.urls.get(path.name),
+                    metadata={"file": path.name, "pages": extracted.pages, "file_sha256": digest},
+                )
+            )
         return result

@@ -41,7 +41,11 @@ class EmiliaRomagnaPloneConnector(_DatedConnector):
     def run(self) -> ConnectorResult:
         result = ConnectorResult(self.name)
         for index, item in enumerate(_load_items(self.files["search"], "items", result)):
-            if not isinstance(item, dict) or not clean_cell(item.get("UID")) or not clean_cell(item.get("title")):
+            if (
+                not isinstance(item, dict)
+                or not clean_cell(item.get("UID"))
+                or not clean_cell(item.get("title"))
+            ):
                 result.skip(f"item {index}", "malformed record: no UID or no title")
                 continue
             result.documents.append(self._document(item))
@@ -59,25 +63,39 @@ class EmiliaRomagnaPloneConnector(_DatedConnector):
             status = "closed"
         recipients = [fix_text(str(r)) for r in item.get("destinatari") or []]
         topics = [fix_text(str(m)) for m in item.get("materie") or []]
-        lines = [title, clean_cell(item.get("description")), body_text,
-                 f"Destinatari: {', '.join(recipients)}" if recipients else None,
-                 f"Materie: {', '.join(topics)}" if topics else None,
-                 f"Tipologia: {item.get('tipologia_bando')}" if item.get("tipologia_bando") else None]
+        lines = [
+            title,
+            clean_cell(item.get("description")),
+            body_text,
+            f"Destinatari: {', '.join(recipients)}" if recipients else None,
+            f"Materie: {', '.join(topics)}" if topics else None,
+            f"Tipologia: {item.get('tipologia_bando')}" if item.get("tipologia_bando") else None,
+        ]
         return Document(
-            id=f"er-bando:{item['UID']}", source=self.name, type=DocType.CALL, title=title,
-            sections=[Section(text="\n".join(x for x in lines if x))], url=clean_cell(item.get("@id")),
+            id=f"er-bando:{item['UID']}",
+            source=self.name,
+            type=DocType.CALL,
+            title=title,
+            sections=[Section(text="\n".join(x for x in lines if x))],
+            url=clean_cell(item.get("@id")),
             language="it",
             metadata={
                 "issuer": clean_cell(item.get("ente_bando")) or "Regione Emilia-Romagna",
-                "region": ["Emilia-Romagna"], "opening": opening, "deadline": deadline,
-                "official_status": official, "status": status, "recipients": recipients, "topics": topics,
-                "call_kind": clean_cell(item.get("tipologia_bando")), "published": parse_date(item.get("effective")),
+                "region": ["Emilia-Romagna"],
+                "opening": opening,
+                "deadline": deadline,
+                "official_status": official,
+                "status": status,
+                "recipients": recipients,
+                "topics": topics,
+                "call_kind": clean_cell(item.get("tipologia_bando")),
+                "published": parse_date(item.get("effective")),
             },
         )
 
 
 class LazioInnovaWordPressConnector(_DatedConnector):
-    """``/wp-json/wp/v2/bandi`` posts: HTML content and taxonomy classes (tematiche-, destinatari-, tipologie-)."""
+    """``/wp-json/wp/v2/bandi`` posts: HTML content, taxonomy classes (tematiche-, destinatari-, ...)."""
 
     def run(self) -> ConnectorResult:
         result = ConnectorResult(self.name)
@@ -96,20 +114,30 @@ class LazioInnovaWordPressConnector(_DatedConnector):
     def _document(self, post: dict[str, Any], title: str, content: str) -> Document:
         classes = [str(c) for c in post.get("class_list") or []]
         taxonomy = {
-            prefix: [c.removeprefix(prefix + "-").replace("-", " ") for c in classes if c.startswith(prefix + "-")]
+            prefix: [
+                c.removeprefix(prefix + "-").replace("-", " ") for c in classes if c.startswith(prefix + "-")
+            ]
             for prefix in ("tematiche", "destinatari", "tipologie")
         }
         excerpt = html_to_text(_rendered(post.get("excerpt")))
         sections = [Section(text=f"{title}\n{excerpt}".strip(), heading=None)]
         sections.append(Section(text=content))
         return Document(
-            id=f"lazioinnova-bando:{post['id']}", source=self.name, type=DocType.CALL, title=title,
-            sections=sections, url=clean_cell(post.get("link")), language="it",
+            id=f"lazioinnova-bando:{post['id']}",
+            source=self.name,
+            type=DocType.CALL,
+            title=title,
+            sections=sections,
+            url=clean_cell(post.get("link")),
+            language="it",
             metadata={
-                "issuer": "Lazio Innova - Regione Lazio", "region": ["Lazio"],
+                "issuer": "Lazio Innova - Regione Lazio",
+                "region": ["Lazio"],
                 "published": parse_date(str(post.get("date") or "")[:10]),
-                "topics": taxonomy["tematiche"], "recipients": taxonomy["destinatari"],
-                "instrument": taxonomy["tipologie"], "status": "unknown",
+                "topics": taxonomy["tematiche"],
+                "recipients": taxonomy["destinatari"],
+                "instrument": taxonomy["tipologie"],
+                "status": "unknown",
             },
         )
 
@@ -120,7 +148,11 @@ class IncentiviSolrConnector(_DatedConnector):
     def run(self) -> ConnectorResult:
         result = ConnectorResult(self.name)
         for index, doc in enumerate(_load_items(self.files["select"], "docs", result)):
-            if not isinstance(doc, dict) or not clean_cell(doc.get("zs_nid")) or not clean_cell(doc.get("zs_title")):
+            if (
+                not isinstance(doc, dict)
+                or not clean_cell(doc.get("zs_nid"))
+                or not clean_cell(doc.get("zs_title"))
+            ):
                 result.skip(f"doc {index}", "malformed record: no zs_nid or no zs_title")
                 continue
             result.documents.append(self._document(doc))
@@ -129,18 +161,28 @@ class IncentiviSolrConnector(_DatedConnector):
     def _document(self, doc: dict[str, Any]) -> Document:
         title = fix_text(str(doc["zs_title"]).strip())
         body = fix_text(clean_cell(doc.get("zs_body")) or "")
-        opening, deadline = parse_date(doc.get("zs_field_open_date")), parse_date(doc.get("zs_field_close_date"))
+        opening, deadline = (
+            parse_date(doc.get("zs_field_open_date")),
+            parse_date(doc.get("zs_field_close_date")),
+        )
         values = lambda key: [fix_text(str(v)) for v in doc.get(key) or []]  # noqa: E731
         url_path = clean_cell(doc.get("zs_url")) or ""
         regions = values("zm_field_regions_value")
         return Document(
-            id=f"incentivi:{doc['zs_nid']}", source=self.name, type=DocType.CALL, title=title,
+            id=f"incentivi:{doc['zs_nid']}",
+            source=self.name,
+            type=DocType.CALL,
+            title=title,
             sections=[Section(text=f"{title}\n{body}".strip())],
-            url=f"https://www.incentivi.gov.it{url_path}" if url_path else clean_cell(doc.get("zs_field_link")),
+            url=f"https://www.incentivi.gov.it{url_path}"
+            if url_path
+            else clean_cell(doc.get("zs_field_link")),
             language=clean_cell(doc.get("ss_search_api_language")) or "it",
             metadata={
                 "issuer": fix_text(clean_cell(doc.get("zs_field_subject_grant")) or "") or None,
-                "region": regions, "opening": opening, "deadline": deadline,
+                "region": regions,
+                "opening": opening,
+                "deadline": deadline,
                 "status": status_from_dates(opening, deadline, self.today),
                 "budget_total": parse_amount(doc.get("zs_field_budget_allocation")),
                 "cost_min": parse_amount(doc.get("zs_field_cost_min")),
