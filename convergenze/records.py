@@ -60,7 +60,9 @@ class Document:
 
     def __post_init__(self) -> None:
         if not self.id or ":" not in self.id:
-            raise ValueError(f"Document id {self.id!r} must look like '<kind>:<key>', e.g. 'eu-topic:ERC-2026-POC'.")
+            raise ValueError(
+                f"Document id {self.id!r} must look like '<kind>:<key>', e.g. 'eu-topic:ERC-2026-POC'."
+            )
 
     @property
     def text(self) -> str:
@@ -144,3 +146,170 @@ class Skipped:
     source: str
     ref: str
     reason: str
+
+
+# --- Extraction records (issue 3) ---
+
+DATE_KINDS = ("opening", "deadline", "other")
+AMOUNT_KINDS = ("total_budget", "max_per_project", "min_per_project", "other")
+PLACE_LEVELS = ("region", "province", "municipality", "national")
+CALL_STATUSES = ("open", "forthcoming", "closed", "unknown")
+
+
+def _require(value: str, allowed: tuple[str, ...], what: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"{what} {value!r} is not one of {allowed}; pass one of those.")
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The passage a value came from: ``text == source[start:end]`` of the text the extractor was given."""
+
+    text: str
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.end < self.start:
+            raise ValueError(f"Evidence offsets ({self.start}, {self.end}) need 0 <= start <= end.")
+
+
+@dataclass(frozen=True, slots=True)
+class DateValue:
+    """A date found in the text; ``value`` is ISO: '2026-03-15' or, with a time of day, '2026-03-15T12:00'."""
+
+    value: str
+    kind: str
+    evidence: Evidence
+
+    def __post_init__(self) -> None:
+        _require(self.kind, DATE_KINDS, "DateValue.kind")
+
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    """An amount in euro."""
+
+    value: float
+    kind: str
+    evidence: Evidence
+
+    def __post_init__(self) -> None:
+        _require(self.kind, AMOUNT_KINDS, "Amount.kind")
+
+
+@dataclass(frozen=True, slots=True)
+class Beneficiary:
+    """Who may apply: a Convergenze actor type and the call's own wording for it."""
+
+    actor_type: str
+    wording: str
+    evidence: Evidence
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A territory the call targets; ``istat_code`` is the ISTAT code (region 2, province 3, municipality 6)."""
+
+    name: str
+    level: str
+    istat_code: str | None
+    evidence: Evidence
+
+    def __post_init__(self) -> None:
+        _require(self.level, PLACE_LEVELS, "Place.level")
+
+
+@dataclass(frozen=True, slots=True)
+class Programme:
+    """A programme or fund that finances the call, by its short code ('PNRR', 'FESR', 'Horizon Europe')."""
+
+    code: str
+    evidence: Evidence
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """An official identifier quoted by the call (a CUP or a CIG)."""
+
+    value: str
+    evidence: Evidence
+
+
+@dataclass(frozen=True, slots=True)
+class CallMetadata:
+    """What a funding call says about itself; every value carries the passage it came from."""
+
+    is_funding_call: bool
+    non_call_kind: str | None = None
+    non_call_evidence: Evidence | None = None
+    opening: DateValue | None = None
+    deadline: DateValue | None = None
+    rolling: bool = False
+    rolling_evidence: Evidence | None = None
+    dates: list[DateValue] = field(default_factory=list)
+    total_budget: Amount | None = None
+    min_per_project: Amount | None = None
+    max_per_project: Amount | None = None
+    amounts: list[Amount] = field(default_factory=list)
+    cofinancing_rate: float | None = None
+    cofinancing_evidence: Evidence | None = None
+    beneficiaries: list[Beneficiary] = field(default_factory=list)
+    territory: list[Place] = field(default_factory=list)
+    issuer: str | None = None
+    issuer_evidence: Evidence | None = None
+    programmes: list[Programme] = field(default_factory=list)
+    cup_codes: list[Code] = field(default_factory=list)
+    cig_codes: list[Code] = field(default_factory=list)
+    status: str = "unknown"
+
+    def __post_init__(self) -> None:
+        _require(self.status, CALL_STATUSES, "CallMetadata.status")
+        if self.cofinancing_rate is not None and not 0.0 <= self.cofinancing_rate <= 1.0:
+            raise ValueError(
+                f"cofinancing_rate {self.cofinancing_rate} must be a fraction in [0, 1] (50% -> 0.5)."
+            )
+
+
+# --- Mission and objective records (issue 3) ---
+
+MISSION_FRAMEWORKS = ("convergenze", "pnrr", "sdg", "cohesion", "horizon")
+# Ordered by trust: official codes of the source, the official PNRR->SDG mapping, a crosswalk from either, and
+# the text-only estimates (embedding prototypes, cue terms).
+LABEL_SOURCES = ("official", "mapping", "crosswalk", "model", "cues")
+
+
+@dataclass(frozen=True, slots=True)
+class MissionLabel:
+    """A document's place in one framework: ``code`` as in corpora/taxonomy/missions.yaml, ``score`` in [0, 1]
+    (1.0 for official codes), ``evidence`` the sentences or passages that support it."""
+
+    framework: str
+    code: str
+    label: str
+    score: float
+    evidence: list[str] = field(default_factory=list)
+    source: str = "model"
+
+    def __post_init__(self) -> None:
+        _require(self.framework, MISSION_FRAMEWORKS, "MissionLabel.framework")
+        _require(self.source, LABEL_SOURCES, "MissionLabel.source")
+        if not 0.0 <= self.score <= 1.0:
+            raise ValueError(f"MissionLabel.score {self.score} must be in [0, 1].")
+
+
+@dataclass(frozen=True, slots=True)
+class Objective:
+    """An objective statement of a call or programme: ``text == source[start:end]`` of the text it came from;
+    ``cue`` is the phrase or heading that marked it ("ha l'obiettivo di", "Expected Outcome")."""
+
+    text: str
+    start: int
+    end: int
+    language: str | None = None
+    cue: str = ""
+    section: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.end < self.start:
+            raise ValueError(f"Objective offsets ({self.start}, {self.end}) need 0 <= start <= end.")
