@@ -1,18 +1,113 @@
-"""Everything the pipeline learns from a document's text, applied in order: language, then extraction."""
+"""Everything the pipeline learns from a document, applied in order: language, call metadata, places.
+
+Structured sources keep their own fields; what the extractor finds fills the gaps and is kept beside them
+under ``metadata["extracted"]`` with its evidence, so the two can be compared.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
+from typing import Any
 
-from convergenze.records import Document
+from convergenze.records import CallMetadata, DocType, Document
 
+from .call_metadata import CallMetadataExtractor
+from .call_parties import actors_in
+from .gazetteer import Gazetteer, default_gazetteer
 from .language import LanguageTagger
+
+# Funded projects and PNRR measures are structured records, not call texts: nothing to extract.
+_EXTRACT_TYPES = (DocType.CALL, DocType.PROGRAMME, DocType.POLICY)
+_NATIONAL = {"ambito nazionale", "italia", "tutto il territorio nazionale", "nazionale"}
+
+
+def _plain(value: Any) -> Any:
+    return (
+        dataclasses.asdict(value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type)
+        else value
+    )
+
+
+def serialize(found: CallMetadata) -> dict[str, Any]:
+    """JSON-ready form of the extraction (evidence as {text, start, end})."""
+    return {
+        f.name: _plain(getattr(found, f.name))
+        if not isinstance(getattr(found, f.name), list)
+        else [_plain(v) for v in getattr(found, f.name)]
+        for f in dataclasses.fields(found)
+    }
 
 
 class Enricher:
-    def __init__(self, today: date | None = None, language: LanguageTagger | None = None) -> None:
+    def __init__(
+        self,
+        today: date | None = None,
+        language: LanguageTagger | None = None,
+        calls: CallMetadataExtractor | None = None,
+        gazetteer: Gazetteer | None = None,
+    ) -> None:
         self.today = today or date.today()
         self.language = language or LanguageTagger()
+        self._gazetteer = gazetteer
+        self.calls = calls or CallMetadataExtractor(today=self.today, gazetteer=gazetteer)
+
+    @property
+    def gazetteer(self) -> Gazetteer:
+        if self._gazetteer is None:
+            self._gazetteer = default_gazetteer()
+        return self._gazetteer
 
     def run(self, document: Document) -> Document:
-        return self.language.run(document)
+        document = self.language.run(document)
+        meta = document.metadata
+        if document.type in _EXTRACT_TYPES:
+            found = self.calls.run(
+                f"{document.title}\n\n{document.text}", language="en" if document.language == "en" else "it"
+            )
+            meta["extracted"] = serialize(found)
+            self._fill_gaps(meta, found)
+        recipients = meta.get("recipients")
+        if recipients and not meta.get("beneficiary_types"):
+            wording = "; ".join(recipients) if isinstance(recipients, list) else str(recipients)
+            meta["beneficiary_types"] = sorted({span.value for span in actors_in(wording, 0, len(wording))})
+        meta["region"], national = self._regions(meta.get("region") or [])
+        if national:
+            meta["national"] = True
+        return document
+
+    def _fill_gaps(self, meta: dict[str, Any], found: CallMetadata) -> None:
+        if not meta.get("deadline") and found.deadline:
+            meta["deadline"] = found.deadline.value
+        if not meta.get("opening") and found.opening:
+            meta["opening"] = found.opening.value
+        if meta.get("status", "unknown") == "unknown" and found.status != "unknown":
+            meta["status"] = found.status
+        if not meta.get("issuer") and found.issuer:
+            meta["issuer"] = found.issuer
+        if not meta.get("programme") and found.programmes:
+            meta["programme"] = sorted({p.code for p in found.programmes})
+        if not meta.get("budget_total") and found.total_budget:
+            meta["budget_total"] = found.total_budget.value
+        if not meta.get("beneficiary_types") and found.beneficiaries:
+            meta["beneficiary_types"] = sorted({b.actor_type for b in found.beneficiaries})
+        if not meta.get("region") and found.territory:
+            regions = {
+                p.name if p.level == "region" else self.gazetteer.region_name(p.istat_code or "")
+                for p in found.territory
+                if p.level != "national"
+            }
+            meta["region"] = sorted(r for r in regions if r)
+            meta["national"] = any(p.level == "national" for p in found.territory)
+
+    def _regions(self, names: list[str]) -> tuple[list[str], bool]:
+        """Canonical region names ("EMILIA-ROMAGNA", "Emilia Romagna" -> "Emilia-Romagna")."""
+        out, national = set(), False
+        for name in names:
+            if name.strip().lower() in _NATIONAL:
+                national = True
+                continue
+            entry = self.gazetteer.lookup(name, "region")
+            out.add(entry.name if entry else name)
+        return sorted(out), national
