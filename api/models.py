@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
+from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from convergenze.records import Hit
+from convergenze.records import Hit, SearchFilters
+
+from .errors import BAD_BUDGET_RANGE, BAD_DEADLINE_RANGE
 
 DocTypeName = Literal["call", "measure", "project", "programme", "policy"]
 ModeName = Literal["hybrid", "dense", "sparse"]
+BeneficiaryName = Literal[
+    "public_body",
+    "public_administration",
+    "cooperative",
+    "foundation",
+    "third_sector",
+    "company",
+    "financial_institution",
+    "university_research",
+    "citizen",
+]
 _MATCH_TYPES: tuple[DocTypeName, ...] = ("call", "measure")
+
+
+def check_ranges(
+    deadline_from: date | None, deadline_to: date | None, budget_min: float | None, budget_max: float | None
+) -> None:
+    if deadline_from and deadline_to and deadline_from > deadline_to:
+        raise HTTPException(status_code=400, detail=BAD_DEADLINE_RANGE)
+    if budget_min is not None and budget_max is not None and budget_min > budget_max:
+        raise HTTPException(status_code=400, detail=BAD_BUDGET_RANGE)
 
 
 class HitOut(BaseModel):
@@ -48,14 +72,34 @@ class HitList(BaseModel):
 class MatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(
-        min_length=1, max_length=20_000, description="The project description, Italian or English."
-    )
+    text: str = Field(min_length=1, max_length=20_000, description="The project description, Italian or English.")
     limit: int = Field(default=10, ge=1, le=100)
     types: list[DocTypeName] = Field(default_factory=lambda: list(_MATCH_TYPES), max_length=5)
     region: str | None = Field(default=None, max_length=60)
     status: Literal["open", "forthcoming", "closed", "unknown"] | None = None
+    mission: str | None = Field(default=None, max_length=40)
+    programme: str | None = Field(default=None, max_length=80)
+    beneficiary_type: BeneficiaryName | None = None
+    deadline_from: date | None = None
+    deadline_to: date | None = None
+    budget_min: float | None = Field(default=None, ge=0)
+    budget_max: float | None = Field(default=None, ge=0)
     mode: ModeName = "hybrid"
+
+    def filters(self) -> SearchFilters:
+        check_ranges(self.deadline_from, self.deadline_to, self.budget_min, self.budget_max)
+        return SearchFilters(
+            types=tuple(self.types),
+            region=self.region,
+            status=self.status,
+            mission=self.mission,
+            programme=self.programme,
+            beneficiary_type=self.beneficiary_type,
+            deadline_from=self.deadline_from,
+            deadline_to=self.deadline_to,
+            budget_min=self.budget_min,
+            budget_max=self.budget_max,
+        )
 
 
 class Health(BaseModel):

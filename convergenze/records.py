@@ -126,6 +126,9 @@ class SearchFilters:
     mission: str | None = None
     deadline_from: date | None = None
     deadline_to: date | None = None
+    beneficiary_type: str | None = None
+    budget_min: float | None = None
+    budget_max: float | None = None
     exclude_ids: tuple[str, ...] = ()
 
 

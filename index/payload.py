@@ -6,20 +6,6 @@ from typing import Any
 
 from convergenze.records import Document
 
-# Fields with a payload index in both store backends; filters may only use these.
-INDEXED_FIELDS = (
-    "document_id",
-    "type",
-    "source",
-    "language",
-    "region",
-    "status",
-    "programme",
-    "mission_codes",
-    "beneficiary_types",
-    "deadline",
-)
-
 
 def _as_list(value: Any) -> list[str]:
     if value is None:
@@ -27,6 +13,15 @@ def _as_list(value: Any) -> list[str]:
     if isinstance(value, list | tuple | set):
         return sorted({str(v) for v in value if v})
     return [str(value)]
+
+
+def _budget(meta: dict[str, Any]) -> float | None:
+    """The money a document is about: a call's total budget, a measure's allocation, a project's funding."""
+    for key in ("budget_total", "budget_pnrr", "total_amount", "amount_pnrr", "budget_max"):
+        value = meta.get(key)
+        if isinstance(value, int | float) and value > 0:
+            return float(value)
+    return None
 
 
 def document_payload(document: Document) -> dict[str, Any]:
@@ -45,5 +40,6 @@ def document_payload(document: Document) -> dict[str, Any]:
         "programme": _as_list(meta.get("programme")),
         "mission_codes": _as_list(meta.get("mission_codes")),
         "beneficiary_types": _as_list(meta.get("beneficiary_types")),
+        "budget": _budget(meta),
         "metadata": meta,
     }

@@ -29,9 +29,7 @@ def base_url(ingested: dict) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         use_environment(patch, ingested["data_dir"], ingested["mirror"], ingested["models_dir"])
         port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-        )
+        server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.monotonic() + 120
@@ -61,9 +59,7 @@ def test_health_counts_documents_and_points(client: httpx.Client, ingested: dict
 
 
 def test_search_returns_one_hit_per_document_with_snippet(client: httpx.Client) -> None:
-    response = client.get(
-        "/v1/search", params={"q": "migrazione al cloud dei servizi digitali dei comuni", "limit": 5}
-    )
+    response = client.get("/v1/search", params={"q": "migrazione al cloud dei servizi digitali dei comuni", "limit": 5})
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == len(body["data"]) == 5
@@ -81,9 +77,7 @@ def test_search_filters_by_type_source_and_region(client: httpx.Client) -> None:
     er = client.get("/v1/search", params={"q": "cooperative di comunità", "region": "Emilia-Romagna"}).json()
     assert er["count"] > 0 and all("Emilia-Romagna" in h["metadata"]["region"] for h in er["data"])
     assert er["data"][0]["source"] == "emilia-romagna"
-    eu = client.get(
-        "/v1/search", params={"q": "research", "source": "eu-funding-tenders", "language": "en"}
-    ).json()
+    eu = client.get("/v1/search", params={"q": "research", "source": "eu-funding-tenders", "language": "en"}).json()
     assert eu["count"] > 0 and {h["id"].split(":")[0] for h in eu["data"]} == {"eu-topic"}
 
 
@@ -146,3 +140,41 @@ def test_match_rejects_bad_requests(client: httpx.Client, payload: dict, status:
 def test_openapi_documents_every_route(client: httpx.Client) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/health", "/v1/search", "/v1/match", "/v1/documents/{document_id}"} <= set(paths)
+
+
+def test_search_filters_on_extracted_fields(client: httpx.Client) -> None:
+    m1 = client.get("/v1/search", params={"q": "servizi digitali", "mission": "M1", "limit": 20}).json()
+    assert m1["count"] > 0 and all("M1" in h["metadata"]["mission_codes"] for h in m1["data"])
+    third = client.get("/v1/search", params={"q": "bando", "beneficiary_type": "third_sector", "limit": 20}).json()
+    assert third["count"] > 0 and all("third_sector" in h["metadata"]["beneficiary_types"] for h in third["data"])
+    window = {"q": "bando", "deadline_from": "2026-01-01", "deadline_to": "2026-12-31", "limit": 30}
+    dated = client.get("/v1/search", params=window).json()
+    assert dated["count"] > 0 and all(
+        "2026-01-01" <= h["metadata"]["deadline"][:10] <= "2026-12-31" for h in dated["data"]
+    )
+    big = client.get("/v1/search", params={"q": "investimenti", "budget_min": 100_000_000, "limit": 30}).json()
+    assert big["count"] > 0
+    budgets = [client.get(f"/v1/documents/{h['id']}").json()["metadata"] for h in big["data"]]
+    assert all(
+        max(
+            v
+            for k, v in m.items()
+            if k in ("budget_total", "budget_pnrr", "total_amount", "amount_pnrr") and isinstance(v, float)
+        )
+        >= 100_000_000
+        for m in budgets
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "detail"),
+    [
+        ({"deadline_from": "2026-05-01", "deadline_to": "2026-01-01"}, errors.BAD_DEADLINE_RANGE),
+        ({"budget_min": 10, "budget_max": 1}, errors.BAD_BUDGET_RANGE),
+    ],
+)
+def test_contradictory_ranges_are_rejected(client: httpx.Client, params: dict, detail: str) -> None:
+    response = client.get("/v1/search", params={"q": "bando", **params})
+    assert response.status_code == 400 and response.json() == {"detail": detail}
+    response = client.post("/v1/match", json={"text": "bando", **params})
+    assert response.status_code == 400 and response.json() == {"detail": detail}

@@ -32,17 +32,17 @@ def test_every_command_is_in_the_readme_and_has_help() -> None:
 def test_search_match_and_stats_print_json(ingested_env: dict) -> None:
     found = runner.invoke(app, ["search", "servizi digitali per i comuni", "--json", "-n", "3"])
     assert found.exit_code == 0, found.output
-    body = json.loads(found.output)
+    body = json.loads(found.stdout)
     assert body["count"] == 3 and all({"id", "type", "title", "score", "snippet"} <= set(h) for h in body["data"])
 
     matched = runner.invoke(app, ["match", "Migrare in cloud i servizi dell'anagrafe comunale", "--json"])
     assert matched.exit_code == 0, matched.output
-    hits = json.loads(matched.output)["data"]
+    hits = json.loads(matched.stdout)["data"]
     assert hits and {h["type"] for h in hits} <= {"measure", "call"}
     assert hits[0]["id"] == "pnrr-measure:M1C1I1.02.00"
 
     stats = runner.invoke(app, ["stats", "--json"])
-    figures = json.loads(stats.output)
+    figures = json.loads(stats.stdout)
     assert figures["documents"] == ingested_env["report"]["documents"]
     assert figures["by_type"]["measure"] == 6
     assert figures["last_ingestion"]["documents"] == figures["documents"]
@@ -51,6 +51,6 @@ def test_search_match_and_stats_print_json(ingested_env: dict) -> None:
 @pytest.mark.slow
 def test_plain_output_and_a_clear_error(ingested_env: dict) -> None:
     shown = runner.invoke(app, ["search", "cooperative di comunità", "-n", "2"])
-    assert shown.exit_code == 0 and shown.output.startswith(" 1. [")
+    assert shown.exit_code == 0 and shown.stdout.startswith(" 1. [")
     empty = runner.invoke(app, ["search", "   "])
     assert empty.exit_code == 2 and "The query is empty" in empty.output

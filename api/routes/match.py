@@ -2,8 +2,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
-from convergenze.records import SearchFilters
-
 from ..deps import ServicesDep
 from ..errors import TEXT_EMPTY
 from ..models import ErrorOut, HitList, HitOut, MatchRequest
@@ -15,7 +13,7 @@ router = APIRouter(prefix="/v1", tags=["match"])
 def match(services: ServicesDep, request: MatchRequest) -> HitList:
     if not request.text.strip():
         raise HTTPException(status_code=400, detail=TEXT_EMPTY)
-    filters = SearchFilters(types=tuple(request.types), region=request.region, status=request.status)
+    filters = request.filters()
     hits = services.search.match(request.text, filters, limit=request.limit, mode=request.mode)
     data = [HitOut.from_hit(h) for h in hits]
     return HitList(data=data, count=len(data))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
@@ -8,7 +9,7 @@ from convergenze.records import SearchFilters
 
 from ..deps import ServicesDep
 from ..errors import QUERY_EMPTY
-from ..models import DocTypeName, ErrorOut, HitList, HitOut, ModeName
+from ..models import BeneficiaryName, DocTypeName, ErrorOut, HitList, HitOut, ModeName, check_ranges
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -23,12 +24,31 @@ def search(
     region: Annotated[str | None, Query(max_length=60)] = None,
     status: Annotated[str | None, Query(pattern="^(open|forthcoming|closed|unknown)$")] = None,
     source: Annotated[str | None, Query(max_length=60)] = None,
+    mission: Annotated[str | None, Query(max_length=40, description="A mission code, e.g. M2 or M1C1.")] = None,
+    programme: Annotated[str | None, Query(max_length=80, description="e.g. PNRR, FESR, Horizon Europe.")] = None,
+    beneficiary_type: BeneficiaryName | None = None,
+    deadline_from: Annotated[date | None, Query(description="Deadline on or after (YYYY-MM-DD).")] = None,
+    deadline_to: Annotated[date | None, Query(description="Deadline on or before (YYYY-MM-DD).")] = None,
+    budget_min: Annotated[float | None, Query(ge=0)] = None,
+    budget_max: Annotated[float | None, Query(ge=0)] = None,
     mode: ModeName = "hybrid",
 ) -> HitList:
     if not q.strip():
         raise HTTPException(status_code=400, detail=QUERY_EMPTY)
+    check_ranges(deadline_from, deadline_to, budget_min, budget_max)
     filters = SearchFilters(
-        types=tuple(type or ()), language=language, region=region, status=status, source=source
+        types=tuple(type or ()),
+        language=language,
+        region=region,
+        status=status,
+        source=source,
+        mission=mission,
+        programme=programme,
+        beneficiary_type=beneficiary_type,
+        deadline_from=deadline_from,
+        deadline_to=deadline_to,
+        budget_min=budget_min,
+        budget_max=budget_max,
     )
     hits = services.search.search(q, filters, limit=limit, mode=mode)
     data = [HitOut.from_hit(h) for h in hits]

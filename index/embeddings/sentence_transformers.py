@@ -104,6 +104,10 @@ class SentenceTransformerEmbedder(Embedder):
         with self._lock:
             if self._model is None:
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
+
+                # A bar per model load clutters CLI output and logs; loading takes under a second.
+                transformers_logging.disable_progress_bar()
 
                 logger.info("Loading embedding model %s on %s", self.model, self.device)
                 model = SentenceTransformer(

@@ -36,6 +36,7 @@ KEYWORD_FIELDS: tuple[str, ...] = (
 )
 DATETIME_FIELDS: tuple[str, ...] = ("deadline",)
 INTEGER_FIELDS: tuple[str, ...] = ("position",)
+FLOAT_FIELDS: tuple[str, ...] = ("budget",)
 
 # Qdrant's own default k for RRF; pinned here because Edge needs it spelled out and both backends must agree.
 RRF_K = 2
@@ -71,7 +72,16 @@ class DateRange:
     lt: datetime | None = None
 
 
-Condition = Match | DateRange
+@dataclass(frozen=True, slots=True)
+class NumberRange:
+    """``gte <= key <= lte`` on a float-indexed field."""
+
+    key: str
+    gte: float | None = None
+    lte: float | None = None
+
+
+Condition = Match | DateRange | NumberRange
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +114,7 @@ def filter_spec(filters: SearchFilters | None) -> FilterSpec:
         ("region", filters.region),
         ("mission_codes", filters.mission),
         ("programme", filters.programme),
+        ("beneficiary_types", filters.beneficiary_type),
         ("status", filters.status),
         ("language", filters.language),
         ("source", filters.source),
@@ -115,6 +126,8 @@ def filter_spec(filters: SearchFilters | None) -> FilterSpec:
         must.append(DateRange(
             "deadline", gte=_day_start(filters.deadline_from), lt=_day_start(filters.deadline_to, plus_days=1)
         ))
+    if filters.budget_min is not None or filters.budget_max is not None:
+        must.append(NumberRange("budget", gte=filters.budget_min, lte=filters.budget_max))
     must_not: list[Condition] = []
     if filters.exclude_ids:
         must_not.append(Match("document_id", tuple(filters.exclude_ids)))

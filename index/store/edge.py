@@ -47,13 +47,15 @@ from convergenze.records import SparseVector
 from index.store.base import (
     DATETIME_FIELDS,
     DENSE_VECTOR,
+    FLOAT_FIELDS,
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
     RRF_K,
     SPARSE_VECTOR,
+    Condition,
     DateRange,
     FilterSpec,
-    Match,
+    NumberRange,
     ScoredChunk,
     SearchMode,
     StoreBusyError,
@@ -71,6 +73,7 @@ _INDEX_SCHEMAS: dict[str, qe.PayloadSchemaType] = {
     **{field: qe.PayloadSchemaType.Keyword for field in KEYWORD_FIELDS},
     **{field: qe.PayloadSchemaType.Datetime for field in DATETIME_FIELDS},
     **{field: qe.PayloadSchemaType.Integer for field in INTEGER_FIELDS},
+    **{field: qe.PayloadSchemaType.Float for field in FLOAT_FIELDS},
 }
 
 
@@ -83,7 +86,9 @@ def _rfc3339(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _condition(condition: Match | DateRange) -> qe.FieldCondition:
+def _condition(condition: Condition) -> qe.FieldCondition:
+    if isinstance(condition, NumberRange):
+        return qe.FieldCondition(condition.key, range=qe.RangeFloat(gte=condition.gte, lte=condition.lte))
     if isinstance(condition, DateRange):
         return qe.FieldCondition(condition.key, range=qe.RangeDateTime(gte=_rfc3339(condition.gte),
                                                                        lt=_rfc3339(condition.lt)))

@@ -17,13 +17,15 @@ from convergenze.records import SparseVector
 from index.store.base import (
     DATETIME_FIELDS,
     DENSE_VECTOR,
+    FLOAT_FIELDS,
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
     RRF_K,
     SPARSE_VECTOR,
+    Condition,
     DateRange,
     FilterSpec,
-    Match,
+    NumberRange,
     ScoredChunk,
     SearchMode,
     StoredPoint,
@@ -37,6 +39,7 @@ _INDEX_SCHEMAS: dict[str, models.PayloadSchemaType] = {
     **{field: models.PayloadSchemaType.KEYWORD for field in KEYWORD_FIELDS},
     **{field: models.PayloadSchemaType.DATETIME for field in DATETIME_FIELDS},
     **{field: models.PayloadSchemaType.INTEGER for field in INTEGER_FIELDS},
+    **{field: models.PayloadSchemaType.FLOAT for field in FLOAT_FIELDS},
 }
 
 
@@ -45,7 +48,9 @@ _INDEX_SCHEMAS: dict[str, models.PayloadSchemaType] = {
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _condition(condition: Match | DateRange) -> models.FieldCondition:
+def _condition(condition: Condition) -> models.FieldCondition:
+    if isinstance(condition, NumberRange):
+        return models.FieldCondition(key=condition.key, range=models.Range(gte=condition.gte, lte=condition.lte))
     if isinstance(condition, DateRange):
         return models.FieldCondition(key=condition.key,
                                      range=models.DatetimeRange(gte=condition.gte, lt=condition.lt))
