@@ -1,0 +1,114 @@
+"""Search latency over HTTP: p50/p95 of GET /v1/search and POST /v1/match against a running index.
+
+Starts the API (uvicorn, 127.0.0.1, a free port) on the index in CONVERGENZE_DATA (run `make ingest` or
+`convergenze ingest` first), sends a fixed set of Italian and English queries, and prints p50/p95 per route
+and mode, with the in-process call (no HTTP) beside it as the baseline.
+
+    python benchmarks/latency.py [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import statistics
+import threading
+import time
+
+import httpx
+import uvicorn
+
+from api.main import create_app, open_services
+from convergenze.records import SearchFilters
+
+QUERIES = [
+    "digitalizzazione delle piccole e medie imprese",
+    "riqualificazione energetica degli edifici scolastici",
+    "migrazione al cloud dei servizi comunali",
+    "inclusione sociale e servizi per anziani non autosufficienti",
+    "rigenerazione urbana delle periferie",
+    "hydrogen valleys and renewable energy",
+    "artificial intelligence for health research",
+    "cooperative di comunità nelle aree interne",
+    "borse di studio per dottorati innovativi",
+    "mobilità sostenibile e piste ciclabili",
+    "contributi a fondo perduto per startup innovative nel Lazio",
+    "climate adaptation of coastal cities",
+]
+PROJECT = (
+    "Il nostro comune di 12.000 abitanti vuole installare impianti fotovoltaici sulle scuole e sulla "
+    "palestra comunale, con una comunità energetica rinnovabile aperta alle famiglie e alle imprese locali."
+)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    services = open_services()
+    if services.store.count_points() == 0:
+        raise SystemExit("The index is empty: run `convergenze ingest` first (CONVERGENZE_DATA).")
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning")
+    )
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+
+    timings: dict[str, list[float]] = {}
+
+    def timed(label: str, call: object) -> None:
+        started = time.perf_counter()
+        call()  # type: ignore[operator]
+        timings.setdefault(label, []).append(1000 * (time.perf_counter() - started))
+
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        client.get("/v1/search", params={"q": "warm up"})
+        for _ in range(args.rounds):
+            for query in QUERIES:
+                for mode in ("hybrid", "dense", "sparse"):
+                    timed(
+                        f"GET /v1/search {mode}",
+                        lambda q=query, m=mode: client.get(
+                            "/v1/search", params={"q": q, "mode": m}
+                        ).raise_for_status(),
+                    )
+                timed("in-process search hybrid", lambda q=query: services.search.search(q, SearchFilters()))
+                timed(
+                    "GET /v1/search hybrid type=call status=open",
+                    lambda q=query: client.get(
+                        "/v1/search", params={"q": q, "type": "call", "status": "open"}
+                    ).raise_for_status(),
+                )
+            timed(
+                "POST /v1/match hybrid",
+                lambda: client.post("/v1/match", json={"text": PROJECT}).raise_for_status(),
+            )
+    server.should_exit = True
+
+    points = services.store.count_points()
+    base = statistics.median(timings["in-process search hybrid"])
+    print(f"index: {services.store.count_documents()} documents, {points} points ({services.backend})")
+    print(f"{'route':<46}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}   p50 vs in-process")
+    for label, values in timings.items():
+        print(
+            f"{label:<46}{len(values):>5}{percentile(values, 0.5):>9.1f}{percentile(values, 0.95):>9.1f}"
+            f"   x{percentile(values, 0.5) / base:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
