@@ -12,6 +12,7 @@ examples, to show what that evidence is worth.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import random
 import tempfile
 import time
@@ -56,9 +57,9 @@ def dev_set(corpora: Path, per_measure: int, max_queries: int, seed: int = 13) -
 
 def measures(data: DataSettings, with_examples: bool) -> list[Document]:
     (spec,) = select_sources(load_sources(), ["pnrr-measures"])
-    files = SourceResolver(data.corpora_dir, data.data_dir / "cache", allow_download=False).resolve(spec)
     if not with_examples:
-        files.pop("projects")
+        spec = dataclasses.replace(spec, files={k: v for k, v in spec.files.items() if k != "projects"})
+    files = SourceResolver(data.corpora_dir, data.data_dir / "cache", allow_download=False).resolve(spec)
     tagger = LanguageTagger()
     return [tagger.run(d) for d in build_connector(spec, files).run().documents]
 
