@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from convergenze.settings import ApiSettings
+from extractors.missions import Taxonomy
 from index.search import SearchService
 from index.store.base import VectorStore
 
@@ -18,6 +19,7 @@ class Services:
     search: SearchService
     settings: ApiSettings
     backend: str
+    taxonomy: Taxonomy
 
 
 def get_services(request: Request) -> Services:

@@ -11,11 +11,12 @@ from convergenze import __version__
 from convergenze.settings import ApiSettings, DataSettings, EmbeddingSettings, QdrantSettings
 
 from .deps import Services
-from .routes import documents, health, match, search
+from .routes import documents, health, match, search, taxonomy
 
 
 def open_services() -> Services:
     """The production wiring: settings-driven store (reader) and embedder."""
+    from extractors.missions import Taxonomy
     from index.embeddings import create_embedder
     from index.search import SearchService
     from index.sparse import Bm25SparseEncoder
@@ -30,6 +31,7 @@ def open_services() -> Services:
         search=SearchService(store, embedder, Bm25SparseEncoder()),
         settings=ApiSettings(),
         backend=backend,
+        taxonomy=Taxonomy.load(),
     )
 
 
@@ -48,6 +50,6 @@ def create_app(services: Services | None = None) -> FastAPI:
         description="Semantic search over Italian and EU funding calls, PNRR measures and funded projects.",
         lifespan=lifespan,
     )
-    for module in (health, search, match, documents):
+    for module in (health, search, match, documents, taxonomy):
         app.include_router(module.router)
     return app

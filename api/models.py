@@ -115,6 +115,24 @@ class Passage(BaseModel):
     text: str
 
 
+class MissionOut(BaseModel):
+    framework: str
+    code: str
+    label: str
+    score: float
+    evidence: list[str]
+    source: str
+
+
+class ObjectiveOut(BaseModel):
+    text: str
+    start: int
+    end: int
+    language: str | None = None
+    cue: str
+    section: str | None = None
+
+
 class DocumentOut(BaseModel):
     id: str
     type: str
@@ -122,8 +140,23 @@ class DocumentOut(BaseModel):
     source: str
     url: str | None = None
     language: str | None = None
+    missions: list[MissionOut] = Field(default_factory=list)
+    objectives: list[ObjectiveOut] = Field(default_factory=list)
     metadata: dict[str, Any]
     passages: list[Passage]
+
+
+class TaxonomyEntryOut(BaseModel):
+    framework: str
+    code: str
+    label: str
+    label_en: str
+    documents: int
+
+
+class TaxonomyOut(BaseModel):
+    data: list[TaxonomyEntryOut]
+    count: int
 
 
 class ErrorOut(BaseModel):

@@ -16,6 +16,7 @@ from .call_metadata import CallMetadataExtractor
 from .call_parties import actors_in
 from .gazetteer import Gazetteer, default_gazetteer
 from .language import LanguageTagger
+from .objectives import ObjectiveExtractor
 
 # Funded projects and PNRR measures are structured records, not call texts: nothing to extract.
 _EXTRACT_TYPES = (DocType.CALL, DocType.PROGRAMME, DocType.POLICY)
@@ -23,11 +24,7 @@ _NATIONAL = {"ambito nazionale", "italia", "tutto il territorio nazionale", "naz
 
 
 def _plain(value: Any) -> Any:
-    return (
-        dataclasses.asdict(value)
-        if dataclasses.is_dataclass(value) and not isinstance(value, type)
-        else value
-    )
+    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) and not isinstance(value, type) else value
 
 
 def serialize(found: CallMetadata) -> dict[str, Any]:
@@ -47,11 +44,13 @@ class Enricher:
         language: LanguageTagger | None = None,
         calls: CallMetadataExtractor | None = None,
         gazetteer: Gazetteer | None = None,
+        objectives: ObjectiveExtractor | None = None,
     ) -> None:
         self.today = today or date.today()
         self.language = language or LanguageTagger()
         self._gazetteer = gazetteer
         self.calls = calls or CallMetadataExtractor(today=self.today, gazetteer=gazetteer)
+        self.objectives = objectives or ObjectiveExtractor()
 
     @property
     def gazetteer(self) -> Gazetteer:
@@ -68,6 +67,7 @@ class Enricher:
             )
             meta["extracted"] = serialize(found)
             self._fill_gaps(meta, found)
+            meta["objectives"] = self._objectives(document)
         recipients = meta.get("recipients")
         if recipients and not meta.get("beneficiary_types"):
             wording = "; ".join(recipients) if isinstance(recipients, list) else str(recipients)
@@ -76,6 +76,17 @@ class Enricher:
         if national:
             meta["national"] = True
         return document
+
+    def _objectives(self, document: Document) -> list[dict[str, Any]]:
+        """Objective statements per section (offsets index into that section's text)."""
+        found = [
+            dataclasses.asdict(objective)
+            for section in document.sections
+            for objective in self.objectives.run(
+                section.text, language=section.language or document.language, section=section.heading
+            )
+        ]
+        return found[: self.objectives.max_objectives]
 
     def _fill_gaps(self, meta: dict[str, Any], found: CallMetadata) -> None:
         if not meta.get("deadline") and found.deadline:

@@ -1,18 +1,33 @@
-"""Documents -> chunks -> dense and sparse vectors -> store points."""
+"""Documents -> chunks -> dense and sparse vectors (-> mission labels) -> store points."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Iterator, Sequence
+from typing import Protocol
 
+import numpy as np
 from tqdm.auto import tqdm
 
-from convergenze.records import Chunk, Document, IndexedChunk
+from convergenze.records import Chunk, Document, IndexedChunk, MissionLabel
 
 from .chunking import Chunker
 from .embeddings import Embedder
 from .payload import document_payload
 from .sparse import Bm25SparseEncoder
 from .store.base import VectorStore
+
+
+class DocumentLabeller(Protocol):
+    """Labels a document from its text and the passage vectors the indexer already computed."""
+
+    def run(
+        self,
+        document: Document,
+        passage_vectors: np.ndarray | None = None,
+        *,
+        passage_texts: Sequence[str] | None = None,
+    ) -> list[MissionLabel]: ...
 
 
 def embedding_text(document: Document, chunk: Chunk) -> str:
@@ -23,12 +38,21 @@ def embedding_text(document: Document, chunk: Chunk) -> str:
     return f"{document.title}\n{heading}{chunk.text}"
 
 
+def attach_missions(document: Document, labels: list[MissionLabel]) -> None:
+    """Labels go to ``metadata.missions``; their codes join ``mission_codes``, the field the mission filter uses
+    (codes are unique across frameworks: M2, M2C1, SDG7, PO2, CL5, climate...)."""
+    document.metadata["missions"] = [dataclasses.asdict(label) for label in labels]
+    codes = set(document.metadata.get("mission_codes") or []) | {label.code for label in labels}
+    document.metadata["mission_codes"] = sorted(codes)
+
+
 class Indexer:
     def __init__(
         self,
         embedder: Embedder,
         sparse: Bm25SparseEncoder,
         chunker: Chunker | None = None,
+        labeller: DocumentLabeller | None = None,
         batch_size: int = 512,
     ) -> None:
         if batch_size < 1:
@@ -36,6 +60,7 @@ class Indexer:
         self.embedder = embedder
         self.sparse = sparse
         self.chunker = chunker or Chunker()
+        self.labeller = labeller
         self.batch_size = batch_size
 
     def run(
@@ -48,27 +73,51 @@ class Indexer:
         label: str = "indexing",
     ) -> int:
         """Index ``documents`` (with ``replace``, their previous points go first); returns points written."""
-        pending: list[tuple[Document, Chunk]] = [(d, c) for d in documents for c in self.chunker.run(d)]
-        payloads = {d.id: document_payload(d) for d in documents}
+        chunked = [(d, self.chunker.run(d)) for d in documents]
         if replace:
             for document in documents:
                 store.delete_document(document.id)
         written = 0
-        bar = tqdm(total=len(pending), desc=label, unit="passage", disable=not progress)
-        for start in range(0, len(pending), self.batch_size):
-            batch = pending[start : start + self.batch_size]
-            dense = self.embedder.embed_passages([embedding_text(d, c) for d, c in batch])
-            sparse = self.sparse.encode_documents(
-                [f"{d.title}\n{c.text}" if c.position else c.text for d, c in batch],
-                [c.language or d.language for d, c in batch],
-            )
-            store.upsert(
-                [
-                    IndexedChunk(chunk=c, dense=dense[i].tolist(), sparse=sparse[i], payload=payloads[d.id])
-                    for i, (d, c) in enumerate(batch)
-                ]
-            )
-            written += len(batch)
-            bar.update(len(batch))
-        bar.close()
+        with tqdm(total=sum(len(c) for _, c in chunked), desc=label, unit="passage", disable=not progress) as bar:
+            for group in self._groups(chunked):
+                written += self._index_group(group, store)
+                bar.update(sum(len(c) for _, c in group))
         return written
+
+    def _groups(self, chunked: list[tuple[Document, list[Chunk]]]) -> Iterator[list[tuple[Document, list[Chunk]]]]:
+        """Whole documents per batch: a document's labels need all of its passage vectors at once."""
+        group: list[tuple[Document, list[Chunk]]] = []
+        size = 0
+        for item in chunked:
+            group.append(item)
+            size += len(item[1])
+            if size >= self.batch_size:
+                yield group
+                group, size = [], 0
+        if group:
+            yield group
+
+    def _index_group(self, group: list[tuple[Document, list[Chunk]]], store: VectorStore) -> int:
+        pairs = [(d, c) for d, chunks in group for c in chunks]
+        # The hash is taken before labelling: labels derive from the content, and the flow compares this hash.
+        hashes = {d.id: d.content_hash for d, _ in group}
+        dense = self.embedder.embed_passages([embedding_text(d, c) for d, c in pairs])
+        sparse = self.sparse.encode_documents(
+            [f"{d.title}\n{c.text}" if c.position else c.text for d, c in pairs],
+            [c.language or d.language for d, c in pairs],
+        )
+        start = 0
+        payloads = {}
+        for document, chunks in group:
+            if self.labeller is not None:
+                vectors = dense[start : start + len(chunks)]
+                attach_missions(document, self.labeller.run(document, vectors, passage_texts=[c.text for c in chunks]))
+            start += len(chunks)
+            payloads[document.id] = {**document_payload(document), "content_hash": hashes[document.id]}
+        store.upsert(
+            [
+                IndexedChunk(chunk=c, dense=dense[i].tolist(), sparse=sparse[i], payload=payloads[d.id])
+                for i, (d, c) in enumerate(pairs)
+            ]
+        )
+        return len(pairs)

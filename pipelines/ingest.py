@@ -21,6 +21,7 @@ from convergenze.settings import DataSettings, EmbeddingSettings, QdrantSettings
 from corpora.connectors.base import ConnectorResult, SourceSpec
 from corpora.registry import SourceResolver, SourceUnavailable, build_connector, load_sources, select_sources
 from extractors.enrich import Enricher
+from extractors.missions import MissionClassifier
 from index.embeddings import create_embedder
 from index.indexer import Indexer
 from index.sparse import Bm25SparseEncoder
@@ -49,9 +50,7 @@ def enrich_documents(documents: list[Document], enricher: Enricher) -> list[Docu
 
 
 @task(cache_policy=NO_CACHE)
-def index_documents(
-    documents: list[Document], indexer: Indexer, store: VectorStore, label: str, progress: bool
-) -> int:
+def index_documents(documents: list[Document], indexer: Indexer, store: VectorStore, label: str, progress: bool) -> int:
     return indexer.run(documents, store, progress=progress, label=label)
 
 
@@ -81,12 +80,10 @@ def ingest_flow(
     as_of = date.fromisoformat(today) if today else date.today()
     report = IngestReport(started=datetime.now(UTC).isoformat(timespec="seconds"))
     clock = _Clock()
-    resolver = SourceResolver(
-        data.corpora_dir if data.corpora_dir.is_dir() else None, data.data_dir / "cache"
-    )
+    resolver = SourceResolver(data.corpora_dir if data.corpora_dir.is_dir() else None, data.data_dir / "cache")
     with clock.stage("load model"):
         embedder = create_embedder(EmbeddingSettings(), data)
-        indexer = Indexer(embedder, Bm25SparseEncoder())
+        indexer = Indexer(embedder, Bm25SparseEncoder(), labeller=MissionClassifier.from_settings(embedder, data))
     enricher = Enricher(today=as_of)
     with store_writer(qdrant, data) as store:
         store.ensure_schema(embedder.dim)

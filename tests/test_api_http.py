@@ -178,3 +178,33 @@ def test_contradictory_ranges_are_rejected(client: httpx.Client, params: dict, d
     assert response.status_code == 400 and response.json() == {"detail": detail}
     response = client.post("/v1/match", json={"text": "bando", **params})
     assert response.status_code == 400 and response.json() == {"detail": detail}
+
+
+def test_document_carries_missions_objectives_and_extracted_fields(client: httpx.Client) -> None:
+    measure = client.get("/v1/documents/pnrr-measure:M1C1I1.02.00").json()
+    official = {(m["framework"], m["code"]): m for m in measure["missions"]}
+    assert official[("pnrr", "M1")]["score"] == 1.0 and official[("pnrr", "M1")]["source"] == "official"
+    assert ("convergenze", "digital") in official  # crosswalk M1C1 -> digital transition
+    lazio = client.get("/v1/search", params={"q": "PMI", "source": "lazio-innova", "limit": 1}).json()["data"][0]
+    doc = client.get(f"/v1/documents/{lazio['id']}").json()
+    assert doc["objectives"] and all(o["end"] > o["start"] for o in doc["objectives"])
+    extracted = doc["metadata"]["extracted"]
+    assert extracted["is_funding_call"] is True
+    assert extracted["deadline"] is None or extracted["deadline"]["evidence"]["text"]
+
+
+def test_taxonomy_lists_missions_with_document_counts(client: httpx.Client) -> None:
+    body = client.get("/v1/taxonomy").json()
+    frameworks = {e["framework"] for e in body["data"]}
+    assert frameworks == {"convergenze", "pnrr", "sdg", "cohesion", "horizon"}
+    by_code = {(e["framework"], e["code"]): e for e in body["data"]}
+    assert by_code[("pnrr", "M1")]["documents"] > 0 and by_code[("sdg", "SDG1")]["label_en"]
+    only = client.get("/v1/taxonomy", params={"framework": "sdg"}).json()
+    assert only["count"] == 17
+    assert client.get("/v1/taxonomy", params={"framework": "nope"}).status_code == 422
+
+
+def test_mission_filter_works_on_any_framework(client: httpx.Client) -> None:
+    digital = client.get("/v1/search", params={"q": "servizi", "mission": "digital", "limit": 20}).json()
+    assert digital["count"] > 0
+    assert all("digital" in h["metadata"]["mission_codes"] for h in digital["data"])

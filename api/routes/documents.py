@@ -20,6 +20,8 @@ def get_document(
     if not chunks:
         raise HTTPException(status_code=404, detail=DOCUMENT_NOT_FOUND)
     first = chunks[0]
+    metadata = dict(first.get("metadata") or {})
+    missions, objectives = metadata.pop("missions", []), metadata.pop("objectives", [])
     return DocumentOut(
         id=document_id,
         type=first.get("type", ""),
@@ -27,7 +29,9 @@ def get_document(
         source=first.get("source", ""),
         url=first.get("url"),
         language=first.get("language"),
-        metadata=first.get("metadata") or {},
+        missions=missions,
+        objectives=objectives,
+        metadata=metadata,
         passages=[
             Passage(position=c.get("position", i), heading=c.get("heading"), text=c.get("text", ""))
             for i, c in enumerate(chunks)
