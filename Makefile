@@ -4,6 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+BENCH_DATA ?= $(or $(TMPDIR),/tmp)/convergenze-bench
 export HF_HUB_OFFLINE := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
@@ -40,11 +41,15 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy convergenze corpora extractors index pipelines api
 
-bench: setup
+bench: setup  ## every benchmark; the ingestion ones use a scratch data dir
 	$(BIN)/python benchmarks/relevance.py
-	$(BIN)/python benchmarks/latency.py
+	CONVERGENZE_DATA=$(BENCH_DATA) $(BIN)/python benchmarks/ingest.py
+	CONVERGENZE_DATA=$(BENCH_DATA) $(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/pdf_extraction.py
-	$(BIN)/python benchmarks/store.py --points 100000
+	$(BIN)/python benchmarks/extraction.py
+	$(BIN)/python benchmarks/missions.py
+	$(BIN)/python benchmarks/embeddings.py
+	$(BIN)/python -m benchmarks.store --points 100000
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,55 @@
+"""Throughput of the full ingestion of the corpus on this machine, time per stage, then an immediate
+re-run (nothing changed: the idempotent path) as the baseline beside it.
+
+    CONVERGENZE_DATA=/tmp/cz-bench python benchmarks/ingest.py [--source NAME ...] [--no-rerun]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from convergenze.settings import DataSettings
+from pipelines.runtime import configure_prefect
+
+
+def run(sources: list[str] | None) -> tuple[dict, float]:
+    from pipelines.ingest import ingest_flow
+
+    started = time.perf_counter()
+    report = ingest_flow(sources=sources, progress=True)
+    return report, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--source", action="append", dest="sources")
+    parser.add_argument("--no-rerun", action="store_true")
+    args = parser.parse_args()
+    configure_prefect(DataSettings().data_dir)
+    first, seconds = run(args.sources)
+    read = sum(s["read"] for s in first["sources"])
+    print(
+        f"\nfull ingestion: {read} documents read, {first['documents']} documents and {first['points']} points "
+        f"in the index, {seconds / 60:.1f} min wall clock ({read / seconds:.1f} documents/s, "
+        f"{first['points'] / seconds:.1f} points/s)"
+    )
+    total = sum(first["stage_seconds"].values()) or 1.0
+    for stage, value in first["stage_seconds"].items():
+        print(f"  {stage:<16}{value:>9.1f} s  {100 * value / total:5.1f}%")
+    for source in first["sources"]:
+        print(
+            f"  {source['source']:<20}{source['read']:>7} docs {source['points']:>7} points {source['seconds']:>8.1f} s"
+        )
+    if not args.no_rerun:
+        again, rerun_seconds = run(args.sources)
+        unchanged = sum(s["unchanged"] for s in again["sources"])
+        print(
+            f"\nre-run, nothing changed: {unchanged} unchanged in {rerun_seconds:.1f} s "
+            f"(x{seconds / rerun_seconds:.1f} faster than the first run); index {again['documents']} documents, "
+            f"{again['points']} points (same: {again['points'] == first['points']})"
+        )
+
+
+if __name__ == "__main__":
+    main()
