@@ -30,7 +30,6 @@ CONNECTORS: dict[str, str] = {
     "incentivi_solr": "regional:IncentiviSolrConnector",
     "pdf_folder": "pdfs:PdfFolderConnector",
 }
-_DATED = {"pnrr_calls", "eu_topics", "plone_bandi", "wordpress_bandi", "incentivi_solr"}
 
 
 class SourceUnavailable(RuntimeError):
@@ -73,9 +72,7 @@ def select_sources(specs: list[SourceSpec], names: list[str] | None) -> list[Sou
 class SourceResolver:
     """Finds a source's files in the mirror directory, or downloads them from their official URLs."""
 
-    def __init__(
-        self, mirror: Path | None, cache: Path, *, allow_download: bool = True, timeout: float = 30.0
-    ):
+    def __init__(self, mirror: Path | None, cache: Path, *, allow_download: bool = True, timeout: float = 30.0):
         self.mirror = mirror
         self.cache = cache
         self.allow_download = allow_download
@@ -93,9 +90,7 @@ class SourceResolver:
                 f"unreachable source: {relative!r} is not in the mirror {self.mirror} and has no download URL"
             )
         if not self.allow_download:
-            raise SourceUnavailable(
-                f"unreachable source: {relative!r} is not in the mirror and downloads are off"
-            )
+            raise SourceUnavailable(f"unreachable source: {relative!r} is not in the mirror and downloads are off")
         return self._download(url, self.cache / spec.name / Path(relative).name)
 
     def _download(self, url: str, target: Path) -> Path:
@@ -117,6 +112,4 @@ class SourceResolver:
 def build_connector(spec: SourceSpec, files: dict[str, Path], today: date | None = None) -> Connector:
     module_name, class_name = CONNECTORS[spec.kind].split(":")
     cls: Any = getattr(importlib.import_module(f"{__package__}.connectors.{module_name}"), class_name)
-    if spec.kind in _DATED:
-        return cls(spec, files, today=today)
-    return cls(spec, files)
+    return cls(spec, files, today=today)

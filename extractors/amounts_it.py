@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .call_cues import nearest_cue
+
 # Grouped figures take two decimals at most: "EUR 60 000 000.6" is 60 million and a footnote mark.
 _NUM = r"\d{1,3}(?:[.\u00a0\u202f ,'’]\d{3})+(?:[.,]\d{2}(?!\d))?|\d+(?:[.,]\d+)?"
 _CUR = r"(?:€|\beuro\b|\beur\b)"
@@ -24,9 +26,7 @@ _AMOUNT = re.compile(
     re.IGNORECASE,
 )
 # "EUR 2 and 3 million": the first figure takes the multiplier written only after the second.
-_SHARED_MULT = re.compile(
-    rf"\s*(?:and|e|to|a|-|–)\s*(?:{_CUR}\s*)?(?:{_NUM})\s*(?P<x>{_MULT})", re.IGNORECASE
-)
+_SHARED_MULT = re.compile(rf"\s*(?:and|e|to|a|-|–)\s*(?:{_CUR}\s*)?(?:{_NUM})\s*(?P<x>{_MULT})", re.IGNORECASE)
 _FACTORS = (
     (re.compile(r"miliard|mld|mrd|billion|bn", re.I), 1e9),
     (re.compile(r"milion|mln|mio|million", re.I), 1e6),
@@ -60,9 +60,7 @@ _OWN_CALL = re.compile(
     re.IGNORECASE,
 )
 # What the applicant pays (a lot's estimated value, a fee) is not what the call gives.
-_PRICE = re.compile(
-    r"valore\s+di\s+stima|corrispettiv\w*|base\s+d['’]asta|\bcanon\w*|\bprezz\w*", re.IGNORECASE
-)
+_PRICE = re.compile(r"valore\s+di\s+stima|corrispettiv\w*|base\s+d['’]asta|\bcanon\w*|\bprezz\w*", re.IGNORECASE)
 _PER_PROJECT = re.compile(
     r"progett\w*|contribut\w*|agevolazion\w*|finanziament\w*|prestit\w*|domand\w*|spes[ae]|investiment\w*|voucher"
     r"|piano|per\s+(?:impresa|beneficiario|soggetto|domanda|progetto|istanza)|project|grant|contribution",
@@ -178,19 +176,8 @@ def parse_amount(text: str, language: str = "it") -> float:
     """The single amount that ``text`` is ("€ 1.500.000,00", "5 milioni di euro", "EUR 150 000")."""
     found = find_amounts(text, language)
     if len(found) != 1 or text[: found[0].start].strip() or text[found[0].end :].strip():
-        raise ValueError(
-            f"{text!r} is not exactly one amount; pass e.g. '€ 1.500.000,00' or '5 milioni di euro'."
-        )
+        raise ValueError(f"{text!r} is not exactly one amount; pass e.g. '€ 1.500.000,00' or '5 milioni di euro'.")
     return found[0].value
-
-
-def _nearest_cue(window: str) -> tuple[str, int] | None:
-    best: tuple[str, int] | None = None
-    for kind, pattern in _CUES.items():
-        ends = [m.end() for m in pattern.finditer(window)]
-        if ends and (best is None or len(window) - ends[-1] < best[1]):
-            best = (kind, len(window) - ends[-1])
-    return best
 
 
 def classify_amounts(
@@ -205,7 +192,7 @@ def classify_amounts(
     for mention in mentions:
         sent = sentence_start(mention.start)
         window = text[max(sent, prev_end, mention.start - 150) : mention.start]
-        cue = _nearest_cue(window)
+        cue = nearest_cue(_CUES, window)
         kind = cue[0] if cue and cue[1] <= _CUE_REACH else "other"
         if out and out[-1].kind == "min_per_project" and _RANGE_GAP.fullmatch(window):
             kind = "max_per_project"  # the upper end of "tra 20.000 euro e 4 milioni di euro"

@@ -21,6 +21,16 @@ class Span:
     detail: str = ""
 
 
+def nearest_cue(cues: dict[str, re.Pattern[str]], window: str) -> tuple[str, int] | None:
+    """The kind of the cue that ends closest to the end of ``window`` and its distance from there."""
+    best: tuple[str, int] | None = None
+    for kind, pattern in cues.items():
+        ends = [m.end() for m in pattern.finditer(window)]
+        if ends and (best is None or len(window) - ends[-1] < best[1]):
+            best = (kind, len(window) - ends[-1])
+    return best
+
+
 def word_regex(pattern: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w])(?:{pattern})(?![\w])", flags)
 
@@ -176,9 +186,7 @@ def find_programmes(
 
 
 _CUP = re.compile(r"(?<![A-Z0-9])[A-Z]\d{2}[A-Z]\d{11}(?![0-9])")
-_CIG = re.compile(
-    r"\bCIG\b\s*(?:n\.?\s*|n°\s*|:\s*|=\s*)?(?P<code>(?=[0-9A-Z]*\d)[0-9A-Z]{10})(?![0-9A-Za-z])"
-)
+_CIG = re.compile(r"\bCIG\b\s*(?:n\.?\s*|n°\s*|:\s*|=\s*)?(?P<code>(?=[0-9A-Z]*\d)[0-9A-Z]{10})(?![0-9A-Za-z])")
 
 
 def find_codes(text: str) -> tuple[list[Span], list[Span]]:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, time
 
+from .call_cues import nearest_cue
+
 MONTHS_IT = (
     "gennaio",
     "febbraio",
@@ -63,9 +65,7 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 # "dal 15 al 30 settembre 2026": the first day borrows month and year from the second date.
-_RANGE_DAY = re.compile(
-    rf"\b(?:dal|dall['’])\s*(?P<d>\d{{1,2}}){_ORDINAL}\s+(?:al|all['’])\s*(?=\d)", re.IGNORECASE
-)
+_RANGE_DAY = re.compile(rf"\b(?:dal|dall['’])\s*(?P<d>\d{{1,2}}){_ORDINAL}\s+(?:al|all['’])\s*(?=\d)", re.IGNORECASE)
 _TIME_BEFORE = re.compile(
     r"(?:\bore|\bh\.?)\s*(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?(?::\d{2})?\s*(?:del(?:l['’])?|di|,)?\s*(?:giorno\s+)?$",
     re.IGNORECASE,
@@ -75,9 +75,7 @@ _TIME_AFTER = re.compile(
     r"|\s*(?:[,–\-(]\s*)?(?:alle\s+)?(?P<h2>\d{1,2}):(?P<m2>\d{2})(?::\d{2})?(?!\d)",
     re.IGNORECASE,
 )
-_YEAR_CARRY_GAP = re.compile(
-    r"\s*(?:al|all['’]|fino\s+al(?:l['’])?|e\s+(?:il|l['’])|[-–—]|to|until|and)\s*", re.I
-)
+_YEAR_CARRY_GAP = re.compile(r"\s*(?:al|all['’]|fino\s+al(?:l['’])?|e\s+(?:il|l['’])|[-–—]|to|until|and)\s*", re.I)
 
 _CUES: dict[str, re.Pattern[str]] = {
     "deadline": re.compile(
@@ -217,9 +215,7 @@ def find_dates(text: str) -> list[DateMention]:
     return sorted(found, key=lambda m: m.start)
 
 
-def _append(
-    out: list[DateMention], text: str, start: int, end: int, day: date | None, iso_time: time | None
-) -> None:
+def _append(out: list[DateMention], text: str, start: int, end: int, day: date | None, iso_time: time | None) -> None:
     if day is None:
         return
     tod, start, end = _attach_time(text, start, end, iso_time)
@@ -243,20 +239,8 @@ def parse_date(text: str) -> date:
     """The single date that ``text`` is ("15 marzo 2026", "15/03/2026", "2026-03-15", "17 March 2026")."""
     found = find_dates(text)
     if len(found) != 1 or text[: found[0].start].strip() or text[found[0].end :].strip():
-        raise ValueError(
-            f"{text!r} is not exactly one valid date; pass e.g. '15 marzo 2026' or '15/03/2026'."
-        )
+        raise ValueError(f"{text!r} is not exactly one valid date; pass e.g. '15 marzo 2026' or '15/03/2026'.")
     return found[0].day
-
-
-def _nearest_cue(window: str) -> tuple[str, int] | None:
-    """The kind of the cue that ends closest to the end of ``window`` and its distance from there."""
-    best: tuple[str, int] | None = None
-    for kind, pattern in _CUES.items():
-        ends = [m.end() for m in pattern.finditer(window)]
-        if ends and (best is None or len(window) - ends[-1] < best[1]):
-            best = (kind, len(window) - ends[-1])
-    return best
 
 
 def classify_dates(
@@ -268,14 +252,9 @@ def classify_dates(
     for i, mention in enumerate(mentions):
         sent, sent_end = sentence_of(mention.start)
         window = text[max(sent, prev_end, mention.start - 100) : mention.start]
-        cue = _nearest_cue(window)
+        cue = nearest_cue(_CUES, window)
         kind = cue[0] if cue and cue[1] <= _CUE_REACH else "other"
-        if (
-            i
-            and out[-1].kind == "opening"
-            and _YEAR_CARRY_GAP.fullmatch(window)
-            and mention.day >= mentions[i - 1].day
-        ):
+        if i and out[-1].kind == "opening" and _YEAR_CARRY_GAP.fullmatch(window) and mention.day >= mentions[i - 1].day:
             kind = "deadline"  # the end of a "dal ... al ..." range
         # The sentence before often says what is due ("La domanda è inviata ... a decorrere dal giorno ...").
         lead = text[max(0, sent - 150) : sent]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +41,14 @@ class ConnectorResult:
 class Connector(ABC):
     """Reads one source into documents. A bad record is skipped with a reason; it never aborts the batch."""
 
-    def __init__(self, spec: SourceSpec, files: dict[str, Path]) -> None:
+    def __init__(self, spec: SourceSpec, files: dict[str, Path], today: date | None = None) -> None:
         missing = sorted(set(spec.files) - set(files))
         if missing:
-            raise ValueError(
-                f"Source {spec.name!r} needs the files {missing}; resolve them with SourceResolver."
-            )
+            raise ValueError(f"Source {spec.name!r} needs the files {missing}; resolve them with SourceResolver.")
         self.spec = spec
         self.files = files
+        # The reference day for a call's status (open, closed...): fixed per run, so a run is reproducible.
+        self.today = today or date.today()
 
     @property
     def name(self) -> str:

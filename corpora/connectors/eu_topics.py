@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
 from typing import Any
 
 from convergenze.records import DocType, Document, Section
@@ -25,17 +24,11 @@ _HEADINGS = (
     "Themes and priorities",
     "Description",
 )
-_HEADING_RE = re.compile(
-    r"(?:(?<=[.:!?\s])|^)(" + "|".join(re.escape(h) for h in _HEADINGS) + r")\s*:", re.MULTILINE
-)
+_HEADING_RE = re.compile(r"(?:(?<=[.:!?\s])|^)(" + "|".join(re.escape(h) for h in _HEADINGS) + r")\s*:", re.MULTILINE)
 _STATUS = {"open": "open", "forthcoming": "forthcoming", "closed": "closed"}
 
 
 class EuTopicsConnector(Connector):
-    def __init__(self, *args: Any, today: date | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.today = today or date.today()
-
     def run(self) -> ConnectorResult:
         result = ConnectorResult(self.name)
         try:
@@ -86,9 +79,7 @@ class EuTopicsConnector(Connector):
             "budget_min": parse_amount(record.get("budgetMin")),
             "budget_max": parse_amount(record.get("budgetMax")),
             "expected_grants": parse_amount(record.get("expectedGrants")),
-            "keywords": sorted(
-                {k.strip() for k in str(record.get("keywords") or "").split(",") if k.strip()}
-            ),
+            "keywords": sorted({k.strip() for k in str(record.get("keywords") or "").split(",") if k.strip()}),
             "region": [],
         }
         return Document(

@@ -90,9 +90,7 @@ def html_to_text(html: str) -> str:
     return fix_text(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip())
 
 
-def status_from_dates(
-    opening: str | None, deadline: str | None, today: date, *, rolling: bool = False
-) -> str:
+def status_from_dates(opening: str | None, deadline: str | None, today: date, *, rolling: bool = False) -> str:
     """open / forthcoming / closed / unknown from ISO dates, as of ``today``."""
     if opening and date.fromisoformat(opening[:10]) > today:
         return "forthcoming"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -66,9 +65,7 @@ class PnrrMeasuresConnector(Connector):
                 result.skip(f"row {index + 2}", "malformed record: no 'Codice Univoco Submisura'")
                 continue
             result.documents.append(
-                self._document(
-                    code, row, milestones.get(code, []), calls.get(code, []), examples.get(code, [])
-                )
+                self._document(code, row, milestones.get(code, []), calls.get(code, []), examples.get(code, []))
             )
         return result
 
@@ -159,10 +156,6 @@ class PnrrMeasuresConnector(Connector):
 class PnrrCallsConnector(Connector):
     """One document per PNRR call or notice (``PNRR_Bandi_e_Avvisi.csv``)."""
 
-    def __init__(self, *args: Any, today: date | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.today = today or date.today()
-
     def run(self) -> ConnectorResult:
         result = ConnectorResult(self.name)
         for index, record in enumerate(read_csv(self.files["calls"]).to_dict("records")):
@@ -251,9 +244,7 @@ class PnrrProjectsConnector(Connector):
         places: list[dict[str, Any]],
     ) -> Document:
         meta = _pnrr_codes(row)
-        submeasures = sorted(
-            {str(r["Codice Univoco Submisura"]) for r in rows if r.get("Codice Univoco Submisura")}
-        )
+        submeasures = sorted({str(r["Codice Univoco Submisura"]) for r in rows if r.get("Codice Univoco Submisura")})
         regions = sorted({p["region"] for p in places if p.get("region")})
         meta.update(
             cup=cup,
@@ -275,8 +266,7 @@ class PnrrProjectsConnector(Connector):
             places=places,
         )
         where = "; ".join(
-            ", ".join(x for x in (p.get("municipality"), p.get("province"), p.get("region")) if x)
-            for p in places[:5]
+            ", ".join(x for x in (p.get("municipality"), p.get("province"), p.get("region")) if x) for p in places[:5]
         )
         lines = [
             row.get("Titolo progetto"),

@@ -4,7 +4,6 @@ incentivi.gov.it (Solr select). Each reads the API's own response shape, capture
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,23 +28,13 @@ def _load_items(path: Path, key: str, result: ConnectorResult) -> list[Any]:
     return items
 
 
-class _DatedConnector(Connector):
-    def __init__(self, *args: Any, today: date | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.today = today or date.today()
-
-
-class EmiliaRomagnaPloneConnector(_DatedConnector):
+class EmiliaRomagnaPloneConnector(Connector):
     """``@search?portal_type=Bando&fullobjects=true`` items."""
 
     def run(self) -> ConnectorResult:
         result = ConnectorResult(self.name)
         for index, item in enumerate(_load_items(self.files["search"], "items", result)):
-            if (
-                not isinstance(item, dict)
-                or not clean_cell(item.get("UID"))
-                or not clean_cell(item.get("title"))
-            ):
+            if not isinstance(item, dict) or not clean_cell(item.get("UID")) or not clean_cell(item.get("title")):
                 result.skip(f"item {index}", "malformed record: no UID or no title")
                 continue
             result.documents.append(self._document(item))
@@ -94,7 +83,7 @@ class EmiliaRomagnaPloneConnector(_DatedConnector):
         )
 
 
-class LazioInnovaWordPressConnector(_DatedConnector):
+class LazioInnovaWordPressConnector(Connector):
     """``/wp-json/wp/v2/bandi`` posts: HTML content, taxonomy classes (tematiche-, destinatari-, ...)."""
 
     def run(self) -> ConnectorResult:
@@ -114,9 +103,7 @@ class LazioInnovaWordPressConnector(_DatedConnector):
     def _document(self, post: dict[str, Any], title: str, content: str) -> Document:
         classes = [str(c) for c in post.get("class_list") or []]
         taxonomy = {
-            prefix: [
-                c.removeprefix(prefix + "-").replace("-", " ") for c in classes if c.startswith(prefix + "-")
-            ]
+            prefix: [c.removeprefix(prefix + "-").replace("-", " ") for c in classes if c.startswith(prefix + "-")]
             for prefix in ("tematiche", "destinatari", "tipologie")
         }
         excerpt = html_to_text(_rendered(post.get("excerpt")))
@@ -142,17 +129,13 @@ class LazioInnovaWordPressConnector(_DatedConnector):
         )
 
 
-class IncentiviSolrConnector(_DatedConnector):
+class IncentiviSolrConnector(Connector):
     """incentivi.gov.it Solr ``select`` docs: structured fields plus the body text."""
 
     def run(self) -> ConnectorResult:
         result = ConnectorResult(self.name)
         for index, doc in enumerate(_load_items(self.files["select"], "docs", result)):
-            if (
-                not isinstance(doc, dict)
-                or not clean_cell(doc.get("zs_nid"))
-                or not clean_cell(doc.get("zs_title"))
-            ):
+            if not isinstance(doc, dict) or not clean_cell(doc.get("zs_nid")) or not clean_cell(doc.get("zs_title")):
                 result.skip(f"doc {index}", "malformed record: no zs_nid or no zs_title")
                 continue
             result.documents.append(self._document(doc))
@@ -174,9 +157,7 @@ class IncentiviSolrConnector(_DatedConnector):
             type=DocType.CALL,
             title=title,
             sections=[Section(text=f"{title}\n{body}".strip())],
-            url=f"https://www.incentivi.gov.it{url_path}"
-            if url_path
-            else clean_cell(doc.get("zs_field_link")),
+            url=f"https://www.incentivi.gov.it{url_path}" if url_path else clean_cell(doc.get("zs_field_link")),
             language=clean_cell(doc.get("ss_search_api_language")) or "it",
             metadata={
                 "issuer": fix_text(clean_cell(doc.get("zs_field_subject_grant")) or "") or None,
