@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -68,15 +68,16 @@ class Indexer:
         documents: Sequence[Document],
         store: VectorStore,
         *,
-        replace: bool = True,
+        replace: Collection[str] | None = None,
         progress: bool = True,
         label: str = "indexing",
     ) -> int:
-        """Index ``documents`` (with ``replace``, their previous points go first); returns points written."""
+        """Index ``documents``; returns points written. The previous points of the documents named in ``replace``
+        (all of ``documents`` when None) are deleted first: pass the ids the store already has, so a first
+        load does not spend a filtered delete on each new document."""
         chunked = [(d, self.chunker.run(d)) for d in documents]
-        if replace:
-            for document in documents:
-                store.delete_document(document.id)
+        for document_id in [d.id for d in documents] if replace is None else replace:
+            store.delete_document(document_id)
         written = 0
         with tqdm(total=sum(len(c) for _, c in chunked), desc=label, unit="passage", disable=not progress) as bar:
             for group in self._groups(chunked):

@@ -50,8 +50,12 @@ def enrich_documents(documents: list[Document], enricher: Enricher) -> list[Docu
 
 
 @task(cache_policy=NO_CACHE)
-def index_documents(documents: list[Document], indexer: Indexer, store: VectorStore, label: str, progress: bool) -> int:
-    return indexer.run(documents, store, progress=progress, label=label)
+def index_documents(
+    documents: list[Document], indexer: Indexer, store: VectorStore, stored: set[str], label: str, progress: bool
+) -> int:
+    return indexer.run(
+        documents, store, replace=[d.id for d in documents if d.id in stored], progress=progress, label=label
+    )
 
 
 class _Clock:
@@ -88,6 +92,7 @@ def ingest_flow(
     with store_writer(qdrant, data) as store:
         store.ensure_schema(embedder.dim)
         stored = store.document_hashes()
+        stored_ids = set(stored)
         for spec in specs:
             source_report = SourceReport(spec.name)
             report.sources.append(source_report)
@@ -106,7 +111,7 @@ def ingest_flow(
             changed = [d for d in documents if stored.get(d.id) != d.content_hash]
             source_report.unchanged = len(documents) - len(changed)
             with clock.stage("embed and index"):
-                source_report.points = index_documents(changed, indexer, store, spec.name, progress)
+                source_report.points = index_documents(changed, indexer, store, stored_ids, spec.name, progress)
             source_report.indexed = len(changed)
             source_report.seconds = round(time.perf_counter() - started, 1)
         with clock.stage("commit"):

@@ -46,9 +46,7 @@ class IngestReport:
         return path
 
     def render(self) -> str:
-        lines = [
-            f"{'source':<22}{'read':>8}{'indexed':>9}{'unchanged':>11}{'skipped':>9}{'points':>9}{'sec':>8}"
-        ]
+        lines = [f"{'source':<22}{'read':>8}{'indexed':>9}{'unchanged':>11}{'skipped':>9}{'points':>9}{'sec':>8}"]
         for s in self.sources:
             lines.append(
                 f"{s.source:<22}{s.read:>8}{s.indexed:>9}{s.unchanged:>11}{len(s.skipped):>9}"
@@ -62,7 +60,5 @@ class IngestReport:
                 lines.append(f"  - ... and {len(s.skipped) - 10} more (see the JSON report)")
         lines.append(f"index: {self.documents} documents, {self.points} points")
         if self.stage_seconds:
-            lines.append(
-                "time per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.stage_seconds.items())
-            )
+            lines.append("time per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.stage_seconds.items()))
         return "\n".join(lines)
