@@ -23,3 +23,5 @@ def configure_prefect(data_dir: Path) -> None:
     if not os.environ.get("PREFECT_API_URL"):
         # The ephemeral server keeps its SQLite database with the project's data, not in the user's home.
         os.environ.setdefault("PREFECT_HOME", str((data_dir / "prefect").resolve()))
+    # Prefect's ephemeral server fails with "unable to open database file" when its home does not exist yet.
+    Path(os.environ.get("PREFECT_HOME", Path.home() / ".prefect")).expanduser().mkdir(parents=True, exist_ok=True)
