@@ -89,6 +89,7 @@ class Chunk:
     text: str
     heading: str | None = None
     language: str | None = None
+    section: int = 0
 
     @property
     def point_id(self) -> str:

@@ -364,9 +364,29 @@ class MissionClassifier:
             labels += self._model(parts, vectors, texts, open_frameworks, lang)
         return _sorted(labels)
 
-    def run_sections(self, document: Document) -> list[list[MissionLabel]]:
-        """Text-only labels of each section (official codes belong to the whole document, not to a section)."""
+    def run_sections(
+        self, document: Document, section_vectors: Sequence[np.ndarray] | None = None
+    ) -> list[list[MissionLabel]]:
+        """Text-only labels of each section (official codes belong to the whole document, not to a section).
+        ``section_vectors[i]`` are section i's passage vectors from the indexer; without them each section is
+        embedded whole here."""
         texts = [self._passage(document.title, s.heading, s.text) for s in document.sections]
+        if section_vectors is not None:
+            if len(section_vectors) != len(document.sections):
+                raise ValueError("section_vectors needs one array of passage vectors per section.")
+            lang = document.language if document.language in LANGUAGES else "it"
+            return [
+                _sorted(
+                    self._model(
+                        [(s.text, s.language or document.language)],
+                        section_vectors[i],
+                        [texts[i]],
+                        self.model_frameworks,
+                        lang,
+                    )
+                )
+                for i, s in enumerate(document.sections)
+            ]
         vectors = self.embedder.embed_passages(texts) if self.embedder and texts else None
         lang = document.language if document.language in LANGUAGES else "it"
         return [

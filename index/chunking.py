@@ -24,10 +24,11 @@ class Chunker:
 
     def run(self, document: Document) -> list[Chunk]:
         chunks: list[Chunk] = []
-        for section in document.sections:
+        for number, section in enumerate(document.sections):
             for passage in self._passages(section.text):
                 chunks.append(
                     Chunk(
+                        section=number,
                         document_id=document.id,
                         position=len(chunks),
                         text=passage,
@@ -36,9 +37,7 @@ class Chunker:
                     )
                 )
         if not chunks:
-            chunks.append(
-                Chunk(document_id=document.id, position=0, text=document.title, language=document.language)
-            )
+            chunks.append(Chunk(document_id=document.id, position=0, text=document.title, language=document.language))
         return chunks
 
     def _passages(self, text: str) -> list[str]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Iterator, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from convergenze.records import Chunk, Document, IndexedChunk, MissionLabel
+from convergenze.records import Chunk, DocType, Document, IndexedChunk, MissionLabel
 
 from .chunking import Chunker
 from .embeddings import Embedder
@@ -19,7 +19,7 @@ from .store.base import VectorStore
 
 
 class DocumentLabeller(Protocol):
-    """Labels a document from its text and the passage vectors the indexer already computed."""
+    """Labels a document, and each of its sections, from the passage vectors the indexer already computed."""
 
     def run(
         self,
@@ -29,6 +29,14 @@ class DocumentLabeller(Protocol):
         passage_texts: Sequence[str] | None = None,
     ) -> list[MissionLabel]: ...
 
+    def run_sections(
+        self, document: Document, section_vectors: Sequence[np.ndarray] | None = None
+    ) -> list[list[MissionLabel]]: ...
+
+
+# Calls, programmes and policies have parts worth telling apart; a project or a measure is one record.
+SECTIONED_TYPES = (DocType.CALL, DocType.PROGRAMME, DocType.POLICY)
+
 
 def embedding_text(document: Document, chunk: Chunk) -> str:
     """The title travels with every passage: a passage about "the call" means little without it."""
@@ -36,6 +44,31 @@ def embedding_text(document: Document, chunk: Chunk) -> str:
     if chunk.position == 0 and chunk.text.startswith(document.title):
         return f"{heading}{chunk.text}"
     return f"{document.title}\n{heading}{chunk.text}"
+
+
+def section_missions(
+    labeller: DocumentLabeller, document: Document, chunks: Sequence[Chunk], vectors: np.ndarray
+) -> list[dict[str, Any]]:
+    """Per-section labels for documents with several sections (a call's parts, a PDF's pages), from the same
+    passage vectors; sections without text are left out."""
+    numbers = sorted({c.section for c in chunks})
+    if len(numbers) < 2:
+        return []
+    sections = [document.sections[n] for n in numbers]
+    part = dataclasses.replace(document, sections=sections, metadata={})
+    per_section = [vectors[[i for i, c in enumerate(chunks) if c.section == n]] for n in numbers]
+    labelled = labeller.run_sections(part, per_section)
+    return [
+        {
+            "section": n,
+            "heading": s.heading,
+            "missions": [
+                {"framework": m.framework, "code": m.code, "label": m.label, "score": m.score} for m in labels
+            ],
+        }
+        for n, s, labels in zip(numbers, sections, labelled, strict=True)
+        if labels
+    ]
 
 
 def attach_missions(document: Document, labels: list[MissionLabel]) -> None:
@@ -113,6 +146,8 @@ class Indexer:
             if self.labeller is not None:
                 vectors = dense[start : start + len(chunks)]
                 attach_missions(document, self.labeller.run(document, vectors, passage_texts=[c.text for c in chunks]))
+                if document.type in SECTIONED_TYPES:
+                    document.metadata["section_missions"] = section_missions(self.labeller, document, chunks, vectors)
             start += len(chunks)
             payloads[document.id] = {**document_payload(document), "content_hash": hashes[document.id]}
         store.upsert(
