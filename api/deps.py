@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from convergenze.settings import ApiSettings
-from extractors.missions import Taxonomy
+from extractors.taxonomy import Taxonomy
 from index.search import SearchService
 from index.store.base import VectorStore
 

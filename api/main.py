@@ -16,7 +16,7 @@ from .routes import documents, health, match, search, taxonomy
 
 def open_services() -> Services:
     """The production wiring: settings-driven store (reader) and embedder."""
-    from extractors.missions import Taxonomy
+    from extractors.taxonomy import Taxonomy
     from index.embeddings import create_embedder
     from index.search import SearchService
     from index.sparse import Bm25SparseEncoder

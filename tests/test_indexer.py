@@ -8,7 +8,8 @@ import pytest
 
 from convergenze.records import DocType, Document, Section
 from convergenze.settings import DataSettings, EmbeddingSettings
-from extractors.missions import MissionClassifier, Taxonomy
+from extractors.missions import MissionClassifier
+from extractors.taxonomy import Taxonomy
 from index.embeddings import create_embedder
 from index.indexer import Indexer
 from index.sparse import Bm25SparseEncoder

@@ -11,7 +11,8 @@ import pytest
 
 from convergenze.records import DocType, Document, MissionLabel, Section
 from convergenze.settings import DataSettings, EmbeddingSettings
-from extractors.missions import SDG_MAPPING_FILE, MissionClassifier, Taxonomy, read_sdg_mapping
+from extractors.missions import MissionClassifier
+from extractors.taxonomy import SDG_MAPPING_FILE, Taxonomy, read_sdg_mapping
 
 SUBMEASURE = "M1C1I1.04.06"  # mapped to a prevalent goal and a secondary one in the official file
 

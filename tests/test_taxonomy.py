@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from convergenze.records import MISSION_FRAMEWORKS
-from extractors.missions import DEFAULT_TAXONOMY, Taxonomy
+from extractors.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 
 
 @pytest.fixture(scope="module")
