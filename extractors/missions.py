@@ -217,22 +217,28 @@ class MissionClassifier:
         return _sorted(labels)
 
     def run_sections(
-        self, document: Document, section_vectors: Sequence[np.ndarray] | None = None
+        self,
+        document: Document,
+        section_vectors: Sequence[np.ndarray] | None = None,
+        section_texts: Sequence[Sequence[str]] | None = None,
     ) -> list[list[MissionLabel]]:
         """Text-only labels of each section (official codes belong to the whole document, not to a section).
-        ``section_vectors[i]`` are section i's passage vectors from the indexer; without them each section is
-        embedded whole here."""
+        ``section_vectors[i]`` are section i's passage vectors from the indexer and ``section_texts[i]`` their
+        texts (one per vector, quoted as evidence); without vectors each section is embedded whole here."""
         texts = [self._passage(document.title, s.heading, s.text) for s in document.sections]
         if section_vectors is not None:
-            if len(section_vectors) != len(document.sections):
-                raise ValueError("section_vectors needs one array of passage vectors per section.")
+            passages = section_texts or [[texts[i]] * len(v) for i, v in enumerate(section_vectors)]
+            if len(section_vectors) != len(document.sections) or any(
+                len(v) != len(t) for v, t in zip(section_vectors, passages, strict=True)
+            ):
+                raise ValueError("section_vectors and section_texts need one entry per section, one text per vector.")
             lang = document.language if document.language in LANGUAGES else "it"
             return [
                 _sorted(
                     self._model(
                         [(s.text, s.language or document.language)],
                         section_vectors[i],
-                        [texts[i]],
+                        list(passages[i]),
                         self.model_frameworks,
                         lang,
                     )

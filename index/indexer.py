@@ -30,7 +30,10 @@ class DocumentLabeller(Protocol):
     ) -> list[MissionLabel]: ...
 
     def run_sections(
-        self, document: Document, section_vectors: Sequence[np.ndarray] | None = None
+        self,
+        document: Document,
+        section_vectors: Sequence[np.ndarray] | None = None,
+        section_texts: Sequence[Sequence[str]] | None = None,
     ) -> list[list[MissionLabel]]: ...
 
 
@@ -57,7 +60,8 @@ def section_missions(
     sections = [document.sections[n] for n in numbers]
     part = dataclasses.replace(document, sections=sections, metadata={})
     per_section = [vectors[[i for i, c in enumerate(chunks) if c.section == n]] for n in numbers]
-    labelled = labeller.run_sections(part, per_section)
+    texts = [[c.text for c in chunks if c.section == n] for n in numbers]
+    labelled = labeller.run_sections(part, per_section, texts)
     return [
         {
             "section": n,
