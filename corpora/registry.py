@@ -33,7 +33,12 @@ CONNECTORS: dict[str, str] = {
 
 
 class SourceUnavailable(RuntimeError):
-    """A source's files are neither in the mirror nor downloadable; the batch goes on without it."""
+    """A source's files are neither in the mirror nor downloadable; the batch goes on without it.
+    ``retryable``: a network failure that may pass (worth retrying), not a file that is simply not there."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 def load_sources(path: Path = SOURCES_FILE) -> list[SourceSpec]:
@@ -102,7 +107,7 @@ class SourceResolver:
                 response = client.get(url)
                 response.raise_for_status()
         except httpx.HTTPError as error:
-            raise SourceUnavailable(f"unreachable source: {url} ({error})") from error
+            raise SourceUnavailable(f"unreachable source: {url} ({error})", retryable=True) from error
         partial = target.with_suffix(target.suffix + ".part")
         partial.write_bytes(response.content)
         partial.replace(target)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import State
 
 from convergenze.records import Document
 from convergenze.settings import DataSettings, EmbeddingSettings, QdrantSettings
@@ -31,7 +32,12 @@ from index.store.factory import store_writer
 from .report import IngestReport, SourceReport
 
 
-@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
+def _transient(task: object, task_run: object, state: State) -> bool:
+    """Retry a fetch only when the network failed; a file missing from the mirror will not appear."""
+    return bool(getattr(state.data, "retryable", False))
+
+
+@task(retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=_transient, cache_policy=NO_CACHE)
 def fetch_source(spec: SourceSpec, resolver: SourceResolver) -> dict[str, Path]:
     return resolver.resolve(spec)
 
@@ -114,8 +120,10 @@ def ingest_flow(
                 source_report.points = index_documents(changed, indexer, store, stored_ids, spec.name, progress)
             source_report.indexed = len(changed)
             source_report.seconds = round(time.perf_counter() - started, 1)
-        with clock.stage("commit"):
-            report.documents, report.points = store.count_documents(), store.count_points()
+        report.documents, report.points = store.count_documents(), store.count_points()
+        committing = time.perf_counter()
+    # Leaving the block commits: flush, HNSW build and the generation swap on Qdrant Edge.
+    clock.seconds["commit"] = round(time.perf_counter() - committing, 2)
     report.finished = datetime.now(UTC).isoformat(timespec="seconds")
     report.stage_seconds = clock.seconds
     report.save(data.reports_dir)

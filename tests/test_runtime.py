@@ -25,3 +25,14 @@ def test_a_prefect_server_url_keeps_the_users_home(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "home"))
     configure_prefect(tmp_path / "data")
     assert not (tmp_path / "data" / "prefect").exists()
+
+
+def test_only_network_failures_are_retried() -> None:
+    from prefect.states import Failed
+
+    from corpora.registry import SourceUnavailable
+    from pipelines.ingest import _transient
+
+    assert _transient(None, None, Failed(data=SourceUnavailable("timeout", retryable=True))) is True
+    assert _transient(None, None, Failed(data=SourceUnavailable("not in the mirror"))) is False
+    assert _transient(None, None, Failed(data=ValueError("a bug"))) is False
