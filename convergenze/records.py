@@ -130,6 +130,7 @@ class SearchFilters:
     beneficiary_type: str | None = None
     budget_min: float | None = None
     budget_max: float | None = None
+    submeasure: str | None = None
     exclude_ids: tuple[str, ...] = ()
 
 
@@ -317,3 +318,76 @@ class Objective:
     def __post_init__(self) -> None:
         if self.start < 0 or self.end < self.start:
             raise ValueError(f"Objective offsets ({self.start}, {self.end}) need 0 <= start <= end.")
+
+
+# --- Convergence records (issue 4) ---
+
+VERDICTS = ("ok", "no", "unknown")
+CRITERIA = ("status", "territory", "beneficiary", "budget")
+RELATIONS = ("overlap", "complement")
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """Who asks: the applicant's actor type, place, the money needed and by when. Places are canonical
+    (gazetteer) names; ``region`` is filled from ``municipality`` when only that is given."""
+
+    actor_type: str | None = None
+    region: str | None = None
+    municipality: str | None = None
+    budget_needed: float | None = None
+    needed_by: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.budget_needed is not None and self.budget_needed <= 0:
+            raise ValueError(f"budget_needed must be positive, got {self.budget_needed}.")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One eligibility criterion of a call for a profile, with the call's own wording as evidence."""
+
+    criterion: str
+    verdict: str
+    reason: str
+    evidence: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        _require(self.criterion, CRITERIA, "Verdict.criterion")
+        _require(self.verdict, VERDICTS, "Verdict.verdict")
+
+
+@dataclass(frozen=True, slots=True)
+class PassagePair:
+    """A passage of the caller's text and the passage of a document it is most alike (cosine ``score``)."""
+
+    query: str
+    document: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class FundedProject:
+    """A funded project shown as precedent: "projects like yours were funded here"."""
+
+    id: str
+    title: str
+    score: float
+    implementing_body: str | None
+    places: list[str]
+    amount: float | None
+    submeasure: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """An actor worth contacting, and why."""
+
+    id: str
+    name: str
+    actor_type: str | None
+    reason: str
+    regions: list[str] = field(default_factory=list)
+    projects: int = 0
+    amount: float = 0.0
+    documents: list[str] = field(default_factory=list)

@@ -36,6 +36,11 @@ class DataSettings(BaseSettings):
         return self.data_dir / "reports"
 
     @property
+    def catalog_path(self) -> Path:
+        """The document-level catalog derived from the index (convergence: actors, mission map, duplicates)."""
+        return self.data_dir / "catalog.sqlite"
+
+    @property
     def models_dir(self) -> Path:
         return self.models_dir_override or self.data_dir / "models"
 
@@ -66,3 +71,6 @@ class ApiSettings(BaseSettings):
     max_query_chars: int = Field(default=500, validation_alias=AliasChoices("CONVERGENZE_MAX_QUERY_CHARS"))
     max_match_chars: int = Field(default=20_000, validation_alias=AliasChoices("CONVERGENZE_MAX_MATCH_CHARS"))
     max_limit: int = Field(default=100, validation_alias=AliasChoices("CONVERGENZE_MAX_LIMIT"))
+    max_upload_bytes: int = Field(
+        default=10 * 2**20, gt=0, validation_alias=AliasChoices("CONVERGENZE_MAX_UPLOAD_BYTES")
+    )

@@ -201,6 +201,19 @@ def _region_data() -> tuple[list[GazetteerEntry], dict[str, GazetteerEntry], dic
     return regions, aliases, dict(data.get("province_aliases") or {})
 
 
+@lru_cache(maxsize=1)
+def region_neighbours() -> dict[str, frozenset[str]]:
+    """Region name -> the regions it borders (symmetric; from corpora/gazetteer/regions.yaml)."""
+    data = yaml.safe_load(_REGIONS_YAML.read_text(encoding="utf-8"))
+    pairs = {(a, b) for a, others in (data.get("neighbours") or {}).items() for b in others}
+    out: dict[str, set[str]] = {r["name"]: set() for r in data["regions"]}
+    for a, b in pairs | {(b, a) for a, b in pairs}:
+        if a not in out or b not in out:
+            raise ValueError(f"regions.yaml neighbours name an unknown region: {a!r} or {b!r}.")
+        out[a].add(b)
+    return {name: frozenset(others) for name, others in out.items()}
+
+
 def _with_province_aliases(
     entries: list[GazetteerEntry], aliases: dict[str, GazetteerEntry], province_aliases: dict[str, str]
 ) -> Gazetteer:

@@ -40,6 +40,9 @@ def document_payload(document: Document) -> dict[str, Any]:
         "programme": _as_list(meta.get("programme")),
         "mission_codes": _as_list(meta.get("mission_codes")),
         "beneficiary_types": _as_list(meta.get("beneficiary_types")),
+        # PNRR sub-measure codes: a measure's own, a call's, the ones that funded a project (the join key for
+        # "projects like yours were funded here").
+        "submeasure_codes": _as_list(meta.get("submeasure_codes") or meta.get("submeasure_code")),
         "budget": _budget(meta),
         "metadata": meta,
     }

@@ -32,6 +32,20 @@ from index.store.factory import store_writer
 from .report import IngestReport, SourceReport
 
 
+@task(cache_policy=NO_CACHE)
+def build_catalog(qdrant: QdrantSettings, data: DataSettings, today: date) -> dict[str, int]:
+    """The document-level catalog (actors, territories, duplicates) from the committed index."""
+    from convergence.catalog import CatalogBuilder
+    from index.store.factory import open_store
+
+    store = open_store(qdrant, data, write=False)
+    try:
+        stats = CatalogBuilder(data.catalog_path, today=today).run(store)
+    finally:
+        store.close()
+    return {"documents": stats.documents, "actors": stats.actors, "duplicates": stats.duplicates}
+
+
 def _transient(task: object, task_run: object, state: State) -> bool:
     """Retry a fetch only when the network failed; a file missing from the mirror will not appear."""
     return bool(getattr(state.data, "retryable", False))
@@ -124,6 +138,8 @@ def ingest_flow(
         committing = time.perf_counter()
     # Leaving the block commits: flush, HNSW build and the generation swap on Qdrant Edge.
     clock.seconds["commit"] = round(time.perf_counter() - committing, 2)
+    with clock.stage("catalog"):
+        report.catalog = build_catalog(qdrant, data, as_of)
     report.finished = datetime.now(UTC).isoformat(timespec="seconds")
     report.stage_seconds = clock.seconds
     report.save(data.reports_dir)

@@ -30,6 +30,7 @@ class IngestReport:
     documents: int = 0
     points: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    catalog: dict[str, int] = field(default_factory=dict)  # documents, actors, near-duplicates
 
     @property
     def ok(self) -> bool:
@@ -59,6 +60,9 @@ class IngestReport:
             if len(s.skipped) > 10:
                 lines.append(f"  - ... and {len(s.skipped) - 10} more (see the JSON report)")
         lines.append(f"index: {self.documents} documents, {self.points} points")
+        if self.catalog:
+            lines.append(f"catalog: {self.catalog.get('actors', 0)} actors, "
+                         f"{self.catalog.get('duplicates', 0)} near-duplicate publications linked")
         if self.stage_seconds:
             lines.append("time per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.stage_seconds.items()))
         return "\n".join(lines)

@@ -32,7 +32,7 @@ SPARSE_VECTOR = "bm25"
 
 KEYWORD_FIELDS: tuple[str, ...] = (
     "document_id", "type", "source", "language", "region", "status", "programme", "mission_codes",
-    "beneficiary_types",
+    "beneficiary_types", "submeasure_codes",
 )
 DATETIME_FIELDS: tuple[str, ...] = ("deadline",)
 INTEGER_FIELDS: tuple[str, ...] = ("position",)
@@ -118,6 +118,7 @@ def filter_spec(filters: SearchFilters | None) -> FilterSpec:
         ("status", filters.status),
         ("language", filters.language),
         ("source", filters.source),
+        ("submeasure_codes", filters.submeasure),
     ):
         if value is not None:
             must.append(Match(key, (value,)))
@@ -351,6 +352,11 @@ class VectorStore(ABC):
             if isinstance(document_id, str) and isinstance(content_hash, str):
                 hashes[document_id] = content_hash
         return hashes
+
+    def document_heads(self, fields: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
+        """The head chunk's payload of every stored document (one per document), in no particular order."""
+        for _, payload in self._scroll(FilterSpec(must=(HEAD_CHUNK,)), fields):
+            yield payload
 
     def point_ids(self, document_id: str) -> set[str]:
         return {point_id for point_id, _ in self._scroll(document_filter(document_id), ())}

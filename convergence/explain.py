@@ -1,0 +1,110 @@
+"""Why a document matched a description: shared missions, shared objectives, and the best pair of passages.
+
+The description is read once (sentences, objective statements, mission labels, sentence vectors); each hit
+is then explained with its stored missions and objectives and its best passage. Vectors are the index's own
+embedder, so "alike" means what it means in retrieval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from convergenze.records import Hit, MissionLabel, PassagePair
+from extractors.missions import MissionClassifier
+from extractors.objectives import LANGUAGES, ObjectiveExtractor, blank_pipeline
+from index.embeddings import Embedder
+
+
+@dataclass(slots=True)
+class ReadDescription:
+    """A caller's text, read once per request."""
+
+    text: str
+    language: str
+    sentences: list[str]
+    sentence_vectors: np.ndarray
+    missions: list[MissionLabel]
+    objectives: list[str]
+
+
+@dataclass(slots=True)
+class Explanation:
+    missions: list[dict[str, Any]] = field(default_factory=list)
+    objectives: list[PassagePair] = field(default_factory=list)
+    passages: list[PassagePair] = field(default_factory=list)
+
+
+class Explainer:
+    def __init__(
+        self,
+        embedder: Embedder,
+        classifier: MissionClassifier | None = None,
+        objectives: ObjectiveExtractor | None = None,
+        max_sentences: int = 40,
+        max_objectives: int = 4,
+        min_objective_score: float = 0.8,
+    ) -> None:
+        if max_sentences < 1 or max_objectives < 1:
+            raise ValueError("max_sentences and max_objectives must be at least 1.")
+        self.embedder = embedder
+        self.classifier = classifier
+        self.objectives = objectives or ObjectiveExtractor()
+        self.max_sentences = max_sentences
+        self.max_objectives = max_objectives
+        self.min_objective_score = min_objective_score
+        self._nlp: dict[str, Any] = {}
+
+    def read(self, text: str, language: str | None) -> ReadDescription:
+        lang = language if language in LANGUAGES else "it"
+        nlp = self._nlp.setdefault(lang, blank_pipeline(lang))
+        sentences = [s.text.strip() for s in nlp(text[:50_000]).sents if len(s.text.strip()) > 20]
+        sentences = sentences[: self.max_sentences] or [text.strip()[:2000]]
+        vectors = self.embedder.embed_passages(sentences)
+        missions = self.classifier.classify_text(text, lang) if self.classifier else []
+        objectives = [o.text for o in self.objectives.run(text, language=lang)][: self.max_objectives]
+        return ReadDescription(text, lang, sentences, vectors, missions, objectives)
+
+    def run(self, read: ReadDescription, hits: list[Hit]) -> list[Explanation]:
+        """One explanation per hit, in order (one embedding batch for all hits' passages and objectives)."""
+        texts: list[str] = []
+        slots: list[tuple[int, str, str]] = []  # (hit index, "passage" | "objective", text)
+        for i, hit in enumerate(hits):
+            slots.append((i, "passage", hit.snippet))
+            for objective in _objectives(hit)[: self.max_objectives]:
+                slots.append((i, "objective", objective))
+        texts = [text for _, _, text in slots]
+        vectors = self.embedder.embed_passages(texts) if texts else np.zeros((0, read.sentence_vectors.shape[1]))
+        similarity = vectors @ read.sentence_vectors.T if len(texts) else np.zeros((0, 0))
+        out = [Explanation(missions=_shared_missions(read.missions, hit)) for hit in hits]
+        for row, (i, kind, text) in enumerate(slots):
+            best = int(np.argmax(similarity[row]))
+            pair = PassagePair(query=read.sentences[best], document=text, score=round(float(similarity[row, best]), 4))
+            if kind == "passage":
+                out[i].passages.append(pair)
+            elif pair.score >= self.min_objective_score:
+                out[i].objectives.append(pair)
+        for explanation in out:
+            explanation.objectives.sort(key=lambda p: -p.score)
+            del explanation.objectives[2:]
+        return out
+
+
+def _objectives(hit: Hit) -> list[str]:
+    found = (hit.payload.get("metadata") or {}).get("objectives") or []
+    return [str(o["text"]) for o in found if isinstance(o, dict) and o.get("text")]
+
+
+def _shared_missions(mine: list[MissionLabel], hit: Hit) -> list[dict[str, Any]]:
+    theirs = {(m.get("framework"), m.get("code")): m for m in (hit.payload.get("metadata") or {}).get("missions") or []
+              if isinstance(m, dict)}
+    shared = []
+    for label in mine:
+        other = theirs.get((label.framework, label.code))
+        if other is not None:
+            shared.append({"framework": label.framework, "code": label.code, "label": label.label,
+                           "score": round(min(label.score, float(other.get("score", 0.0))), 3),
+                           "evidence": list(other.get("evidence") or [])[:1]})
+    return shared

@@ -1,0 +1,84 @@
+"""The lever an initiative pulls: funding, services, capacity building, infrastructure or research.
+
+Two initiatives on the same mission and territory duplicate each other when they pull the same lever for the
+same people; with different levers they complete each other (a call funding energy retrofits and a programme
+training the installers). Funded projects carry the lever as a fact (the CUP's nature and type); texts are
+read with cue words in Italian and English.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+LEVERS = ("funding", "services", "capacity_building", "infrastructure", "research")
+
+LEVER_LABELS = {
+    "funding": "funding",
+    "services": "services",
+    "capacity_building": "capacity building",
+    "infrastructure": "infrastructure and works",
+    "research": "research and innovation",
+}
+
+_CUES: dict[str, re.Pattern[str]] = {
+    lever: re.compile(pattern, re.IGNORECASE)
+    for lever, pattern in {
+        "funding": r"\bcontribut[oi]\b|\bfinanziament[oi]\b|fondo\s+perduto|\bvoucher\b|\bagevolazion[ei]\b|"
+        r"\bincentiv[oi]\b|\bprestit[oi]\b|\bgaranzi[ae]\b|\bgrants?\b|\bloans?\b|\bfunding\b|\bsovvenzion",
+        "services": r"\bservizi\b|\bsportell[oi]\b|presa\s+in\s+carico|\baccompagnamento\b|\bassistenza\s+"
+        r"(?:domiciliare|sociale|sanitaria)|\bservices?\b|\bcare\b|\bcentr[oi]\s+(?:diurn|antiviolenza|per)",
+        "capacity_building": r"\bformazione\b|\bcompetenze\b|capacity[\s-]building|\brafforzamento\b|"
+        r"\btraining\b|\bskills\b|assistenza\s+tecnica|\bmentoring\b|\bcoaching\b|\bcorsi\b|\baggiornamento\s+"
+        r"professionale|\bupskilling\b|\breskilling\b",
+        "infrastructure": r"\blavori\b|\bcostruzione\b|\briqualificazione\b|\bristrutturazione\b|"
+        r"\binfrastruttur\w+|\bedific[io]\b|messa\s+in\s+sicurezza|\bworks\b|\bconstruction\b|\bretrofit|"
+        r"\bimpiant[io]\b|efficientamento\s+energetico|\bmanutenzione\s+straordinaria",
+        "research": r"\bricerca\b|sviluppo\s+sperimentale|innovazione\s+tecnologica|\bresearch\b|\bR&[SD]\b|"
+        r"\bbrevett|\bprototip|\binnovation\s+action|\bTRL\b",
+    }.items()
+}
+
+# The CUP's nature and type (Italia Domani's funded projects): the lever is a fact, not a guess.
+_CUP_TYPES = (
+    ("FORMAZIONE", "capacity_building"),
+    ("CORSI", "capacity_building"),
+    ("RICERCA", "research"),
+    ("STUDI E PROGETTAZIONI", "research"),
+)
+_CUP_NATURES = (
+    ("CONCESSIONE DI INCENTIVI", "funding"),
+    ("CONCESSIONE DI CONTRIBUTI", "funding"),
+    ("LAVORI PUBBLICI", "infrastructure"),
+    ("ACQUISTO DI BENI", "infrastructure"),
+    ("SERVIZI", "services"),
+)
+
+
+def levers_in_text(text: str, max_chars: int = 20_000) -> list[str]:
+    """Levers a text talks about, most mentioned first (at most two: the rest is noise)."""
+    counts = Counter({lever: len(rx.findall(text[:max_chars])) for lever, rx in _CUES.items()})
+    found = [lever for lever, n in counts.most_common() if n > 0]
+    if not found:
+        return []
+    top = counts[found[0]]
+    return [lever for lever in found[:2] if counts[lever] * 3 >= top]
+
+
+def document_levers(document_type: str, metadata: dict[str, Any], text: str) -> list[str]:
+    """Levers of a stored document: a project's from its CUP, a call's is funding, a text's from its cues."""
+    if document_type == "project":
+        kind = str(metadata.get("cup_type") or "").upper()
+        nature = str(metadata.get("cup_nature") or "").upper()
+        for needle, lever in _CUP_TYPES:
+            if needle in kind:
+                return [lever]
+        for needle, lever in _CUP_NATURES:
+            if needle in nature:
+                return [lever]
+        return levers_in_text(text)
+    if document_type == "call":
+        # A call hands out money (or services bought with it): funding, plus what the money is for.
+        return ["funding", *[lever for lever in levers_in_text(text) if lever != "funding"][:1]]
+    return levers_in_text(text)

@@ -1,0 +1,45 @@
+"""A caller's profile checked against the gazetteer: places made canonical, contradictions refused."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+from convergenze.records import Profile
+from extractors.gazetteer import Gazetteer
+
+from .actors import ACTOR_TYPES
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used. ``code`` names the problem (the API maps it to a fixed message)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def check_profile(profile: Profile, gazetteer: Gazetteer, today: date) -> Profile:
+    region, municipality = profile.region, profile.municipality
+    if profile.actor_type is not None and profile.actor_type not in ACTOR_TYPES:
+        raise ProfileError("unknown_actor_type", f"Unknown actor type {profile.actor_type!r}: use one of "
+                           f"{', '.join(ACTOR_TYPES)}.")
+    if region is not None:
+        entry = gazetteer.lookup(region, "region")
+        if entry is None:
+            raise ProfileError("unknown_region", f"Unknown region {region!r}: use an Italian region's name, "
+                               "e.g. 'Lazio' or 'Emilia-Romagna'.")
+        region = entry.name
+    if municipality is not None:
+        town = gazetteer.lookup(municipality, "municipality")
+        if town is None:
+            raise ProfileError("unknown_municipality", f"Unknown municipality {municipality!r}: use its Italian "
+                               "name as ISTAT writes it, e.g. 'Reggio nell'Emilia'.")
+        town_region = gazetteer.region_name(town.region_code)
+        if region is not None and town_region != region:
+            raise ProfileError("municipality_not_in_region", f"{town.name} is in {town_region}, not in {region}: "
+                               "give a municipality of the region, or leave one of them out.")
+        municipality, region = town.name, town_region or region
+    if profile.needed_by is not None and profile.needed_by < today:
+        raise ProfileError("needed_by_in_past", f"needed_by ({profile.needed_by.isoformat()}) is in the past.")
+    return dataclasses.replace(profile, region=region, municipality=municipality)

@@ -1,0 +1,238 @@
+"""Convergence: match a project to calls (with eligibility, reasons, precedents and partners), and find what a
+programme overlaps with or completes. The documented Python entry point behind the API and the CLI:
+
+    from convergence.wiring import open_convergence
+    service = open_convergence()                   # settings-driven store, model and catalog
+    result = service.match("Riqualificazione energetica di una scuola...", Profile(region="Lazio"))
+    for item in result.items: print(item.hit.document_id, item.eligibility, item.why.missions)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+import numpy as np
+
+from convergenze.records import FundedProject, Hit, MissionLabel, Partner, Profile, SearchFilters, Verdict
+from extractors.gazetteer import Gazetteer
+from index.search import SearchService
+from index.store.base import VectorStore
+
+from .catalog import Catalog, CatalogMissing
+from .directory import ActorQuery, list_actors
+from .eligibility import EligibilityChecker, euro
+from .explain import Explainer, Explanation, ReadDescription
+from .overlaps import OverlapFinder, OverlapResult
+from .profiles import check_profile
+
+Ineligible = Literal["demote", "exclude", "keep"]
+INELIGIBLE: tuple[str, ...] = ("demote", "exclude", "keep")
+
+
+@dataclass(slots=True)
+class MatchItem:
+    hit: Hit
+    eligibility: list[Verdict]
+    eligible: str
+    why: Explanation | None
+    similar_projects: list[FundedProject]
+    also_published_as: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MatchResult:
+    items: list[MatchItem]
+    missions: list[MissionLabel]
+    objectives: list[str]
+    partners: list[Partner]
+    profile: Profile
+
+
+class ConvergenceService:
+    def __init__(
+        self,
+        search: SearchService,
+        catalog: Catalog,
+        explainer: Explainer,
+        gazetteer: Gazetteer,
+        today: date | None = None,
+        candidates: int = 50,
+        projects_per_hit: int = 3,
+        max_partners: int = 8,
+    ) -> None:
+        if candidates < 1 or projects_per_hit < 0 or max_partners < 0:
+            raise ValueError("candidates must be positive; projects_per_hit and max_partners not negative.")
+        self.search = search
+        self.catalog = catalog
+        self.explainer = explainer
+        self.gazetteer = gazetteer
+        self.eligibility = EligibilityChecker(today)
+        self.candidates = candidates
+        self.projects_per_hit = projects_per_hit
+        self.max_partners = max_partners
+        self.overlaps_finder = OverlapFinder(search, catalog, explainer, gazetteer)
+
+    @property
+    def store(self) -> VectorStore:
+        return self.search.store
+
+    # --- match --------------------------------------------------------------------------------------------
+
+    def match(
+        self,
+        text: str,
+        profile: Profile | None = None,
+        filters: SearchFilters | None = None,
+        limit: int = 10,
+        ineligible: Ineligible = "demote",
+        explain: bool = True,
+        language: str | None = None,
+    ) -> MatchResult:
+        """Calls and measures ranked by fit for a project description, each with an eligibility verdict per
+        criterion, the reasons it matched, and funded projects like it under the same PNRR sub-measure."""
+        if ineligible not in INELIGIBLE:
+            raise ValueError(f"ineligible must be one of {INELIGIBLE}, got {ineligible!r}.")
+        if not text.strip():
+            raise ValueError("The project description is empty.")
+        profile = check_profile(profile or Profile(), self.gazetteer, self.eligibility.today)
+        filters = filters or SearchFilters(types=("call", "measure"))
+        query_vector = self.search.embedder.embed_queries([text])[0]
+        sparse = self.search.sparse.encode_query(text)
+        pool = max(limit * 3, self.candidates) if ineligible != "keep" else limit * 2
+        hits = self.store.search(query_vector.tolist(), sparse, filters, pool, mode="hybrid")
+        hits, copies = self._collapse_duplicates(hits)
+        judged = [(hit, self.eligibility.run(hit.payload, profile)) for hit in hits]
+        ranked = [(hit, verdicts, EligibilityChecker.overall(verdicts)) for hit, verdicts in judged]
+        if ineligible == "exclude":
+            ranked = [r for r in ranked if r[2] != "ineligible"]
+        elif ineligible == "demote":
+            ranked.sort(key=lambda r: r[2] == "ineligible")  # stable: keeps relevance order within each group
+        ranked = ranked[:limit]
+        read = self.explainer.read(text, language) if explain else None
+        explanations = self.explainer.run(read, [r[0] for r in ranked]) if read else [None] * len(ranked)
+        items = [
+            MatchItem(hit, verdicts, overall, why, self._similar_projects(hit, query_vector),
+                      copies.get(hit.document_id, []))
+            for (hit, verdicts, overall), why in zip(ranked, explanations, strict=True)
+        ]
+        return MatchResult(items, read.missions if read else [], read.objectives if read else [],
+                           self._partners(items, read, profile), profile)
+
+    def _collapse_duplicates(self, hits: list[Hit]) -> tuple[list[Hit], dict[str, list[dict[str, Any]]]]:
+        """The same call published by two sources is listed once; the other copies are linked to it."""
+        try:
+            canonical = self.catalog.duplicates_of(h.document_id for h in hits)
+            copies = self.catalog.copies_of({canonical.get(h.document_id, h.document_id) for h in hits})
+        except CatalogMissing:
+            return hits, {}
+        kept: list[Hit] = []
+        seen: set[str] = set()
+        for hit in hits:
+            key = canonical.get(hit.document_id, hit.document_id)
+            if key in seen:
+                continue
+            seen.add(key)
+            kept.append(hit)
+        links = {}
+        for hit in kept:
+            key = canonical.get(hit.document_id, hit.document_id)
+            group = [c for c in copies.get(key, []) if c["id"] != hit.document_id]
+            if key != hit.document_id:
+                group.append({"id": key, "source": None, "score": 1.0, "reason": "canonical publication"})
+            links[hit.document_id] = group
+        return kept, links
+
+    def _similar_projects(self, hit: Hit, query_vector: np.ndarray) -> list[FundedProject]:
+        """Funded projects under the hit's PNRR sub-measure, most like the description first."""
+        if self.projects_per_hit == 0 or hit.payload.get("type") == "project":
+            return []
+        meta = hit.payload.get("metadata") or {}
+        codes = list(hit.payload.get("submeasure_codes") or []) or (
+            [meta["submeasure_code"]] if meta.get("submeasure_code") else [])
+        found: list[FundedProject] = []
+        for code in codes[:2]:
+            projects = self.store.search(query_vector.tolist(), None, SearchFilters(types=("project",),
+                                         submeasure=code), self.projects_per_hit, mode="dense")
+            found += [funded_project(p, code) for p in projects]
+        found.sort(key=lambda p: -p.score)
+        return found[: self.projects_per_hit]
+
+    def _partners(self, items: list[MatchItem], read: ReadDescription | None, profile: Profile) -> list[Partner]:
+        """Implementers of the precedents (near the profile's region first), then the most active actors on
+        the description's main mission in that region."""
+        partners: dict[str, Partner] = {}
+        precedents = [p for item in items for p in item.similar_projects]
+        actors = self._actors_of([p.id for p in precedents])
+        region = profile.region
+
+        def nearby_first(project: FundedProject) -> tuple[bool, float]:
+            local = bool(region) and any(place.endswith(str(region)) for place in project.places)
+            return (not local, -project.score)
+
+        for project in sorted(precedents, key=nearby_first):
+            for actor in actors.get(project.id, []):
+                if actor["id"] in partners or len(partners) >= self.max_partners:
+                    continue
+                where = f" in {project.places[0]}" if project.places else ""
+                partners[actor["id"]] = Partner(
+                    id=actor["id"], name=actor["name"], actor_type=actor["type"], documents=[project.id],
+                    reason=f"Implemented a funded project like yours{where}: \"{project.title[:120]}\".",
+                    regions=[p.split(", ")[-1] for p in project.places][:3],
+                )
+        mission = next((m for m in (read.missions if read else []) if m.framework == "convergenze"), None)
+        if mission is not None and len(partners) < self.max_partners:
+            for partner in self.active_actors(mission.code, mission.label, profile.region, self.max_partners):
+                if partner.id not in partners and len(partners) < self.max_partners:
+                    partners[partner.id] = partner
+        return list(partners.values())
+
+    def _actors_of(self, document_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        try:
+            return self.catalog.actors_of(document_ids)
+        except CatalogMissing:
+            return {}
+
+    def active_actors(self, mission: str, label: str, region: str | None, limit: int) -> list[Partner]:
+        """Actors with the most funded work on ``mission`` (in ``region`` when given), as partner suggestions."""
+        try:
+            actors, _ = list_actors(self.catalog, ActorQuery(mission=mission, region=region, limit=limit))
+        except CatalogMissing:
+            return []
+        where = f" in {region}" if region else ""
+        return [
+            Partner(id=a["id"], name=a["name"], actor_type=a["type"], regions=a["regions"][:3],
+                    projects=a["projects"], amount=a["amount"], documents=[d["id"] for d in a["documents"]],
+                    reason=f"{a['projects']} funded projects on {label}{where}"
+                           + (f" ({euro(a['amount'])})." if a["amount"] else "."))
+            for a in actors if a["projects"]
+        ]
+
+    # --- overlaps -----------------------------------------------------------------------------------------
+
+    def overlaps(
+        self,
+        text: str,
+        region: str | None = None,
+        actor_type: str | None = None,
+        limit: int = 20,
+        types: tuple[str, ...] = ("call", "measure", "project", "programme", "policy"),
+        language: str | None = None,
+    ) -> OverlapResult:
+        """Existing initiatives that overlap a programme (a risk of duplication) or complete it (a coalition)."""
+        profile = check_profile(Profile(actor_type=actor_type, region=region), self.gazetteer, self.eligibility.today)
+        return self.overlaps_finder.run(text, profile, limit, types, language, self.active_actors)
+
+
+def funded_project(hit: Hit, submeasure: str | None = None) -> FundedProject:
+    meta = hit.payload.get("metadata") or {}
+    places = [", ".join(x for x in (p.get("municipality"), p.get("region")) if x)
+              for p in meta.get("places") or [] if isinstance(p, dict)]
+    amount = meta.get("amount_pnrr")
+    return FundedProject(
+        id=hit.document_id, title=str(hit.payload.get("title", "")), score=round(hit.score, 4),
+        implementing_body=meta.get("implementing_body"), places=[p for p in places if p][:5],
+        amount=float(amount) if isinstance(amount, int | float) else None,
+        submeasure=submeasure or next(iter(meta.get("submeasure_codes") or []), None),
+    )

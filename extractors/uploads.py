@@ -1,0 +1,101 @@
+"""Text of an uploaded project description: PDF (pdfplumber, as the corpus), DOCX (python-docx) or plain text.
+
+The file's bytes decide its kind, not its name: a binary file named ``.pdf`` is refused in plain words rather
+than fed to a parser that would fail obscurely.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .pdf import PdfExtractionError, PdfTextExtractor
+
+MAX_UPLOAD_BYTES = 10 * 2**20
+_KINDS = ("pdf", "docx", "txt")
+
+
+class UploadError(ValueError):
+    """An upload that cannot become text. ``kind``: 'unsupported', 'unreadable' or 'empty'."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedText:
+    kind: str
+    text: str
+    pages: int | None = None
+
+
+def _kind(filename: str, content: bytes) -> str:
+    suffix = Path(filename or "").suffix.lower()
+    if content[:1024].find(b"%PDF-") >= 0:
+        return "pdf"
+    if content[:4] == b"PK\x03\x04":
+        if suffix in ("", ".docx"):
+            return "docx"
+        raise UploadError("unsupported", "Only PDF, DOCX and TXT files are accepted.")
+    if suffix == ".pdf":
+        raise UploadError("unreadable", "The file is named .pdf but is not a PDF.")
+    if suffix == ".docx":
+        raise UploadError("unreadable", "The file is named .docx but is not a Word document.")
+    if suffix not in ("", ".txt", ".text", ".md"):
+        raise UploadError("unsupported", "Only PDF, DOCX and TXT files are accepted.")
+    return "txt"
+
+
+def _plain_text(content: bytes) -> str:
+    if b"\x00" in content[:8192]:
+        raise UploadError("unreadable", "The file is binary, not plain text.")
+    for encoding in ("utf-8-sig", "cp1252"):  # Italian Windows editors still write cp1252 (à, è, €)
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UploadError("unreadable", "The text file is neither UTF-8 nor Windows-1252.")
+
+
+def _docx_text(content: bytes) -> str:
+    import docx  # python-docx: paragraphs and tables of WordprocessingML without writing a parser
+
+    try:
+        document = docx.Document(io.BytesIO(content))
+    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise UploadError("unreadable", "The Word document is damaged or not a .docx file.") from error
+    parts = [p.text for p in document.paragraphs if p.text.strip()]
+    for table in document.tables:
+        parts += [" | ".join(cell.text.strip() for cell in row.cells) for row in table.rows]
+    return "\n".join(parts)
+
+
+def text_from_upload(filename: str, content: bytes, max_bytes: int = MAX_UPLOAD_BYTES,
+                     max_pages: int = 100) -> UploadedText:
+    """The text of an uploaded file; raises ``UploadError`` with a plain reason when there is none."""
+    if len(content) > max_bytes:
+        raise UploadError("too_large", f"The file is larger than the {max_bytes // 2**20} MB limit.")
+    if not content:
+        raise UploadError("empty", "The uploaded file is empty.")
+    kind = _kind(filename, content)
+    pages = None
+    if kind == "pdf":
+        with tempfile.TemporaryDirectory(prefix="convergenze-upload-") as folder:
+            path = Path(folder) / "upload.pdf"
+            path.write_bytes(content)
+            try:
+                extracted = PdfTextExtractor(max_pages=max_pages).run(path)
+            except PdfExtractionError as error:
+                raise UploadError("unreadable", f"The PDF could not be read: {error.reason}.") from error
+        text, pages = extracted.text, extracted.pages
+    elif kind == "docx":
+        text = _docx_text(content)
+    else:
+        text = _plain_text(content)
+    if not text.strip():
+        raise UploadError("empty", "No text could be extracted from the uploaded file.")
+    return UploadedText(kind=kind, text=text, pages=pages)
