@@ -7,7 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from convergence.service import ConvergenceService
 from convergenze.settings import ApiSettings
+from extractors.gazetteer import Gazetteer
 from extractors.taxonomy import Taxonomy
 from index.search import SearchService
 from index.store.base import VectorStore
@@ -20,6 +22,11 @@ class Services:
     settings: ApiSettings
     backend: str
     taxonomy: Taxonomy
+    convergence: ConvergenceService
+
+    @property
+    def gazetteer(self) -> Gazetteer:
+        return self.convergence.gazetteer
 
 
 def get_services(request: Request) -> Services:

@@ -8,30 +8,29 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from convergenze import __version__
-from convergenze.settings import ApiSettings, DataSettings, EmbeddingSettings, QdrantSettings
+from convergenze.settings import ApiSettings, DataSettings, QdrantSettings
 
 from .deps import Services
-from .routes import documents, health, match, search, taxonomy
+from .routes import actors, documents, health, match, missions_map, overlaps, search, taxonomy
 
 
 def open_services() -> Services:
-    """The production wiring: settings-driven store (reader) and embedder."""
+    """The production wiring: settings-driven store (reader), embedder and convergence catalog."""
+    from convergence.catalog import CatalogBuilder
+    from convergence.wiring import open_convergence, open_search
     from extractors.taxonomy import Taxonomy
-    from index.embeddings import create_embedder
-    from index.search import SearchService
-    from index.sparse import Bm25SparseEncoder
-    from index.store.factory import open_store
 
     data, qdrant = DataSettings(), QdrantSettings()
-    store = open_store(qdrant, data, write=False)
-    embedder = create_embedder(EmbeddingSettings(), data)
-    backend = "qdrant-server" if qdrant.url else "qdrant-edge"
+    search = open_search(data)
+    if not data.catalog_path.is_file() and search.store.count_points():
+        CatalogBuilder(data.catalog_path).run(search.store)  # an index built before the catalog existed
     return Services(
-        store=store,
-        search=SearchService(store, embedder, Bm25SparseEncoder()),
+        store=search.store,
+        search=search,
         settings=ApiSettings(),
-        backend=backend,
+        backend="qdrant-server" if qdrant.url else "qdrant-edge",
         taxonomy=Taxonomy.load(),
+        convergence=open_convergence(search, data),
     )
 
 
@@ -50,6 +49,6 @@ def create_app(services: Services | None = None) -> FastAPI:
         description="Semantic search over Italian and EU funding calls, PNRR measures and funded projects.",
         lifespan=lifespan,
     )
-    for module in (health, search, match, documents, taxonomy):
+    for module in (health, search, match, overlaps, actors, missions_map, documents, taxonomy):
         app.include_router(module.router)
     return app

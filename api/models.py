@@ -26,6 +26,7 @@ BeneficiaryName = Literal[
     "citizen",
 ]
 _MATCH_TYPES: tuple[DocTypeName, ...] = ("call", "measure")
+_ALL_TYPES: tuple[DocTypeName, ...] = ("call", "measure", "project", "programme", "policy")
 
 
 def check_ranges(
@@ -161,3 +162,170 @@ class TaxonomyOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+# --- Convergence (issue 4) ---
+
+IneligibleName = Literal["demote", "exclude", "keep"]
+FrameworkName = Literal["convergenze", "pnrr", "sdg", "cohesion", "horizon"]
+
+
+class ProfileIn(BaseModel):
+    """Who applies. Places are checked against the ISTAT gazetteer; contradictions are refused (400)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    actor_type: BeneficiaryName | None = None
+    region: str | None = Field(default=None, max_length=60, examples=["Lazio"])
+    municipality: str | None = Field(default=None, max_length=80, examples=["Viterbo"])
+    budget_needed: float | None = Field(default=None, gt=0, le=1e12, description="Euro needed for the project.")
+    needed_by: date | None = Field(default=None, description="Date by which the funds are needed.")
+
+
+class ConvergenceMatchRequest(MatchRequest):
+    """``POST /v1/match``: a project description (or, as multipart, an uploaded file) and a profile."""
+
+    text: str = Field(default="", max_length=20_000, description="The project description, Italian or English.")
+    profile: ProfileIn | None = None
+    ineligible: IneligibleName = Field(
+        default="demote", description="Ineligible calls: ranked below eligible ones, left out, or kept in place."
+    )
+    explain: bool = Field(default=True, description="Shared missions, objectives and passages for each result.")
+
+
+class VerdictOut(BaseModel):
+    criterion: Literal["status", "territory", "beneficiary", "budget"]
+    verdict: Literal["ok", "no", "unknown"]
+    reason: str
+    evidence: list[str]
+
+
+class PassagePairOut(BaseModel):
+    query: str
+    document: str
+    score: float
+
+
+class WhyOut(BaseModel):
+    missions: list[dict[str, Any]]
+    objectives: list[PassagePairOut]
+    passages: list[PassagePairOut]
+
+
+class FundedProjectOut(BaseModel):
+    id: str
+    title: str
+    score: float
+    implementing_body: str | None
+    places: list[str]
+    amount: float | None
+    submeasure: str | None
+
+
+class PartnerOut(BaseModel):
+    id: str
+    name: str
+    actor_type: str | None
+    reason: str
+    regions: list[str]
+    projects: int
+    amount: float
+    documents: list[str]
+
+
+class MatchHitOut(HitOut):
+    eligible: Literal["eligible", "possible", "ineligible"]
+    eligibility: list[VerdictOut]
+    why: WhyOut | None = None
+    similar_projects: list[FundedProjectOut]
+    also_published_as: list[dict[str, Any]]
+
+
+class MatchOut(BaseModel):
+    data: list[MatchHitOut]
+    count: int
+    missions: list[MissionOut] = Field(description="The description's own missions (all frameworks).")
+    objectives: list[str] = Field(description="Objective statements found in the description.")
+    partners: list[PartnerOut]
+    profile: dict[str, Any]
+    source: Literal["text", "pdf", "docx", "txt"] = "text"
+
+
+class OverlapRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(default="", max_length=20_000, description="The programme description.")
+    region: str | None = Field(default=None, max_length=60)
+    actor_type: BeneficiaryName | None = None
+    limit: int = Field(default=20, ge=1, le=100)
+    types: list[DocTypeName] = Field(default_factory=lambda: list(_ALL_TYPES), max_length=5)
+
+
+class OverlapItemOut(HitOut):
+    relation: Literal["overlap", "complement"]
+    reason: str
+    criteria: dict[str, str]
+    evidence: dict[str, Any]
+    also_published_as: list[dict[str, Any]]
+
+
+class OverlapOut(BaseModel):
+    overlaps: list[OverlapItemOut]
+    complements: list[OverlapItemOut]
+    count: int
+    missions: list[dict[str, Any]]
+    levers: list[str]
+    targets: list[str]
+    partners: list[PartnerOut]
+    source: Literal["text", "pdf", "docx", "txt"] = "text"
+
+
+class ActorDocumentOut(BaseModel):
+    id: str
+    type: str
+    title: str
+    role: str
+    amount: float | None
+    status: str
+
+
+class ActorOut(BaseModel):
+    id: str
+    name: str
+    type: str | None
+    type_basis: str | None
+    tax_code: str | None
+    names: list[str]
+    projects: int
+    amount: float
+    issued: int
+    regions: list[str]
+    documents: list[ActorDocumentOut]
+
+
+class ActorList(BaseModel):
+    data: list[ActorOut]
+    count: int
+    limit: int
+    offset: int
+
+
+class MissionMapRow(BaseModel):
+    mission: str
+    label: str
+    territory: str
+    actor_type: str
+    documents: int
+    calls: int
+    open_calls: int
+    open_budget: float
+    projects: int
+    funded_amount: float
+
+
+class MissionMapOut(BaseModel):
+    framework: str
+    region: str | None
+    data: list[MissionMapRow]
+    count: int
+    gaps: list[dict[str, Any]]

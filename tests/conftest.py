@@ -7,8 +7,12 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from pipelines.runtime import configure_prefect
@@ -180,3 +184,38 @@ def ingested_env(ingested: dict, monkeypatch: pytest.MonkeyPatch) -> dict:
     """The session's ingested index, with the environment pointing at it for this test."""
     use_environment(monkeypatch, ingested["data_dir"], ingested["mirror"], ingested["models_dir"])
     return ingested
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def base_url(ingested: dict) -> Iterator[str]:
+    """The API of the session's ingested index, served by uvicorn on 127.0.0.1 (real HTTP)."""
+    import uvicorn
+
+    from api.main import create_app
+
+    with pytest.MonkeyPatch.context() as patch:
+        use_environment(patch, ingested["data_dir"], ingested["mirror"], ingested["models_dir"])
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 120
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the API server did not start")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def client(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=60) as http:
+        yield http

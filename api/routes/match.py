@@ -1,19 +1,65 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+import dataclasses
+
+from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+
+from convergence.profiles import ProfileError
+from convergence.service import MatchItem
+from convergenze.records import Profile
 
 from ..deps import ServicesDep
 from ..errors import TEXT_EMPTY
-from ..models import ErrorOut, HitList, HitOut, MatchRequest
+from ..inputs import canonical_region, profile_error, read_body, upload_openapi
+from ..models import ConvergenceMatchRequest, ErrorOut, HitOut, MatchHitOut, MatchOut, MissionOut
 
 router = APIRouter(prefix="/v1", tags=["match"])
 
 
-@router.post("/match", response_model=HitList, responses={400: {"model": ErrorOut}})
-def match(services: ServicesDep, request: MatchRequest) -> HitList:
-    if not request.text.strip():
+def _item(item: MatchItem) -> MatchHitOut:
+    base = HitOut.from_hit(item.hit).model_dump()
+    return MatchHitOut(
+        **base,
+        eligible=item.eligible,  # type: ignore[arg-type]
+        eligibility=[dataclasses.asdict(v) for v in item.eligibility],  # type: ignore[misc]
+        why=dataclasses.asdict(item.why) if item.why else None,  # type: ignore[arg-type]
+        similar_projects=[dataclasses.asdict(p) for p in item.similar_projects],  # type: ignore[misc]
+        also_published_as=item.also_published_as,
+    )
+
+
+@router.post(
+    "/match",
+    response_model=MatchOut,
+    openapi_extra=upload_openapi(ConvergenceMatchRequest),
+    responses={400: {"model": ErrorOut}, 413: {"model": ErrorOut}, 415: {"model": ErrorOut},
+               422: {"description": "Invalid options, or an upload with no readable text."}},
+)
+async def match(services: ServicesDep, request: Request) -> MatchOut:
+    """Calls and measures that fit a project description (JSON ``text``, or a PDF/DOCX/TXT upload as
+    multipart ``file``), each with an eligibility verdict per criterion for the ``profile``, why it matched
+    (shared missions, objectives, passages), and funded projects like it; plus partners to contact."""
+    body, source = await read_body(request, ConvergenceMatchRequest, services.settings.max_upload_bytes)
+    if not body.text.strip():
         raise HTTPException(status_code=400, detail=TEXT_EMPTY)
-    filters = request.filters()
-    hits = services.search.match(request.text, filters, limit=request.limit, mode=request.mode)
-    data = [HitOut.from_hit(h) for h in hits]
-    return HitList(data=data, count=len(data))
+    profile_in = body.profile
+    profile = Profile(**profile_in.model_dump()) if profile_in else Profile()
+    filters = dataclasses.replace(body.filters(), region=canonical_region(body.region, services.gazetteer))
+    try:
+        result = await run_in_threadpool(
+            services.convergence.match, body.text, profile, filters, body.limit, body.ineligible, body.explain
+        )
+    except ProfileError as error:
+        raise profile_error(error) from error
+    data = [_item(item) for item in result.items]
+    return MatchOut(
+        data=data,
+        count=len(data),
+        missions=[MissionOut(**dataclasses.asdict(m)) for m in result.missions],
+        objectives=result.objectives,
+        partners=[dataclasses.asdict(p) for p in result.partners],  # type: ignore[misc]
+        profile={k: v.isoformat() if hasattr(v, "isoformat") else v
+                 for k, v in dataclasses.asdict(result.profile).items()},
+        source=source,  # type: ignore[arg-type]
+    )

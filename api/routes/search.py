@@ -9,6 +9,7 @@ from convergenze.records import SearchFilters
 
 from ..deps import ServicesDep
 from ..errors import QUERY_EMPTY
+from ..inputs import canonical_region
 from ..models import BeneficiaryName, DocTypeName, ErrorOut, HitList, HitOut, ModeName, check_ranges
 
 router = APIRouter(prefix="/v1", tags=["search"])
@@ -39,7 +40,7 @@ def search(
     filters = SearchFilters(
         types=tuple(type or ()),
         language=language,
-        region=region,
+        region=canonical_region(region, services.gazetteer),
         status=status,
         source=source,
         mission=mission,

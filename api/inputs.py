@@ -1,0 +1,129 @@
+"""Request bodies that may be JSON or a file upload, and the checks shared by the convergence routes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from fastapi import HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile
+
+from convergence.profiles import ProfileError
+from extractors.gazetteer import Gazetteer
+from extractors.taxonomy import Taxonomy
+from extractors.uploads import UploadError, text_from_upload
+
+from . import errors
+
+Body = TypeVar("Body", bound=BaseModel)
+
+_PROFILE_ERRORS = {
+    "unknown_region": errors.UNKNOWN_REGION,
+    "unknown_municipality": errors.UNKNOWN_MUNICIPALITY,
+    "municipality_not_in_region": errors.MUNICIPALITY_NOT_IN_REGION,
+    "needed_by_in_past": errors.NEEDED_BY_IN_PAST,
+}
+_UPLOAD_ERRORS = {
+    "too_large": (413, errors.UPLOAD_TOO_LARGE),
+    "unsupported": (415, errors.UPLOAD_UNSUPPORTED),
+    "unreadable": (422, errors.UPLOAD_UNREADABLE),
+    "empty": (422, errors.UPLOAD_EMPTY),
+}
+# Room for the multipart envelope and the JSON options around the file itself.
+_ENVELOPE_BYTES = 64 * 1024
+
+
+def upload_openapi(model: type[BaseModel]) -> dict[str, Any]:
+    """The request body documented both ways: JSON, or multipart with a file and the same JSON as options."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary",
+                                     "description": "A PDF, DOCX or TXT file (CONVERGENZE_MAX_UPLOAD_BYTES)."},
+                            "request": {"type": "string", "description": f"Options as JSON ({model.__name__}, "
+                                        "without 'text')."},
+                        },
+                    }
+                },
+            },
+        }
+    }
+
+
+def _validate(model: type[Body], data: Any) -> Body:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise RequestValidationError(error.errors(include_url=False)) from error
+
+
+async def read_body(request: Request, model: type[Body], max_upload_bytes: int) -> tuple[Body, str]:
+    """The request's options and where its text came from ('text', 'pdf', 'docx', 'txt')."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        try:
+            data = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": "Invalid JSON",
+                                           "input": None}]) from error
+        return _validate(model, data), "text"
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_upload_bytes + _ENVELOPE_BYTES:
+        raise HTTPException(status_code=413, detail=errors.UPLOAD_TOO_LARGE)
+    form = await request.form(max_files=1, max_fields=5)
+    try:
+        upload, options = form.get("file"), form.get("request") or "{}"
+        if not isinstance(upload, UploadFile) or not isinstance(options, str):
+            raise HTTPException(status_code=400, detail=errors.BAD_MULTIPART)
+        try:
+            parsed = json.loads(options)
+        except json.JSONDecodeError as error:
+            raise HTTPException(status_code=400, detail=errors.BAD_MULTIPART) from error
+        if not isinstance(parsed, dict):
+            raise HTTPException(status_code=400, detail=errors.BAD_MULTIPART)
+        if str(parsed.get("text") or "").strip():
+            raise HTTPException(status_code=400, detail=errors.TEXT_AND_FILE)
+        content = await upload.read(max_upload_bytes + 1)
+        try:
+            extracted = text_from_upload(upload.filename or "", content, max_bytes=max_upload_bytes)
+        except UploadError as error:
+            status, detail = _UPLOAD_ERRORS[error.kind]
+            raise HTTPException(status_code=status, detail=detail) from error
+    finally:
+        await form.close()
+    body = _validate(model, {**parsed, "text": extracted.text[:20_000]})
+    return body, extracted.kind
+
+
+def profile_error(error: ProfileError) -> HTTPException:
+    return HTTPException(status_code=400, detail=_PROFILE_ERRORS.get(error.code, str(error)))
+
+
+def canonical_region(name: str | None, gazetteer: Gazetteer) -> str | None:
+    """'emilia romagna' -> 'Emilia-Romagna'; an unknown name is a 400 with a fixed message."""
+    if name is None:
+        return None
+    entry = gazetteer.lookup(name, "region")
+    if entry is None:
+        raise HTTPException(status_code=400, detail=errors.UNKNOWN_REGION)
+    return entry.name
+
+
+def canonical_mission(code: str | None, taxonomy: Taxonomy) -> str | None:
+    """A mission code of any framework ('SDG7', 'm2', 'climate'), as the taxonomy spells it."""
+    if code is None:
+        return None
+    for framework in taxonomy.frameworks:
+        for entry in taxonomy.entries(framework):
+            if entry.code.casefold() == code.strip().casefold():
+                return entry.code
+    raise HTTPException(status_code=400, detail=errors.UNKNOWN_MISSION)

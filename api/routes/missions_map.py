@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from convergence.catalog import CatalogMissing
+from convergence.directory import MAP_COLUMNS, mission_map
+
+from ..deps import ServicesDep
+from ..errors import CATALOG_MISSING
+from ..inputs import canonical_region
+from ..models import ErrorOut, FrameworkName, MissionMapOut
+
+router = APIRouter(prefix="/v1", tags=["missions"])
+
+
+@router.get(
+    "/missions/map",
+    response_model=MissionMapOut,
+    responses={200: {"content": {"text/csv": {}}}, 400: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+)
+async def missions_map(
+    services: ServicesDep,
+    framework: FrameworkName = "convergenze",
+    region: Annotated[str | None, Query(max_length=60)] = None,
+    format: Literal["json", "csv"] = "json",  # noqa: A002 - the public name
+) -> MissionMapOut | Response:
+    """Documents, open calls, funded projects and amounts by mission x territory x actor type, with gaps:
+    missions with funded projects but no open call in a region, open calls with no local implementer."""
+    place = canonical_region(region, services.gazetteer)
+    try:
+        found = await run_in_threadpool(mission_map, services.convergence.catalog, framework, place)
+    except CatalogMissing as error:
+        raise HTTPException(status_code=503, detail=CATALOG_MISSING) from error
+    if format == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=MAP_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(found.rows)
+        name = f"missions-{framework}{'-' + place if place else ''}.csv"
+        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return MissionMapOut(framework=framework, region=place, data=found.rows, count=len(found.rows),  # type: ignore[arg-type]
+                         gaps=found.gaps)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import dataclasses
+
+from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+
+from convergence.overlaps import OverlapItem
+from convergence.profiles import ProfileError
+
+from ..deps import ServicesDep
+from ..errors import TEXT_EMPTY
+from ..inputs import profile_error, read_body, upload_openapi
+from ..models import ErrorOut, HitOut, OverlapItemOut, OverlapOut, OverlapRequest
+
+router = APIRouter(prefix="/v1", tags=["overlaps"])
+
+
+def _item(item: OverlapItem) -> OverlapItemOut:
+    return OverlapItemOut(
+        **HitOut.from_hit(item.hit).model_dump() | {"score": item.score},
+        relation=item.relation,  # type: ignore[arg-type]
+        reason=item.reason,
+        criteria=item.criteria,
+        evidence=item.evidence,
+        also_published_as=item.also_published_as,
+    )
+
+
+@router.post(
+    "/overlaps",
+    response_model=OverlapOut,
+    openapi_extra=upload_openapi(OverlapRequest),
+    responses={400: {"model": ErrorOut}, 413: {"model": ErrorOut}, 415: {"model": ErrorOut}},
+)
+async def overlaps(services: ServicesDep, request: Request) -> OverlapOut:
+    """Existing initiatives a programme overlaps (same mission, territory, target and lever: a risk of
+    duplication) or completes (same mission, another lever, actor type or a neighbouring territory)."""
+    body, source = await read_body(request, OverlapRequest, services.settings.max_upload_bytes)
+    if not body.text.strip():
+        raise HTTPException(status_code=400, detail=TEXT_EMPTY)
+    try:
+        result = await run_in_threadpool(
+            services.convergence.overlaps, body.text, body.region, body.actor_type, body.limit, tuple(body.types)
+        )
+    except ProfileError as error:
+        raise profile_error(error) from error
+    return OverlapOut(
+        overlaps=[_item(i) for i in result.overlaps],
+        complements=[_item(i) for i in result.complements],
+        count=len(result.overlaps) + len(result.complements),
+        missions=result.missions,
+        levers=result.levers,
+        targets=result.targets,
+        partners=[dataclasses.asdict(p) for p in result.partners],  # type: ignore[misc]
+        source=source,  # type: ignore[arg-type]
+    )
