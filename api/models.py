@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
+from convergence.overlaps import OverlapItem, OverlapResult
+from convergence.service import MatchResult
 from convergenze.records import Hit, SearchFilters
 
 from .errors import BAD_BUDGET_RANGE, BAD_DEADLINE_RANGE
@@ -167,6 +170,9 @@ class ErrorOut(BaseModel):
 # --- Convergence (issue 4) ---
 
 IneligibleName = Literal["demote", "exclude", "keep"]
+SourceName = Literal["text", "pdf", "docx", "txt"]
+EligibleName = Literal["eligible", "possible", "ineligible"]
+RelationName = Literal["overlap", "complement"]
 FrameworkName = Literal["convergenze", "pnrr", "sdg", "cohesion", "horizon"]
 
 
@@ -234,7 +240,7 @@ class PartnerOut(BaseModel):
 
 
 class MatchHitOut(HitOut):
-    eligible: Literal["eligible", "possible", "ineligible"]
+    eligible: EligibleName
     eligibility: list[VerdictOut]
     why: WhyOut | None = None
     similar_projects: list[FundedProjectOut]
@@ -248,7 +254,7 @@ class MatchOut(BaseModel):
     objectives: list[str] = Field(description="Objective statements found in the description.")
     partners: list[PartnerOut]
     profile: dict[str, Any]
-    source: Literal["text", "pdf", "docx", "txt"] = "text"
+    source: SourceName = "text"
 
 
 class OverlapRequest(BaseModel):
@@ -262,7 +268,7 @@ class OverlapRequest(BaseModel):
 
 
 class OverlapItemOut(HitOut):
-    relation: Literal["overlap", "complement"]
+    relation: RelationName
     reason: str
     criteria: dict[str, str]
     evidence: dict[str, Any]
@@ -277,7 +283,7 @@ class OverlapOut(BaseModel):
     levers: list[str]
     targets: list[str]
     partners: list[PartnerOut]
-    source: Literal["text", "pdf", "docx", "txt"] = "text"
+    source: SourceName = "text"
 
 
 class ActorDocumentOut(BaseModel):
@@ -329,3 +335,57 @@ class MissionMapOut(BaseModel):
     data: list[MissionMapRow]
     count: int
     gaps: list[dict[str, Any]]
+
+
+# --- From the convergence results to the response models (the API and the CLI's --json print the same) ---
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def match_out(result: MatchResult, source: SourceName = "text") -> MatchOut:
+    data = [
+        MatchHitOut(
+            **HitOut.from_hit(item.hit).model_dump(),
+            eligible=cast(EligibleName, item.eligible),
+            eligibility=[VerdictOut(**dataclasses.asdict(v)) for v in item.eligibility],
+            why=WhyOut(**dataclasses.asdict(item.why)) if item.why else None,
+            similar_projects=[FundedProjectOut(**dataclasses.asdict(p)) for p in item.similar_projects],
+            also_published_as=item.also_published_as,
+        )
+        for item in result.items
+    ]
+    return MatchOut(
+        data=data,
+        count=len(data),
+        missions=[MissionOut(**dataclasses.asdict(m)) for m in result.missions],
+        objectives=result.objectives,
+        partners=[PartnerOut(**dataclasses.asdict(p)) for p in result.partners],
+        profile={k: _plain(v) for k, v in dataclasses.asdict(result.profile).items()},
+        source=source,
+    )
+
+
+def _overlap_item(item: OverlapItem) -> OverlapItemOut:
+    return OverlapItemOut(
+        **HitOut.from_hit(item.hit).model_dump() | {"score": item.score},
+        relation=cast(RelationName, item.relation),
+        reason=item.reason,
+        criteria=item.criteria,
+        evidence=item.evidence,
+        also_published_as=item.also_published_as,
+    )
+
+
+def overlap_out(result: OverlapResult, source: SourceName = "text") -> OverlapOut:
+    return OverlapOut(
+        overlaps=[_overlap_item(i) for i in result.overlaps],
+        complements=[_overlap_item(i) for i in result.complements],
+        count=len(result.overlaps) + len(result.complements),
+        missions=result.missions,
+        levers=result.levers,
+        targets=result.targets,
+        partners=[PartnerOut(**dataclasses.asdict(p)) for p in result.partners],
+        source=source,
+    )

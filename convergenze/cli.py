@@ -1,9 +1,11 @@
-"""The `convergenze` command: ingest, search, match, serve, stats, setup-model."""
+"""The `convergenze` command: ingest, search, match, overlaps, actors, map, serve, stats, setup-model."""
 
 from __future__ import annotations
 
 import json
 import os
+from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -119,18 +121,184 @@ def search(
     _run_query(lambda s: s.search(query, filters, limit=limit, mode=mode), as_json)
 
 
+FileOpt = Annotated[
+    Path | None, typer.Option("--file", "-f", exists=True, dir_okay=False, help="Read the text from PDF, DOCX, TXT.")
+]
+RegionOpt = Annotated[str | None, typer.Option(help="Region, e.g. Lazio.")]
+ActorOpt = Annotated[str | None, typer.Option("--actor-type", help="public_administration, company, foundation, ...")]
+
+
+def _description(text: str | None, file: Path | None) -> tuple[str, str]:
+    """The text to work on, from the argument or a file; exits with a plain message when there is none."""
+    from extractors.uploads import UploadError, text_from_upload
+
+    if (text is None) == (file is None):
+        typer.echo("error: give either a text or --file, not both and not neither.", err=True)
+        raise typer.Exit(code=2)
+    if file is None:
+        return str(text), "text"
+    try:
+        found = text_from_upload(file.name, file.read_bytes())
+    except UploadError as error:
+        typer.echo(f"error: {file}: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    return found.text, found.kind
+
+
+def _convergence() -> Any:
+    from convergence.wiring import open_convergence
+
+    return open_convergence()
+
+
+def _run(call: Any) -> Any:
+    """Run ``call`` on a convergence service; a caller's mistake is a plain message and exit code 2."""
+    from convergence.catalog import CatalogMissing
+
+    service = _convergence()
+    try:
+        return call(service)
+    except (ValueError, CatalogMissing) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    finally:
+        service.store.close()
+
+
+def _dump(model: Any) -> None:
+    typer.echo(model.model_dump_json(indent=2) if hasattr(model, "model_dump_json") else json.dumps(
+        model, ensure_ascii=False, indent=2))
+
+
+_MARKS = {"ok": "+", "no": "x", "unknown": "?"}
+
+
 @app.command()
 def match(
-    description: Annotated[str, typer.Argument(help="A project description (Italian or English).")],
+    description: Annotated[str | None, typer.Argument(help="A project description (Italian or English).")] = None,
+    file: FileOpt = None,
     limit: LimitOpt = 10,
     doc_type: TypeOpt = None,
-    region: Annotated[str | None, typer.Option(help="Region, e.g. Lazio.")] = None,
-    mode: ModeOpt = "hybrid",
+    actor_type: ActorOpt = None,
+    region: RegionOpt = None,
+    municipality: Annotated[str | None, typer.Option(help="Municipality, e.g. Viterbo.")] = None,
+    budget: Annotated[float | None, typer.Option(min=1, help="Euro the project needs.")] = None,
+    needed_by: Annotated[str | None, typer.Option(help="Date the funds are needed by (YYYY-MM-DD).")] = None,
+    ineligible: Annotated[str, typer.Option(help="demote, exclude or keep ineligible calls.")] = "demote",
     as_json: JsonOpt = False,
 ) -> None:
-    """Rank PNRR measures and calls for a project description."""
-    filters = SearchFilters(types=tuple(doc_type or ("measure", "call")), region=region)
-    _run_query(lambda s: s.match(description, filters, limit=limit, mode=mode), as_json)
+    """Rank calls and PNRR measures for a project, with eligibility for your profile, reasons and precedents."""
+    from api.models import match_out
+
+    from .records import Profile
+
+    text, source = _description(description, file)
+    try:
+        profile = Profile(actor_type=actor_type, region=region, municipality=municipality, budget_needed=budget,
+                          needed_by=date.fromisoformat(needed_by) if needed_by else None)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    filters = SearchFilters(types=tuple(doc_type or ("measure", "call")))
+    result = _run(lambda s: s.match(text, profile, filters, limit, ineligible))
+    out = match_out(result, source)  # type: ignore[arg-type]
+    if as_json:
+        _dump(out)
+        return
+    if not out.data:
+        typer.echo("no results")
+    for rank, hit in enumerate(out.data, 1):
+        marks = " ".join(f"{v.criterion}{_MARKS[v.verdict]}" for v in hit.eligibility)
+        typer.echo(f"{rank:>2}. [{hit.type}] {hit.title}  ({hit.id}, score {hit.score:.3f})")
+        typer.echo(f"    {hit.eligible}: {marks}")
+        if hit.why and hit.why.missions:
+            typer.echo("    shared missions: " + ", ".join(m["label"] for m in hit.why.missions[:4]))
+        for project in hit.similar_projects[:2]:
+            typer.echo(f"    funded here: {project.title[:90]} ({project.implementing_body})")
+    if out.partners:
+        typer.echo("partners: " + "; ".join(p.name for p in out.partners[:5]))
+
+
+@app.command()
+def overlaps(
+    description: Annotated[str | None, typer.Argument(help="A programme description.")] = None,
+    file: FileOpt = None,
+    region: RegionOpt = None,
+    actor_type: ActorOpt = None,
+    limit: LimitOpt = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """Existing initiatives a programme overlaps (risk of duplication) or completes (coalition)."""
+    from api.models import overlap_out
+
+    text, source = _description(description, file)
+    result = _run(lambda s: s.overlaps(text, region, actor_type, limit))
+    out = overlap_out(result, source)  # type: ignore[arg-type]
+    if as_json:
+        _dump(out)
+        return
+    for title, items in (("overlaps", out.overlaps), ("complements", out.complements)):
+        typer.echo(f"{title}: {len(items)}")
+        for item in items:
+            typer.echo(f"  [{item.type}] {item.title}  ({item.id}, {item.score:.3f})")
+            typer.echo(f"    {item.reason}")
+
+
+@app.command()
+def actors(
+    mission: Annotated[str | None, typer.Option(help="Mission code of any framework: climate, M2, SDG7...")] = None,
+    region: RegionOpt = None,
+    actor_type: ActorOpt = None,
+    limit: LimitOpt = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """Who works on a mission in a territory: issuers and implementers, with projects and amounts."""
+    from convergence.catalog import Catalog
+    from convergence.directory import ActorQuery, list_actors
+
+    catalog = Catalog(DataSettings().catalog_path)
+    try:
+        found, total = list_actors(catalog, ActorQuery(mission, region, actor_type, limit))
+    except (ValueError, RuntimeError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    if as_json:
+        _dump({"data": found, "count": total})
+        return
+    for actor in found:
+        typer.echo(f"{actor['name']} [{actor['type'] or '?'}]: {actor['projects']} projects, "
+                   f"€ {actor['amount']:,.0f}, {', '.join(actor['regions'][:3])}")
+    typer.echo(f"{len(found)} of {total}")
+
+
+@app.command("map")
+def mission_map_command(
+    framework: Annotated[str, typer.Option(help="convergenze, pnrr, sdg, cohesion or horizon.")] = "convergenze",
+    region: RegionOpt = None,
+    output: Annotated[str, typer.Option("--format", help="json or csv.")] = "csv",
+) -> None:
+    """Missions x territory x actor type: documents, open calls, funded projects and amounts, and gaps."""
+    import csv
+    import sys
+
+    from convergence.catalog import Catalog
+    from convergence.directory import MAP_COLUMNS, mission_map
+
+    if output not in ("json", "csv"):
+        typer.echo("error: --format must be json or csv.", err=True)
+        raise typer.Exit(code=2)
+    try:
+        found = mission_map(Catalog(DataSettings().catalog_path), framework, region)
+    except RuntimeError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    if output == "json":
+        _dump({"framework": framework, "region": region, "data": found.rows, "count": len(found.rows),
+               "gaps": found.gaps})
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=MAP_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(found.rows)
 
 
 def _run_query(run: Any, as_json: bool) -> None:

@@ -54,3 +54,37 @@ def test_plain_output_and_a_clear_error(ingested_env: dict) -> None:
     assert shown.exit_code == 0 and shown.stdout.startswith(" 1. [")
     empty = runner.invoke(app, ["search", "   "])
     assert empty.exit_code == 2 and "The query is empty" in empty.output
+
+
+@pytest.mark.slow
+def test_match_with_a_profile_overlaps_actors_and_map(ingested_env: dict, tmp_path: Path) -> None:
+    description = tmp_path / "progetto.txt"
+    description.write_text("Migrare in cloud i servizi dell'anagrafe comunale e formare il personale.", "utf-8")
+    matched = runner.invoke(app, ["match", "--file", str(description), "--region", "Lazio",
+                                  "--actor-type", "public_administration", "--json", "-n", "3"])
+    assert matched.exit_code == 0, matched.output
+    body = json.loads(matched.stdout)
+    assert body["source"] == "txt" and body["profile"]["region"] == "Lazio"
+    assert all(len(h["eligibility"]) == 4 for h in body["data"])
+    plain = runner.invoke(app, ["match", "Migrare in cloud i servizi dell'anagrafe comunale", "-n", "2"])
+    assert plain.exit_code == 0 and "status" in plain.stdout
+
+    found = runner.invoke(app, ["overlaps", "Contributi ai comuni per la migrazione al cloud", "--json"])
+    assert found.exit_code == 0, found.output
+    assert set(json.loads(found.stdout)) >= {"overlaps", "complements", "partners"}
+
+    listed = runner.invoke(app, ["actors", "--mission", "M1", "--json", "-n", "3"])
+    assert listed.exit_code == 0 and json.loads(listed.stdout)["data"]
+
+    table = runner.invoke(app, ["map", "--framework", "pnrr"])
+    assert table.exit_code == 0 and table.stdout.startswith("mission,label,territory,actor_type")
+
+
+@pytest.mark.slow
+def test_convergence_commands_refuse_bad_input_in_plain_words(ingested_env: dict) -> None:
+    both = runner.invoke(app, ["match"])
+    assert both.exit_code == 2 and "either a text or --file" in both.output
+    region = runner.invoke(app, ["match", "progetto", "--region", "Atlantide"])
+    assert region.exit_code == 2 and "Unknown region" in region.output
+    budget = runner.invoke(app, ["match", "progetto", "--needed-by", "2020-01-01"])
+    assert budget.exit_code == 2 and "in the past" in budget.output

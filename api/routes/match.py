@@ -1,32 +1,20 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import cast
 
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from convergence.profiles import ProfileError
-from convergence.service import MatchItem
 from convergenze.records import Profile
 
 from ..deps import ServicesDep
 from ..errors import TEXT_EMPTY
 from ..inputs import canonical_region, profile_error, read_body, upload_openapi
-from ..models import ConvergenceMatchRequest, ErrorOut, HitOut, MatchHitOut, MatchOut, MissionOut
+from ..models import ConvergenceMatchRequest, ErrorOut, MatchOut, SourceName, match_out
 
 router = APIRouter(prefix="/v1", tags=["match"])
-
-
-def _item(item: MatchItem) -> MatchHitOut:
-    base = HitOut.from_hit(item.hit).model_dump()
-    return MatchHitOut(
-        **base,
-        eligible=item.eligible,  # type: ignore[arg-type]
-        eligibility=[dataclasses.asdict(v) for v in item.eligibility],  # type: ignore[misc]
-        why=dataclasses.asdict(item.why) if item.why else None,  # type: ignore[arg-type]
-        similar_projects=[dataclasses.asdict(p) for p in item.similar_projects],  # type: ignore[misc]
-        also_published_as=item.also_published_as,
-    )
 
 
 @router.post(
@@ -52,14 +40,4 @@ async def match(services: ServicesDep, request: Request) -> MatchOut:
         )
     except ProfileError as error:
         raise profile_error(error) from error
-    data = [_item(item) for item in result.items]
-    return MatchOut(
-        data=data,
-        count=len(data),
-        missions=[MissionOut(**dataclasses.asdict(m)) for m in result.missions],
-        objectives=result.objectives,
-        partners=[dataclasses.asdict(p) for p in result.partners],  # type: ignore[misc]
-        profile={k: v.isoformat() if hasattr(v, "isoformat") else v
-                 for k, v in dataclasses.asdict(result.profile).items()},
-        source=source,  # type: ignore[arg-type]
-    )
+    return match_out(result, cast(SourceName, source))

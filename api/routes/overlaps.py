@@ -1,30 +1,18 @@
 from __future__ import annotations
 
-import dataclasses
+from typing import cast
 
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from convergence.overlaps import OverlapItem
 from convergence.profiles import ProfileError
 
 from ..deps import ServicesDep
 from ..errors import TEXT_EMPTY
 from ..inputs import profile_error, read_body, upload_openapi
-from ..models import ErrorOut, HitOut, OverlapItemOut, OverlapOut, OverlapRequest
+from ..models import ErrorOut, OverlapOut, OverlapRequest, SourceName, overlap_out
 
 router = APIRouter(prefix="/v1", tags=["overlaps"])
-
-
-def _item(item: OverlapItem) -> OverlapItemOut:
-    return OverlapItemOut(
-        **HitOut.from_hit(item.hit).model_dump() | {"score": item.score},
-        relation=item.relation,  # type: ignore[arg-type]
-        reason=item.reason,
-        criteria=item.criteria,
-        evidence=item.evidence,
-        also_published_as=item.also_published_as,
-    )
 
 
 @router.post(
@@ -45,13 +33,4 @@ async def overlaps(services: ServicesDep, request: Request) -> OverlapOut:
         )
     except ProfileError as error:
         raise profile_error(error) from error
-    return OverlapOut(
-        overlaps=[_item(i) for i in result.overlaps],
-        complements=[_item(i) for i in result.complements],
-        count=len(result.overlaps) + len(result.complements),
-        missions=result.missions,
-        levers=result.levers,
-        targets=result.targets,
-        partners=[dataclasses.asdict(p) for p in result.partners],  # type: ignore[misc]
-        source=source,  # type: ignore[arg-type]
-    )
+    return overlap_out(result, cast(SourceName, source))
