@@ -262,6 +262,7 @@ class OverlapRequest(BaseModel):
 
     text: str = Field(default="", max_length=20_000, description="The programme description.")
     region: str | None = Field(default=None, max_length=60)
+    municipality: str | None = Field(default=None, max_length=80, description="Narrows the territory to a town.")
     actor_type: BeneficiaryName | None = None
     limit: int = Field(default=20, ge=1, le=100)
     types: list[DocTypeName] = Field(default_factory=lambda: list(_ALL_TYPES), max_length=5)

@@ -3,8 +3,9 @@
 Development set: projects that ``is_holdout`` selects (one in ten, by a hash of the CUP) are never used as
 examples in the measures' text; their title and synthesis are the queries, and the right answer is the
 project's sub-measure (``pnrr-measure:<code>``). The index holds the 285 measures only. Reports MRR and
-Recall@1/@10 for BM25, dense and hybrid, and the same with the measures indexed without funded-project
-examples, to show what that evidence is worth.
+Recall@1/@10 for BM25, dense and hybrid, the full match path (``ConvergenceService.match``, what
+``POST /v1/match`` runs), and the same with the measures indexed without funded-project examples, to show what
+that evidence is worth.
 
     python benchmarks/relevance.py [--per-measure 15] [--max-queries 500]
 """
@@ -21,10 +22,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from convergence.catalog import Catalog, CatalogBuilder
+from convergence.explain import Explainer
+from convergence.service import ConvergenceService
 from convergenze.records import Document, SearchFilters
 from convergenze.settings import DataSettings, EmbeddingSettings
 from corpora.connectors.italia_domani import is_holdout
 from corpora.registry import SourceResolver, build_connector, load_sources, select_sources
+from extractors.gazetteer import default_gazetteer
 from extractors.language import LanguageTagger
 from index.embeddings import create_embedder
 from index.indexer import Indexer
@@ -84,6 +89,23 @@ def evaluate(service: SearchService, queries: list[tuple[str, str]], mode: str) 
     }
 
 
+def evaluate_match(service: ConvergenceService, queries: list[tuple[str, str]]) -> dict[str, float]:
+    """The full ``POST /v1/match`` path (no profile: eligibility can only demote closed calls)."""
+    reciprocal, hits1, hits10 = 0.0, 0, 0
+    started = time.perf_counter()
+    for text, target in queries:
+        result = service.match(text, filters=SearchFilters(types=("measure",)), limit=10, explain=False)
+        ranked = [item.hit.document_id for item in result.items]
+        if target in ranked:
+            rank = ranked.index(target) + 1
+            reciprocal += 1 / rank
+            hits1 += rank == 1
+            hits10 += 1
+    n = len(queries)
+    return {"mrr": reciprocal / n, "r@1": hits1 / n, "r@10": hits10 / n,
+            "ms/query": 1000 * (time.perf_counter() - started) / n}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-measure", type=int, default=15)
@@ -108,6 +130,11 @@ def main() -> None:
             service = SearchService(store, embedder, sparse)
             for mode in MODES:
                 results[(label, mode)] = evaluate(service, queries, mode)
+            if with_examples:
+                CatalogBuilder(Path(tmp) / "catalog.sqlite").run(store)
+                convergence = ConvergenceService(service, Catalog(Path(tmp) / "catalog.sqlite"),
+                                                 Explainer(embedder), default_gazetteer(), projects_per_hit=0)
+                results[(label, "match")] = evaluate_match(convergence, queries)
             store.close()
     baseline = results[("measures text only", "sparse")]
     print(f"{'index':<28}{'mode':<8}{'MRR':>7}{'R@1':>7}{'R@10':>7}{'ms/q':>7}   MRR vs BM25 on text only")

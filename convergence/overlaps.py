@@ -58,6 +58,7 @@ class _Programme:
     regions: set[str]
     targets: set[str]
     levers: list[str]
+    municipality: str | None = None
 
 
 class OverlapFinder:
@@ -129,7 +130,7 @@ class OverlapFinder:
         regions = {profile.region} if profile.region else {
             m.entry.name for m in self.gazetteer.find_places(text[:5000]) if m.entry.level == "region"}
         targets = {profile.actor_type} if profile.actor_type else {s.value for s in actors_in(text, 0, len(text))}
-        return _Programme(codes, regions, targets, levers_in_text(text))
+        return _Programme(codes, regions, targets, levers_in_text(text), profile.municipality)
 
     def _collapse(self, hits: list[Hit]) -> tuple[list[Hit], dict[str, list[dict[str, Any]]]]:
         try:
@@ -166,7 +167,7 @@ class OverlapFinder:
                   if isinstance(m, dict) and m.get("framework") == "convergenze"}
         shared = sorted(set(theirs) & set(programme.missions))
         mission = SAME if shared else (DIFFERENT if theirs and programme.missions else UNKNOWN)
-        territory, where = self._territory(payload, programme.regions)
+        territory, where = self._territory(payload, programme)
         targets = set(payload.get("beneficiary_types") or []) | {
             a["type"] for a in actors if a["role"] == "implementer" and a.get("type")}
         target = UNKNOWN if not targets or not programme.targets else (
@@ -197,9 +198,18 @@ class OverlapFinder:
         return OverlapItem(hit, relation, round(hit.score, 4), _reason(relation, criteria, evidence, programme),
                            criteria, evidence)
 
-    def _territory(self, payload: dict[str, Any], regions: set[str]) -> tuple[str, list[str]]:
+    def _territory(self, payload: dict[str, Any], programme: _Programme) -> tuple[str, list[str]]:
+        regions = programme.regions
         theirs = {r for r in payload.get("region") or [] if isinstance(r, str)}
         meta = payload.get("metadata") or {}
+        towns = {str(p.get("municipality")) for p in meta.get("places") or [] if isinstance(p, dict)
+                 and p.get("municipality")}
+        if programme.municipality and towns:
+            # Both name their municipalities: the same one is the same territory, another in the region is next door.
+            if programme.municipality.casefold() in {t.casefold() for t in towns}:
+                return SAME, [programme.municipality]
+            if theirs & regions:
+                return NEIGHBOUR, sorted(towns)[:3]
         if not theirs:
             if payload.get("source") == "eu-funding-tenders":
                 return WIDER, [EUROPE]

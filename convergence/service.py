@@ -219,9 +219,11 @@ class ConvergenceService:
         limit: int = 20,
         types: tuple[str, ...] = ("call", "measure", "project", "programme", "policy"),
         language: str | None = None,
+        municipality: str | None = None,
     ) -> OverlapResult:
         """Existing initiatives that overlap a programme (a risk of duplication) or complete it (a coalition)."""
-        profile = check_profile(Profile(actor_type=actor_type, region=region), self.gazetteer, self.eligibility.today)
+        profile = check_profile(Profile(actor_type=actor_type, region=region, municipality=municipality),
+                                self.gazetteer, self.eligibility.today)
         return self.overlaps_finder.run(text, profile, limit, types, language, self.active_actors)
 
 

@@ -29,7 +29,8 @@ async def overlaps(services: ServicesDep, request: Request) -> OverlapOut:
         raise HTTPException(status_code=400, detail=TEXT_EMPTY)
     try:
         result = await run_in_threadpool(
-            services.convergence.overlaps, body.text, body.region, body.actor_type, body.limit, tuple(body.types)
+            services.convergence.overlaps, body.text, body.region, body.actor_type, body.limit, tuple(body.types),
+            None, body.municipality,
         )
     except ProfileError as error:
         raise profile_error(error) from error

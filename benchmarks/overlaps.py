@@ -1,0 +1,146 @@
+"""Overlap detection against a check built from official data: funded projects of the same PNRR sub-measure
+in the same municipality are duplicates of each other's aim.
+
+Index: every funded project located in a sample of municipalities (those with 25 to 150 projects), except the
+held-out ones (``is_holdout``, one CUP in ten), enriched and labelled as the ingestion does, and the catalog
+built from that index. Queries: the held-out projects of those municipalities, as a programme description
+(title and synthesis) with the project's municipality and its implementer's actor type as the profile.
+Truth: the indexed projects with the query's sub-measure and municipality. Reported: precision and recall of
+the ``overlap`` group (projects only), and of two baselines: every candidate in the same municipality above
+the similarity floor, and the nearest k projects in the municipality (k = the size of the truth set, an
+oracle on the count).
+
+    python benchmarks/overlaps.py [--municipalities 20] [--max-queries 150]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from convergence.actors import actor_type, actor_type_from_tax_code, clean_tax_code
+from convergence.catalog import Catalog, CatalogBuilder
+from convergence.explain import Explainer
+from convergence.service import ConvergenceService
+from convergenze.records import Document, SearchFilters
+from convergenze.settings import DataSettings, EmbeddingSettings
+from corpora.connectors.italia_domani import is_holdout
+from corpora.registry import SourceResolver, build_connector, load_sources, select_sources
+from extractors.enrich import Enricher
+from extractors.gazetteer import default_gazetteer
+from extractors.missions import MissionClassifier
+from index.embeddings import create_embedder
+from index.indexer import Indexer
+from index.search import SearchService
+from index.sparse import Bm25SparseEncoder
+from index.store.edge import EdgeStore
+
+
+def _town(document: Document) -> str | None:
+    places = document.metadata.get("places") or []
+    towns = {p.get("municipality") for p in places if p.get("municipality")}
+    return next(iter(towns)) if len(towns) == 1 else None  # projects in one municipality only: a clear truth
+
+
+def projects(data: DataSettings, municipalities: int, seed: int) -> tuple[list[Document], list[Document]]:
+    (spec,) = select_sources(load_sources(), ["pnrr-projects"])
+    files = SourceResolver(data.corpora_dir, data.data_dir / "cache", allow_download=False).resolve(spec)
+    every = [d for d in build_connector(spec, files).run().documents if _town(d)]
+    by_town: dict[str, list[Document]] = defaultdict(list)
+    for document in every:
+        by_town[str(_town(document))].append(document)
+    eligible = sorted(t for t, docs in by_town.items() if 25 <= len(docs) <= 150)
+    chosen = random.Random(seed).sample(eligible, min(municipalities, len(eligible)))
+    picked = [d for t in chosen for d in by_town[t]]
+    held = [d for d in picked if is_holdout(str(d.metadata.get("cup")))]
+    return [d for d in picked if d not in held], held
+
+
+def _scores(predicted: set[str], truth: set[str]) -> tuple[int, int, int]:
+    return len(predicted & truth), len(predicted - truth), len(truth - predicted)
+
+
+def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    return precision, recall, 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--municipalities", type=int, default=20)
+    parser.add_argument("--max-queries", type=int, default=150)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    data = DataSettings()
+    indexed, held = projects(data, args.municipalities, args.seed)
+    truth_of: dict[str, set[str]] = {}
+    for query in held:
+        codes = set(query.metadata.get("submeasure_codes") or [])
+        truth_of[query.id] = {d.id for d in indexed if _town(d) == _town(query)
+                              and codes & set(d.metadata.get("submeasure_codes") or [])}
+    queries = [q for q in held if truth_of[q.id]][: args.max_queries]
+    print(f"{len(indexed)} indexed projects in {args.municipalities} municipalities; {len(queries)} held-out "
+          f"queries with {sum(len(truth_of[q.id]) for q in queries)} true overlaps\n")
+    embedder = create_embedder(EmbeddingSettings(), data)
+    sparse = Bm25SparseEncoder()
+    enricher = Enricher()
+    labeller = MissionClassifier.from_settings(embedder, data)
+    counts: dict[str, list[int]] = {name: [0, 0, 0] for name in ("overlap group", "same town", "nearest k")}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "edge"
+        with EdgeStore.begin_write(root) as writer:
+            writer.ensure_schema(embedder.dim)
+            Indexer(embedder, sparse, labeller=labeller).run([enricher.run(d) for d in indexed], writer,
+                                                             label="projects")
+        store = EdgeStore.open_reader(root)
+        CatalogBuilder(Path(tmp) / "catalog.sqlite").run(store)
+        search = SearchService(store, embedder, sparse)
+        service = ConvergenceService(search, Catalog(Path(tmp) / "catalog.sqlite"),
+                                     Explainer(embedder, labeller), default_gazetteer())
+        finder = service.overlaps_finder
+        started = time.perf_counter()
+        for query in queries:
+            body = query.metadata.get("implementing_body") or ""
+            kind = actor_type(body) or actor_type_from_tax_code(
+                clean_tax_code(query.metadata.get("implementing_body_tax_code")))
+            text = f"{query.title}\n{query.text}"
+            result = service.overlaps(text, actor_type=kind, municipality=_town(query), types=("project",),
+                                      limit=50)
+            truth = truth_of[query.id]
+            vector = embedder.embed_queries([text])[0].tolist()
+            candidates = search.store.search(vector, None, SearchFilters(types=("project",)), finder.candidates,
+                                             mode="dense")
+            in_town = [h for h in candidates if _town_of(h.payload) == _town(query)]
+            found = {
+                "overlap group": {i.hit.document_id for i in result.overlaps},
+                "same town": {h.document_id for h in in_town if h.score >= finder.min_similarity},
+                "nearest k": {h.document_id for h in in_town[: len(truth)]},
+            }
+            for name, predicted in found.items():
+                tp, fp, fn = _scores(predicted, truth)
+                counts[name][0] += tp
+                counts[name][1] += fp
+                counts[name][2] += fn
+        elapsed = (time.perf_counter() - started) / max(len(queries), 1)
+        store.close()
+    base = _prf(*counts["same town"])
+    print(f"{'method':<16}{'P':>7}{'R':>7}{'F1':>7}   F1 vs same-town baseline")
+    for name, (tp, fp, fn) in counts.items():
+        p, r, f = _prf(tp, fp, fn)
+        print(f"{name:<16}{p:>7.3f}{r:>7.3f}{f:>7.3f}   x{f / max(base[2], 1e-9):.2f}")
+    print(f"\n{1000 * elapsed:.0f} ms per query for the three methods together")
+
+
+def _town_of(payload: dict) -> str | None:
+    towns = {p.get("municipality") for p in (payload.get("metadata") or {}).get("places") or []
+             if isinstance(p, dict) and p.get("municipality")}
+    return next(iter(towns)) if len(towns) == 1 else None
+
+
+if __name__ == "__main__":
+    main()
