@@ -24,6 +24,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from convergenze.records import Hit
 from index.store.base import VectorStore
 
 from .actors import actor_id, actor_type, actor_type_from_tax_code, clean_tax_code, display_name, normalize_name
@@ -280,6 +281,30 @@ class CatalogBuilder:
             db.executemany("INSERT OR IGNORE INTO roles VALUES (?, ?, ?, ?)",
                            [(key, m.document_id, m.role, m.amount) for m in group])
         return len(grouped)
+
+
+def collapse_duplicates(catalog: Catalog, hits: list[Hit]) -> tuple[list[Hit], dict[str, list[dict[str, Any]]]]:
+    """The same call published by two sources is listed once (its first, best-ranked copy); the other
+    publications are linked to it: ``(kept hits, document_id -> [{id, source, score, reason}])``."""
+    try:
+        canonical = catalog.duplicates_of(h.document_id for h in hits)
+        copies = catalog.copies_of({canonical.get(h.document_id, h.document_id) for h in hits})
+    except CatalogMissing:
+        return hits, {}
+    kept: list[Hit] = []
+    links: dict[str, list[dict[str, Any]]] = {}
+    seen: set[str] = set()
+    for hit in hits:
+        key = canonical.get(hit.document_id, hit.document_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(hit)
+        group = [c for c in copies.get(key, []) if c["id"] != hit.document_id]
+        if key != hit.document_id:
+            group.append({"id": key, "source": None, "score": 1.0, "reason": "the canonical publication"})
+        links[hit.document_id] = group
+    return kept, links
 
 
 class CatalogMissing(RuntimeError):

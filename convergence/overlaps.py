@@ -23,7 +23,7 @@ from extractors.call_parties import actors_in
 from extractors.gazetteer import Gazetteer, region_neighbours
 from index.search import SearchService
 
-from .catalog import EUROPE, NATIONAL, Catalog, CatalogMissing
+from .catalog import EUROPE, NATIONAL, Catalog, CatalogMissing, collapse_duplicates
 from .eligibility import ACTOR_LABELS
 from .explain import Explainer
 from .levers import LEVER_LABELS, document_levers, levers_in_text
@@ -102,7 +102,7 @@ class OverlapFinder:
         # Dense scores are cosines: comparable across queries, so thresholds mean the same for every text.
         hits = self.search.store.search(vector, None, SearchFilters(types=types), self.candidates, mode="dense")
         hits = [h for h in hits if h.score >= self.min_similarity]
-        hits, copies = self._collapse(hits)
+        hits, copies = collapse_duplicates(self.catalog, hits)
         levers = self._levers(hits)
         actors = self._actors([h.document_id for h in hits])
         overlaps: list[OverlapItem] = []
@@ -131,22 +131,6 @@ class OverlapFinder:
             m.entry.name for m in self.gazetteer.find_places(text[:5000]) if m.entry.level == "region"}
         targets = {profile.actor_type} if profile.actor_type else {s.value for s in actors_in(text, 0, len(text))}
         return _Programme(codes, regions, targets, levers_in_text(text), profile.municipality)
-
-    def _collapse(self, hits: list[Hit]) -> tuple[list[Hit], dict[str, list[dict[str, Any]]]]:
-        try:
-            canonical = self.catalog.duplicates_of(h.document_id for h in hits)
-            copies = self.catalog.copies_of({canonical.get(h.document_id, h.document_id) for h in hits})
-        except CatalogMissing:
-            return hits, {}
-        kept, seen, links = [], set(), {}
-        for hit in hits:
-            key = canonical.get(hit.document_id, hit.document_id)
-            if key in seen:
-                continue
-            seen.add(key)
-            kept.append(hit)
-            links[hit.document_id] = [c for c in copies.get(key, []) if c["id"] != hit.document_id]
-        return kept, links
 
     def _levers(self, hits: list[Hit]) -> dict[str, list[str]]:
         try:

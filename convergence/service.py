@@ -20,7 +20,7 @@ from extractors.gazetteer import Gazetteer
 from index.search import SearchService
 from index.store.base import VectorStore
 
-from .catalog import Catalog, CatalogMissing
+from .catalog import Catalog, CatalogMissing, collapse_duplicates
 from .directory import ActorQuery, list_actors
 from .eligibility import EligibilityChecker, euro
 from .explain import Explainer, Explanation, ReadDescription
@@ -102,7 +102,7 @@ class ConvergenceService:
         sparse = self.search.sparse.encode_query(text)
         pool = max(limit * 3, self.candidates) if ineligible != "keep" else limit * 2
         hits = self.store.search(query_vector.tolist(), sparse, filters, pool, mode="hybrid")
-        hits, copies = self._collapse_duplicates(hits)
+        hits, copies = collapse_duplicates(self.catalog, hits)
         judged = [(hit, self.eligibility.run(hit.payload, profile)) for hit in hits]
         ranked = [(hit, verdicts, EligibilityChecker.overall(verdicts)) for hit, verdicts in judged]
         if ineligible == "exclude":
@@ -119,30 +119,6 @@ class ConvergenceService:
         ]
         return MatchResult(items, read.missions if read else [], read.objectives if read else [],
                            self._partners(items, read, profile), profile)
-
-    def _collapse_duplicates(self, hits: list[Hit]) -> tuple[list[Hit], dict[str, list[dict[str, Any]]]]:
-        """The same call published by two sources is listed once; the other copies are linked to it."""
-        try:
-            canonical = self.catalog.duplicates_of(h.document_id for h in hits)
-            copies = self.catalog.copies_of({canonical.get(h.document_id, h.document_id) for h in hits})
-        except CatalogMissing:
-            return hits, {}
-        kept: list[Hit] = []
-        seen: set[str] = set()
-        for hit in hits:
-            key = canonical.get(hit.document_id, hit.document_id)
-            if key in seen:
-                continue
-            seen.add(key)
-            kept.append(hit)
-        links = {}
-        for hit in kept:
-            key = canonical.get(hit.document_id, hit.document_id)
-            group = [c for c in copies.get(key, []) if c["id"] != hit.document_id]
-            if key != hit.document_id:
-                group.append({"id": key, "source": None, "score": 1.0, "reason": "canonical publication"})
-            links[hit.document_id] = group
-        return kept, links
 
     def _similar_projects(self, hit: Hit, query_vector: np.ndarray) -> list[FundedProject]:
         """Funded projects under the hit's PNRR sub-measure, most like the description first."""

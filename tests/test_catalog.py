@@ -122,3 +122,14 @@ def test_a_rebuild_replaces_the_file_whole(tmp_path: Path) -> None:
     CatalogBuilder(path).build(PAYLOADS[:2])
     assert Catalog(path).meta()["documents"] == "2"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog.sqlite"]
+
+
+def test_results_list_a_republished_call_once_with_its_copies(catalog: Catalog, tmp_path: Path) -> None:
+    from convergence.catalog import collapse_duplicates
+    from convergenze.records import Hit
+
+    hits = [Hit(i, 1.0 - n / 10, "", {}) for n, i in enumerate(["inc:1", "pnrr-project:A", "er:1", "inc:2"])]
+    kept, links = collapse_duplicates(catalog, hits)
+    assert [h.document_id for h in kept] == ["inc:1", "pnrr-project:A", "inc:2"]  # er:1 is inc:1's original
+    assert [c["id"] for c in links["inc:1"]] == ["er:1"]
+    assert collapse_duplicates(Catalog(tmp_path / "missing.sqlite"), hits) == (hits, {})
