@@ -59,7 +59,9 @@ class Explainer:
 
     def read(self, text: str, language: str | None) -> ReadDescription:
         lang = language if language in LANGUAGES else "it"
-        nlp = self._nlp.setdefault(lang, blank_pipeline(lang))
+        if lang not in self._nlp:
+            self._nlp[lang] = blank_pipeline(lang)
+        nlp = self._nlp[lang]
         sentences = [s.text.strip() for s in nlp(text[:50_000]).sents if len(s.text.strip()) > 20]
         sentences = sentences[: self.max_sentences] or [text.strip()[:2000]]
         vectors = self.embedder.embed_passages(sentences)
