@@ -27,8 +27,11 @@ _CUES: dict[str, re.Pattern[str]] = {
     for lever, pattern in {
         "funding": r"\bcontribut[oi]\b|\bfinanziament[oi]\b|fondo\s+perduto|\bvoucher\b|\bagevolazion[ei]\b|"
         r"\bincentiv[oi]\b|\bprestit[oi]\b|\bgaranzi[ae]\b|\bgrants?\b|\bloans?\b|\bfunding\b|\bsovvenzion",
-        "services": r"\bservizi\b|\bsportell[oi]\b|presa\s+in\s+carico|\baccompagnamento\b|\bassistenza\s+"
-        r"(?:domiciliare|sociale|sanitaria)|\bservices?\b|\bcare\b|\bcentr[oi]\s+(?:diurn|antiviolenza|per)",
+        # "servizi digitali" are what a project builds, not a service it delivers: only service delivery counts.
+        "services": r"\bservizi\s+(?:sociali|socio|di\s+assistenza|alla\s+persona|educativi|per\s+l['’]infanzia|"
+        r"di\s+cura|per\s+il\s+lavoro|di\s+prossimità|abitativi)|\bsportell[oi]\b|presa\s+in\s+carico|"
+        r"\baccompagnamento\b|\bassistenza\s+(?:domiciliare|sociale|sanitaria)|\bcare\s+services\b|"
+        r"\bsocial\s+services\b|\bcentr[oi]\s+(?:diurn|antiviolenza|per)",
         "capacity_building": r"\bformazione\b|\bcompetenze\b|capacity[\s-]building|\brafforzamento\b|"
         r"\btraining\b|\bskills\b|assistenza\s+tecnica|\bmentoring\b|\bcoaching\b|\bcorsi\b|\baggiornamento\s+"
         r"professionale|\bupskilling\b|\breskilling\b",
@@ -69,15 +72,13 @@ def levers_in_text(text: str, max_chars: int = 20_000) -> list[str]:
 def document_levers(document_type: str, metadata: dict[str, Any], text: str) -> list[str]:
     """Levers of a stored document: a project's from its CUP, a call's is funding, a text's from its cues."""
     if document_type == "project":
+        # The CUP's lever, and the text's main one: a description of the same project names the latter.
         kind = str(metadata.get("cup_type") or "").upper()
         nature = str(metadata.get("cup_nature") or "").upper()
-        for needle, lever in _CUP_TYPES:
-            if needle in kind:
-                return [lever]
-        for needle, lever in _CUP_NATURES:
-            if needle in nature:
-                return [lever]
-        return levers_in_text(text)
+        official = next((lever for needle, lever in (*_CUP_TYPES, *_CUP_NATURES) if needle in kind + " " + nature),
+                        None)
+        spoken = levers_in_text(text)[:1]
+        return list(dict.fromkeys([*([official] if official else []), *spoken]))
     if document_type == "call":
         # A call hands out money (or services bought with it): funding, plus what the money is for.
         return ["funding", *[lever for lever in levers_in_text(text) if lever != "funding"][:1]]

@@ -70,7 +70,8 @@ class OverlapFinder:
         gazetteer: Gazetteer,
         candidates: int = 60,
         min_similarity: float = 0.80,
-        overlap_similarity: float = 0.84,
+        overlap_similarity: float = 0.86,
+        same_text_similarity: float = 0.88,
     ) -> None:
         if not 0 < min_similarity <= overlap_similarity <= 1:
             raise ValueError("Need 0 < min_similarity <= overlap_similarity <= 1.")
@@ -81,6 +82,8 @@ class OverlapFinder:
         self.candidates = candidates
         self.min_similarity = min_similarity
         self.overlap_similarity = overlap_similarity
+        # Above this cosine two texts are about the same thing: mission labels that disagree are labeller noise.
+        self.same_text_similarity = same_text_similarity
         self.neighbours = region_neighbours()
 
     def run(
@@ -150,7 +153,8 @@ class OverlapFinder:
         theirs = {m["code"]: m.get("label", m["code"]) for m in meta.get("missions") or []
                   if isinstance(m, dict) and m.get("framework") == "convergenze"}
         shared = sorted(set(theirs) & set(programme.missions))
-        mission = SAME if shared else (DIFFERENT if theirs and programme.missions else UNKNOWN)
+        mission = SAME if shared or hit.score >= self.same_text_similarity else (
+            DIFFERENT if theirs and programme.missions else UNKNOWN)
         territory, where = self._territory(payload, programme)
         targets = set(payload.get("beneficiary_types") or []) | {
             a["type"] for a in actors if a["role"] == "implementer" and a.get("type")}

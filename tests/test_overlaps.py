@@ -52,8 +52,13 @@ def test_another_lever_actor_or_a_neighbour_is_a_complement(hit: Hit, levers: li
 
 
 def test_another_mission_or_a_far_region_is_not_listed() -> None:
-    assert _finder()._judge(_hit(region=["Lazio"], missions=[WELFARE]), PROGRAMME, ["funding"], []) is None
+    assert _finder()._judge(_hit(0.85, region=["Lazio"], missions=[WELFARE]), PROGRAMME, ["funding"], []) is None
     assert _finder()._judge(_hit(region=["Piemonte"]), PROGRAMME, ["funding"], []) is None
+
+
+def test_nearly_identical_texts_share_their_mission_whatever_the_labels_say() -> None:
+    item = _finder()._judge(_hit(0.9, region=["Lazio"], missions=[WELFARE]), PROGRAMME, ["funding"], [])
+    assert item is not None and item.criteria["mission"] == "same"
 
 
 def test_a_national_measure_covers_the_programmes_region() -> None:
