@@ -43,6 +43,7 @@ lint: $(VENV)/.installed
 
 bench: setup  ## every benchmark; the ingestion ones use a scratch data dir
 	$(BIN)/python benchmarks/relevance.py
+	$(BIN)/python benchmarks/overlaps.py --seed 11
 	CONVERGENZE_DATA=$(BENCH_DATA) $(BIN)/python benchmarks/ingest.py
 	CONVERGENZE_DATA=$(BENCH_DATA) $(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/pdf_extraction.py
