@@ -36,6 +36,11 @@ class DataSettings(BaseSettings):
         return self.data_dir / "reports"
 
     @property
+    def state_dir(self) -> Path:
+        """Per-source state (HTTP validators, cursors, notice versions, alerts): kept across runs."""
+        return self.data_dir / "state"
+
+    @property
     def models_dir(self) -> Path:
         return self.models_dir_override or self.data_dir / "models"
 
@@ -66,3 +71,21 @@ class ApiSettings(BaseSettings):
     max_query_chars: int = Field(default=500, validation_alias=AliasChoices("CONVERGENZE_MAX_QUERY_CHARS"))
     max_match_chars: int = Field(default=20_000, validation_alias=AliasChoices("CONVERGENZE_MAX_MATCH_CHARS"))
     max_limit: int = Field(default=100, validation_alias=AliasChoices("CONVERGENZE_MAX_LIMIT"))
+
+
+class FetchSettings(BaseSettings):
+    """How the live connectors talk to the web (corpora/http.py)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    # Another sources file instead of corpora/sources.yaml (a site's own list, or a test's local server).
+    sources_file: Path | None = Field(default=None, validation_alias=AliasChoices("CONVERGENZE_SOURCES"))
+    timeout: float = Field(default=30.0, gt=0, validation_alias=AliasChoices("CONVERGENZE_HTTP_TIMEOUT"))
+    max_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1024, validation_alias=AliasChoices("CONVERGENZE_HTTP_MAX_BYTES")
+    )
+    # Seconds between two requests to the same host: public sites are not ours to load.
+    min_interval: float = Field(default=1.0, ge=0, validation_alias=AliasChoices("CONVERGENZE_HTTP_MIN_INTERVAL"))
+    retries: int = Field(default=3, ge=0, le=10, validation_alias=AliasChoices("CONVERGENZE_HTTP_RETRIES"))
+    backoff: float = Field(default=2.0, ge=0, validation_alias=AliasChoices("CONVERGENZE_HTTP_BACKOFF"))
+    max_redirects: int = Field(default=5, ge=0, validation_alias=AliasChoices("CONVERGENZE_HTTP_MAX_REDIRECTS"))

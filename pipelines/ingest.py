@@ -17,10 +17,20 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
-from convergenze.records import Document
-from convergenze.settings import DataSettings, EmbeddingSettings, QdrantSettings
+from convergenze.records import Document, Skipped
+from convergenze.settings import DataSettings, EmbeddingSettings, FetchSettings, QdrantSettings
 from corpora.connectors.base import ConnectorResult, SourceSpec
-from corpora.registry import SourceResolver, SourceUnavailable, build_connector, load_sources, select_sources
+from corpora.http import FetchPolicy, HttpFetcher
+from corpora.live import ListingOutcome
+from corpora.registry import (
+    SOURCES_FILE,
+    SourceResolver,
+    SourceUnavailable,
+    build_connector,
+    load_sources,
+    select_sources,
+)
+from corpora.state import StateStore
 from extractors.enrich import Enricher
 from extractors.missions import MissionClassifier
 from index.embeddings import create_embedder
@@ -85,12 +95,31 @@ def ingest_flow(
     progress: bool = True,
 ) -> dict:
     """Ingest the named sources (all when empty); ``limit`` caps documents per source (for samples)."""
-    data, qdrant = DataSettings(), QdrantSettings()
-    specs = select_sources(load_sources(), sources)
+    data, qdrant, fetching = DataSettings(), QdrantSettings(), FetchSettings()
+    specs = select_sources(load_sources(fetching.sources_file or SOURCES_FILE), sources)
     as_of = date.fromisoformat(today) if today else date.today()
     report = IngestReport(started=datetime.now(UTC).isoformat(timespec="seconds"))
     clock = _Clock()
-    resolver = SourceResolver(data.corpora_dir if data.corpora_dir.is_dir() else None, data.data_dir / "cache")
+    state = StateStore(data.state_dir / "state.sqlite")
+    fetcher = HttpFetcher(
+        FetchPolicy(
+            timeout=fetching.timeout,
+            max_bytes=fetching.max_bytes,
+            min_interval=fetching.min_interval,
+            retries=fetching.retries,
+            backoff=fetching.backoff,
+            max_redirects=fetching.max_redirects,
+        ),
+        state=state,
+        cache_dir=data.data_dir / "cache" / "http",
+    )
+    resolver = SourceResolver(
+        data.corpora_dir if data.corpora_dir.is_dir() else None,
+        data.data_dir / "cache",
+        timeout=fetching.timeout,
+        fetcher=fetcher,
+        state=state,
+    )
     with clock.stage("load model"):
         embedder = create_embedder(EmbeddingSettings(), data)
         indexer = Indexer(embedder, Bm25SparseEncoder(), labeller=MissionClassifier.from_settings(embedder, data))
@@ -111,7 +140,13 @@ def ingest_flow(
                 continue
             with clock.stage("read"):
                 result = read_source(spec, files, as_of, limit)
-            source_report.read, source_report.skipped = len(result.documents), result.skipped
+            listings = [o for o in (ListingOutcome.load(path) for path in files.values()) if o is not None]
+            source_report.read = len(result.documents)
+            source_report.skipped = [
+                Skipped(spec.name, s["ref"], s["reason"]) for o in listings for s in o.skipped
+            ] + result.skipped
+            source_report.requests = sum(o.requests for o in listings)
+            source_report.not_modified = sum(o.not_modified for o in listings)
             with clock.stage("extract"):
                 documents = enrich_documents(result.documents, enricher)
             changed = [d for d in documents if stored.get(d.id) != d.content_hash]
@@ -120,6 +155,7 @@ def ingest_flow(
                 source_report.points = index_documents(changed, indexer, store, stored_ids, spec.name, progress)
             source_report.indexed = len(changed)
             source_report.seconds = round(time.perf_counter() - started, 1)
+        fetcher.close()
         report.documents, report.points = store.count_documents(), store.count_points()
         committing = time.perf_counter()
     # Leaving the block commits: flush, HNSW build and the generation swap on Qdrant Edge.

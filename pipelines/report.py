@@ -20,6 +20,9 @@ class SourceReport:
     skipped: list[Skipped] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    # Live listings: HTTP requests made and pages the server said had not changed (304).
+    requests: int = 0
+    not_modified: int = 0
 
 
 @dataclass(slots=True)
