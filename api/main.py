@@ -12,6 +12,7 @@ from convergenze.settings import ApiSettings, DataSettings, EmbeddingSettings, Q
 
 from .deps import Services
 from .routes import documents, health, match, search, taxonomy
+from .routes import history as history_routes
 
 
 def open_services() -> Services:
@@ -52,4 +53,5 @@ def create_app(services: Services | None = None) -> FastAPI:
     )
     for module in (health, search, match, documents, taxonomy):
         app.include_router(module.router)
+    app.include_router(history_routes.router)
     return app

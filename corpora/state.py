@@ -169,11 +169,14 @@ class StateStore:
     # ---- notices, versions, events ----
 
     def notices(self, source: str | None = None) -> dict[str, NoticeState]:
-        query, args = "SELECT * FROM notices", ()
-        if source is not None:
-            query, args = query + " WHERE source = ?", (source,)  # type: ignore[assignment]
+        return self._notices("source = ?", source) if source is not None else self._notices("1 = 1", None)
+
+    def notice(self, document_id: str) -> NoticeState | None:
+        return self._notices("document_id = ?", document_id).get(document_id)
+
+    def _notices(self, where: str, value: str | None) -> dict[str, NoticeState]:
         with self.connect() as db:
-            rows = db.execute(query, args).fetchall()
+            rows = db.execute(f"SELECT * FROM notices WHERE {where}", () if value is None else (value,)).fetchall()
         return {
             row["document_id"]: NoticeState(
                 document_id=row["document_id"],

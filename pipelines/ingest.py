@@ -39,6 +39,7 @@ from index.sparse import Bm25SparseEncoder
 from index.store.base import VectorStore
 from index.store.factory import store_writer
 
+from .changes import ChangeDetector, SourceChanges
 from .report import IngestReport, SourceReport
 
 
@@ -72,6 +73,20 @@ def index_documents(
     return indexer.run(
         documents, store, replace=[d.id for d in documents if d.id in stored], progress=progress, label=label
     )
+
+
+@task(cache_policy=NO_CACHE)
+def detect_changes(
+    detector: ChangeDetector, source: str, documents: list[Document], complete: bool
+) -> SourceChanges:
+    return detector.run(source, documents, complete=complete)
+
+
+def _apply_payload_updates(store: VectorStore, changes: SourceChanges, reindexed: set[str]) -> None:
+    """Status changes of documents that were not re-indexed (closed, withdrawn, listed again)."""
+    for document_id, values in changes.payload_updates.items():
+        if document_id not in reindexed:
+            store.set_document_fields(document_id, values)
 
 
 class _Clock:
@@ -124,6 +139,8 @@ def ingest_flow(
         embedder = create_embedder(EmbeddingSettings(), data)
         indexer = Indexer(embedder, Bm25SparseEncoder(), labeller=MissionClassifier.from_settings(embedder, data))
     enricher = Enricher(today=as_of)
+    detector = ChangeDetector(state, as_of)
+    outcomes: list[SourceChanges] = []  # saved to the state store once the index has committed
     with store_writer(qdrant, data) as store:
         store.ensure_schema(embedder.dim)
         stored = store.document_hashes()
@@ -132,6 +149,11 @@ def ingest_flow(
             source_report = SourceReport(spec.name)
             report.sources.append(source_report)
             started = time.perf_counter()
+            # Deadlines pass whether or not the source answers: close those calls from the state alone.
+            closing = detector.close_expired(spec.name)
+            _apply_payload_updates(store, closing, set())
+            outcomes.append(closing)
+            source_report.closed = len(closing.closed)
             try:
                 with clock.stage("fetch"):
                     files = fetch_source(spec, resolver)
@@ -149,17 +171,27 @@ def ingest_flow(
             source_report.not_modified = sum(o.not_modified for o in listings)
             with clock.stage("extract"):
                 documents = enrich_documents(result.documents, enricher)
+            # Missing notices mean withdrawn only when the run saw the whole listing.
+            complete = limit is None and all(o.complete for o in listings)
+            changes = detect_changes(detector, spec.name, documents, complete)
+            outcomes.append(changes)
+            source_report.new, source_report.changed = len(changes.new), len(changes.changed)
+            source_report.withdrawn = len(changes.withdrawn)
             changed = [d for d in documents if stored.get(d.id) != d.content_hash]
             source_report.unchanged = len(documents) - len(changed)
             with clock.stage("embed and index"):
                 source_report.points = index_documents(changed, indexer, store, stored_ids, spec.name, progress)
             source_report.indexed = len(changed)
+            _apply_payload_updates(store, changes, {d.id for d in changed})
             source_report.seconds = round(time.perf_counter() - started, 1)
         fetcher.close()
         report.documents, report.points = store.count_documents(), store.count_points()
         committing = time.perf_counter()
     # Leaving the block commits: flush, HNSW build and the generation swap on Qdrant Edge.
     clock.seconds["commit"] = round(time.perf_counter() - committing, 2)
+    # Only now the state: a run killed before the commit leaves it as it was, and the next run redoes the same.
+    for outcome in outcomes:
+        outcome.save(state)
     report.finished = datetime.now(UTC).isoformat(timespec="seconds")
     report.stage_seconds = clock.seconds
     report.save(data.reports_dir)

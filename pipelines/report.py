@@ -23,6 +23,11 @@ class SourceReport:
     # Live listings: HTTP requests made and pages the server said had not changed (304).
     requests: int = 0
     not_modified: int = 0
+    # Change detection: notices seen for the first time, new versions, no longer listed, closed by deadline.
+    new: int = 0
+    changed: int = 0
+    withdrawn: int = 0
+    closed: int = 0
 
 
 @dataclass(slots=True)
@@ -55,6 +60,10 @@ class IngestReport:
                 f"{s.source:<22}{s.read:>8}{s.indexed:>9}{s.unchanged:>11}{len(s.skipped):>9}"
                 f"{s.points:>9}{s.seconds:>8.1f}"
             )
+            if s.new or s.changed or s.withdrawn or s.closed:
+                lines.append(
+                    f"  notices: {s.new} new, {s.changed} changed, {s.withdrawn} withdrawn, {s.closed} closed"
+                )
             if s.error:
                 lines.append(f"  ! {s.error}")
             for skipped in s.skipped[:10]:
