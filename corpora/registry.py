@@ -31,7 +31,11 @@ CONNECTORS: dict[str, str] = {
     "wordpress_bandi": "regional:LazioInnovaWordPressConnector",
     "incentivi_solr": "regional:IncentiviSolrConnector",
     "pdf_folder": "pdfs:PdfFolderConnector",
+    "feed": "web:WebNoticesConnector",
+    "html_listing": "web:WebNoticesConnector",
 }
+# Kinds whose URL is a feed or a page of links (corpora/web_listings.py), not a paged API.
+WEB_LISTING_KINDS = ("feed", "html_listing")
 
 
 class SourceUnavailable(RuntimeError):
@@ -119,6 +123,10 @@ class SourceResolver:
         try:
             if spec.kind in LISTERS:
                 return LISTERS[spec.kind](spec, url, fetcher, state, target).run()
+            if spec.kind in WEB_LISTING_KINDS:
+                from .web_listings import WebListing  # feedparser is loaded only for such sources
+
+                return WebListing(spec, url, fetcher, state, target).run()
             return self._download(fetcher, url, target)
         except FetchError as error:
             raise SourceUnavailable(f"unreachable source: {error}", retryable=error.retryable) from error
