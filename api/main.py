@@ -11,6 +11,7 @@ from convergenze import __version__
 from convergenze.settings import ApiSettings, DataSettings, EmbeddingSettings, QdrantSettings
 
 from .deps import Services
+from .routes import alerts as alert_routes
 from .routes import documents, health, match, search, taxonomy
 from .routes import history as history_routes
 
@@ -54,4 +55,5 @@ def create_app(services: Services | None = None) -> FastAPI:
     for module in (health, search, match, documents, taxonomy):
         app.include_router(module.router)
     app.include_router(history_routes.router)
+    app.include_router(alert_routes.router)
     return app

@@ -131,6 +131,8 @@ class SearchFilters:
     budget_min: float | None = None
     budget_max: float | None = None
     exclude_ids: tuple[str, ...] = ()
+    # Only these documents (alerts evaluate the documents a run added or changed); empty means all.
+    document_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,20 +134,21 @@ class HttpFetcher:
         return Fetched(full, body, response_headers)
 
     def post(self, url: str, *, params: dict[str, Any] | None = None, files: dict[str, Any] | None = None,
-             json_body: Any = None) -> Fetched:
+             content: bytes | None = None, headers: dict[str, str] | None = None) -> Fetched:
+        """A POST (a search API's query, a webhook): never conditional, retried like a GET."""
         full = full_url(url, params)
-        _, body, headers = self._send("POST", full, files=files, json_body=json_body)
-        return Fetched(full, body, headers)
+        _, body, response_headers = self._send("POST", full, headers=headers, files=files, content=content)
+        return Fetched(full, body, response_headers)
 
     # ---- internals ----
 
     def _send(self, method: str, url: str, *, headers: dict[str, str] | None = None,
-              files: dict[str, Any] | None = None, json_body: Any = None) -> tuple[int, bytes, dict[str, str]]:
+              files: dict[str, Any] | None = None, content: bytes | None = None) -> tuple[int, bytes, dict[str, str]]:
         attempt = 0
         while True:
             self._wait_turn(url)
             try:
-                return self._once(method, url, headers or {}, files, json_body)
+                return self._once(method, url, headers or {}, files, content)
             except _Transient as error:
                 if attempt >= self.policy.retries:
                     raise FetchError(
@@ -170,10 +171,10 @@ class HttpFetcher:
         self._last_request[host] = self.clock()
 
     def _once(self, method: str, url: str, headers: dict[str, str], files: dict[str, Any] | None,
-              json_body: Any) -> tuple[int, bytes, dict[str, str]]:
+              content: bytes | None) -> tuple[int, bytes, dict[str, str]]:
         self.requests += 1
         try:
-            with self._client.stream(method, url, headers=headers, files=files, json=json_body) as response:
+            with self._client.stream(method, url, headers=headers, files=files, content=content) as response:
                 status = response.status_code
                 response_headers = {k.lower(): v for k, v in response.headers.items()}
                 if status in _RETRY_STATUS:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
 from convergenze.records import Document, Skipped
-from convergenze.settings import DataSettings, EmbeddingSettings, FetchSettings, QdrantSettings
+from convergenze.settings import AlertSettings, DataSettings, EmbeddingSettings, FetchSettings, QdrantSettings
 from corpora.connectors.base import ConnectorResult, SourceSpec
 from corpora.http import FetchPolicy, HttpFetcher
 from corpora.live import ListingOutcome
@@ -33,12 +34,14 @@ from corpora.registry import (
 from corpora.state import StateStore
 from extractors.enrich import Enricher
 from extractors.missions import MissionClassifier
-from index.embeddings import create_embedder
+from index.embeddings import Embedder, create_embedder
 from index.indexer import Indexer
+from index.search import SearchService
 from index.sparse import Bm25SparseEncoder
 from index.store.base import VectorStore
-from index.store.factory import store_writer
+from index.store.factory import open_store, store_writer
 
+from .alerts import AlertEvaluator, AlertRun, AlertStore, Notifier, SmtpConfig
 from .changes import ChangeDetector, SourceChanges
 from .report import IngestReport, SourceReport
 
@@ -87,6 +90,28 @@ def _apply_payload_updates(store: VectorStore, changes: SourceChanges, reindexed
     for document_id, values in changes.payload_updates.items():
         if document_id not in reindexed:
             store.set_document_fields(document_id, values)
+
+
+@task(cache_policy=NO_CACHE)
+def evaluate_alerts(
+    state: StateStore, embedder: Embedder, fetcher: HttpFetcher, qdrant: QdrantSettings, data: DataSettings
+) -> dict:
+    """Saved alerts against the documents this run (or a crashed one before it) added or changed, on the
+    index as committed; then every delivery not yet made."""
+    alerts, settings = AlertStore(state), AlertSettings()
+    outcome = AlertRun()
+    if alerts.all():
+        reader = open_store(qdrant, data, write=False)
+        try:
+            outcome = AlertEvaluator(alerts, SearchService(reader, embedder, Bm25SparseEncoder())).run()
+        finally:
+            reader.close()
+    smtp = None
+    if settings.smtp_host:
+        smtp = SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_user,
+                          settings.smtp_password, settings.smtp_starttls)
+    Notifier(alerts, fetcher, smtp, settings.max_attempts).run(outcome)
+    return asdict(outcome)
 
 
 class _Clock:
@@ -184,7 +209,6 @@ def ingest_flow(
             source_report.indexed = len(changed)
             _apply_payload_updates(store, changes, {d.id for d in changed})
             source_report.seconds = round(time.perf_counter() - started, 1)
-        fetcher.close()
         report.documents, report.points = store.count_documents(), store.count_points()
         committing = time.perf_counter()
     # Leaving the block commits: flush, HNSW build and the generation swap on Qdrant Edge.
@@ -192,6 +216,9 @@ def ingest_flow(
     # Only now the state: a run killed before the commit leaves it as it was, and the next run redoes the same.
     for outcome in outcomes:
         outcome.save(state)
+    with clock.stage("alerts"):
+        report.alerts = evaluate_alerts(state, embedder, fetcher, qdrant, data)
+    fetcher.close()
     report.finished = datetime.now(UTC).isoformat(timespec="seconds")
     report.stage_seconds = clock.seconds
     report.save(data.reports_dir)

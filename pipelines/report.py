@@ -38,6 +38,8 @@ class IngestReport:
     documents: int = 0
     points: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # Alerts evaluated after the run: documents looked at, hits, deliveries sent and failed.
+    alerts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -71,6 +73,10 @@ class IngestReport:
             if len(s.skipped) > 10:
                 lines.append(f"  - ... and {len(s.skipped) - 10} more (see the JSON report)")
         lines.append(f"index: {self.documents} documents, {self.points} points")
+        if self.alerts.get("hits") or self.alerts.get("sent") or self.alerts.get("failed"):
+            lines.append(
+                f"alerts: {self.alerts['hits']} hits, {self.alerts['sent']} delivered, {self.alerts['failed']} failed"
+            )
         if self.stage_seconds:
             lines.append("time per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.stage_seconds.items()))
         return "\n".join(lines)

@@ -18,6 +18,7 @@ from api.routes import history
 from convergenze.settings import DataSettings, QdrantSettings
 from corpora.state import StateStore
 from index.store.factory import open_store
+from pipelines.alerts import AlertStore
 from tests.local_server import LocalSite, Request, Response, serve
 
 pytestmark = pytest.mark.slow
@@ -27,7 +28,7 @@ class SolrSite:
     def __init__(self, docs: list[dict[str, Any]]) -> None:
         self.docs = docs
         self.fail = False
-        self.site = LocalSite(routes={"/solr/select": self.route})
+        self.site = LocalSite(routes={"/solr/select": self.route, "/hook": lambda request: Response(204)})
 
     def route(self, request: Request) -> Response:
         if self.fail:
@@ -94,6 +95,13 @@ def test_new_changed_removed_and_expired_notices(live_env: SolrSite) -> None:
     assert (first["new"], first["changed"], first["withdrawn"], first["indexed"]) == (6, 0, 0, 6)
     assert first["requests"] == 2 and first["error"] is None
 
+    # Saved now, the alerts hear of what changes from here on.
+    alerts = AlertStore(StateStore(DataSettings().state_dir / "state.sqlite"))
+    digital, _ = alerts.save({"name": "Digitale", "query": "digitalizzazione delle imprese", "min_score": 0.83,
+                              "webhook_url": live_env.site.url("/hook")}, "a-shared-secret")
+    fishing, _ = alerts.save({"name": "Pesca", "query": "pesca sostenibile nel Mediterraneo", "min_score": 0.83,
+                              "webhook_url": live_env.site.url("/hook")}, "a-shared-secret")
+
     docs = live_env.docs
     changed_id, removed_id = docs[0]["zs_nid"], docs[1]["zs_nid"]
     docs[0]["zs_field_close_date"] = "2026-09-30T00:00:00"
@@ -104,6 +112,14 @@ def test_new_changed_removed_and_expired_notices(live_env: SolrSite) -> None:
     second = ingest_flow(today="2026-06-01", progress=False)["sources"][0]
     assert (second["new"], second["changed"], second["withdrawn"]) == (1, 1, 1)
     assert (second["indexed"], second["unchanged"]) == (2, 4)
+
+    assert {(h["document_id"], h["kind"]) for h in alerts.hits(digital.id)} == {
+        (f"incentivi:{changed_id}", "changed"), ("incentivi:99001", "new")
+    }
+    assert alerts.hits(fishing.id) == []
+    hooks = live_env.site.hits("/hook")
+    assert len(hooks) == 2 and all(h.headers["x-convergenze-signature"].startswith("sha256=") for h in hooks)
+    assert {json.loads(h.body)["document"]["id"] for h in hooks} == {f"incentivi:{changed_id}", "incentivi:99001"}
 
     payloads = stored_payloads()
     assert len(payloads) == 7  # the withdrawn notice is marked, not deleted
@@ -131,6 +147,7 @@ def test_new_changed_removed_and_expired_notices(live_env: SolrSite) -> None:
     assert {i for i, p in payloads.items() if p["status"] == "closed"} >= expired
     assert payloads[f"incentivi:{changed_id}"]["status"] == "open"
     assert any(e["kind"] == "closed" for e in history_of(sorted(expired)[0])["events"])
+    assert len(live_env.site.hits("/hook")) == 2  # closing is no news for these alerts; nothing sent twice
 
 
 def test_a_run_killed_before_the_commit_is_redone_once(live_env: SolrSite, monkeypatch: pytest.MonkeyPatch) -> None:

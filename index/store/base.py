@@ -128,6 +128,8 @@ def filter_spec(filters: SearchFilters | None) -> FilterSpec:
         ))
     if filters.budget_min is not None or filters.budget_max is not None:
         must.append(NumberRange("budget", gte=filters.budget_min, lte=filters.budget_max))
+    if filters.document_ids:
+        must.append(Match("document_id", tuple(filters.document_ids)))
     must_not: list[Condition] = []
     if filters.exclude_ids:
         must_not.append(Match("document_id", tuple(filters.exclude_ids)))
