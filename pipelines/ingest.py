@@ -196,8 +196,10 @@ def ingest_flow(
             source_report.not_modified = sum(o.not_modified for o in listings)
             with clock.stage("extract"):
                 documents = enrich_documents(result.documents, enricher)
-            # Missing notices mean withdrawn only when the run saw the whole listing.
-            complete = limit is None and all(o.complete for o in listings)
+            # Missing notices mean withdrawn only when the run saw the whole listing: not a sample, not a
+            # listing with a bad page, not a file that could not be read at all.
+            unreadable = any(s.reason.startswith("malformed file") for s in result.skipped)
+            complete = limit is None and all(o.complete for o in listings) and bool(documents) and not unreadable
             changes = detect_changes(detector, spec.name, documents, complete)
             outcomes.append(changes)
             source_report.new, source_report.changed = len(changes.new), len(changes.changed)

@@ -28,11 +28,14 @@ class SolrSite:
     def __init__(self, docs: list[dict[str, Any]]) -> None:
         self.docs = docs
         self.fail = False
+        self.malformed = False
         self.site = LocalSite(routes={"/solr/select": self.route, "/hook": lambda request: Response(204)})
 
     def route(self, request: Request) -> Response:
         if self.fail:
             return Response(500, b"Internal Server Error")
+        if self.malformed:
+            return Response(200, b"<html><body>Servizio in manutenzione</body></html>")
         start, rows = int(request.query["start"]), int(request.query["rows"])
         body = {"response": {"numFound": len(self.docs), "start": start, "docs": self.docs[start : start + rows]}}
         return Response(200, json.dumps(body).encode(), {"Content-Type": "application/json"})
@@ -173,3 +176,10 @@ def test_a_run_killed_before_the_commit_is_redone_once(live_env: SolrSite, monke
     assert len(stored_payloads()) == 6
     events = state.events_since(0)
     assert len(events) == 6 and {e["kind"] for e in events} == {"new"}
+
+    # A maintenance page instead of the listing: skipped with its reason, and nothing is taken as withdrawn.
+    live_env.malformed = True
+    broken = ingest_flow(today="2026-06-01", progress=False)["sources"][0]
+    assert broken["withdrawn"] == 0 and broken["read"] == 0
+    assert broken["skipped"][0]["reason"].startswith("malformed page: not valid JSON")
+    assert all(not n.withdrawn for n in state.notices().values())
