@@ -60,3 +60,18 @@ def test_a_deployment_run_by_a_worker_fills_the_index(
         store.close()
     latest = data_dir / "reports" / "latest.json"
     assert latest.exists() and '"new": 18' in latest.read_text(encoding="utf-8")
+
+
+def test_schedule_against_an_unreachable_server_fails_with_a_plain_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from convergenze.cli import app
+
+    monkeypatch.setenv("CONVERGENZE_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")  # nobody listens there
+    result = CliRunner().invoke(app, ["schedule", "--no-worker"])
+    assert result.exit_code == 1
+    assert "error: `prefect work-pool create convergenze --type process --overwrite` failed" in result.output
+    assert not (tmp_path / "data" / "prefect-server").exists()  # a server was named: none was started
