@@ -1,6 +1,9 @@
 """Fixed error messages: clients and tests rely on these exact strings."""
 
 DOCUMENT_NOT_FOUND = "Document not found."
+ALERT_NOT_FOUND = "Alert not found."
+ALERT_NEEDS_ONE_TEXT = "Give either query (a saved search) or match_text (a match profile), not both."
+ALERT_WEBHOOK_NEEDS_SECRET = "A webhook_url needs a secret: deliveries are signed with it."
 QUERY_EMPTY = "The query is empty: give a few words to search for."
 TEXT_EMPTY = "The project description is empty."
 BAD_DEADLINE_RANGE = "deadline_from is after deadline_to."

@@ -12,6 +12,8 @@ from convergenze.settings import ApiSettings, DataSettings, QdrantSettings
 
 from .deps import Services
 from .routes import actors, documents, health, match, missions_map, overlaps, search, taxonomy
+from .routes import alerts as alert_routes
+from .routes import history as history_routes
 
 
 def open_services() -> Services:
@@ -49,6 +51,7 @@ def create_app(services: Services | None = None) -> FastAPI:
         description="Semantic search over Italian and EU funding calls, PNRR measures and funded projects.",
         lifespan=lifespan,
     )
-    for module in (health, search, match, overlaps, actors, missions_map, documents, taxonomy):
+    for module in (health, search, match, overlaps, actors, missions_map, documents, history_routes, alert_routes,
+                   taxonomy):
         app.include_router(module.router)
     return app

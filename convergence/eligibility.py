@@ -91,6 +91,8 @@ class EligibilityChecker:
             return Verdict("status", "no", f"Closed: the deadline was {_italian(deadline)}.", evidence)
         if status == "closed":
             return Verdict("status", "no", "The call is closed.", evidence)
+        if status == "withdrawn" or meta.get("withdrawn"):
+            return Verdict("status", "no", "The notice is no longer listed by its source (withdrawn).", evidence)
         if profile.needed_by and opening and opening > profile.needed_by:
             return Verdict("status", "no", f"It opens on {_italian(opening)}, after the date you need the funds "
                            f"({_italian(profile.needed_by)}).", evidence)

@@ -1,4 +1,4 @@
-"""The `convergenze` command: ingest, search, match, overlaps, actors, map, serve, stats, setup-model."""
+"""The `convergenze` command: ingest, search, match, overlaps, actors, map, serve, stats, setup-model, schedule."""
 
 from __future__ import annotations
 
@@ -355,3 +355,32 @@ def stats(as_json: JsonOpt = False) -> None:
         )
     if figures["last_ingestion"]:
         typer.echo(f"last ingestion finished {figures['last_ingestion'].get('finished')}")
+
+
+@app.command()
+def schedule(
+    deployment: Annotated[
+        list[str] | None,
+        typer.Option("--deployment", "-d", help="A deployment of prefect.yaml (repeatable); all when omitted."),
+    ] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the local Prefect server.")] = 4200,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run a process worker afterwards.")] = True,
+) -> None:
+    """Deploy prefect.yaml's scheduled ingestions and run a worker: against PREFECT_API_URL, or a Prefect
+    server started on 127.0.0.1:PORT (its UI at http://127.0.0.1:PORT)."""
+    from pipelines.scheduler import LocalScheduler, SchedulerError
+
+    scheduler = LocalScheduler(DataSettings().data_dir, port=port, deployments=list(deployment or []))
+    try:
+        scheduler.run()
+    except SchedulerError as error:
+        scheduler.stop()
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=1) from error
+    typer.echo(f"deployments registered on {scheduler.api_url}; Prefect UI: {scheduler.api_url.removesuffix('/api')}")
+    if not worker:
+        if scheduler.server is not None:
+            typer.echo(f"the Prefect server keeps running (pid {scheduler.server.pid}); stop it with kill")
+        return
+    typer.echo(f"worker on pool 'convergenze' (Ctrl-C stops it{' and the server' if scheduler.server else ''})")
+    raise typer.Exit(code=scheduler.worker())

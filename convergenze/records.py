@@ -132,6 +132,8 @@ class SearchFilters:
     budget_max: float | None = None
     submeasure: str | None = None
     exclude_ids: tuple[str, ...] = ()
+    # Only these documents (alerts evaluate the documents a run added or changed); empty means all.
+    document_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

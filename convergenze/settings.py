@@ -41,6 +41,11 @@ class DataSettings(BaseSettings):
         return self.data_dir / "catalog.sqlite"
 
     @property
+    def state_dir(self) -> Path:
+        """Per-source state (HTTP validators, cursors, notice versions, alerts): kept across runs."""
+        return self.data_dir / "state"
+
+    @property
     def models_dir(self) -> Path:
         return self.models_dir_override or self.data_dir / "models"
 
@@ -74,3 +79,38 @@ class ApiSettings(BaseSettings):
     max_upload_bytes: int = Field(
         default=10 * 2**20, gt=0, validation_alias=AliasChoices("CONVERGENZE_MAX_UPLOAD_BYTES")
     )
+
+
+class FetchSettings(BaseSettings):
+    """How the live connectors talk to the web (corpora/http.py)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    # Another sources file instead of corpora/sources.yaml (a site's own list, or a test's local server).
+    sources_file: Path | None = Field(default=None, validation_alias=AliasChoices("CONVERGENZE_SOURCES"))
+    timeout: float = Field(default=30.0, gt=0, validation_alias=AliasChoices("CONVERGENZE_HTTP_TIMEOUT"))
+    max_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1024, validation_alias=AliasChoices("CONVERGENZE_HTTP_MAX_BYTES")
+    )
+    # Seconds between two requests to the same host: public sites are not ours to load.
+    min_interval: float = Field(default=1.0, ge=0, validation_alias=AliasChoices("CONVERGENZE_HTTP_MIN_INTERVAL"))
+    retries: int = Field(default=3, ge=0, le=10, validation_alias=AliasChoices("CONVERGENZE_HTTP_RETRIES"))
+    backoff: float = Field(default=2.0, ge=0, validation_alias=AliasChoices("CONVERGENZE_HTTP_BACKOFF"))
+    max_redirects: int = Field(default=5, ge=0, validation_alias=AliasChoices("CONVERGENZE_HTTP_MAX_REDIRECTS"))
+
+
+class AlertSettings(BaseSettings):
+    """Alert evaluation and delivery (pipelines/alerts.py); e-mail only when CONVERGENZE_SMTP_HOST is set."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    # Cosine similarity of the alert's text to a document's best passage (e5-small: related texts score
+    # about 0.83 and above, unrelated ones about 0.76-0.81: measured on incentivi.gov.it notices).
+    min_score: float = Field(default=0.83, ge=0, le=1, validation_alias=AliasChoices("CONVERGENZE_ALERT_MIN_SCORE"))
+    max_attempts: int = Field(default=5, ge=1, validation_alias=AliasChoices("CONVERGENZE_ALERT_MAX_ATTEMPTS"))
+    smtp_host: str | None = Field(default=None, validation_alias=AliasChoices("CONVERGENZE_SMTP_HOST"))
+    smtp_port: int = Field(default=25, validation_alias=AliasChoices("CONVERGENZE_SMTP_PORT"))
+    smtp_user: str | None = Field(default=None, validation_alias=AliasChoices("CONVERGENZE_SMTP_USER"))
+    smtp_password: str | None = Field(default=None, validation_alias=AliasChoices("CONVERGENZE_SMTP_PASSWORD"))
+    smtp_from: str = Field(default="convergenze@localhost", validation_alias=AliasChoices("CONVERGENZE_SMTP_FROM"))
+    smtp_starttls: bool = Field(default=False, validation_alias=AliasChoices("CONVERGENZE_SMTP_STARTTLS"))

@@ -8,15 +8,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 
 from .connectors.base import Connector, SourceSpec
+from .http import USER_AGENT, FetchError, FetchPolicy, HttpFetcher
+from .live import LISTERS
+from .state import StateStore
 
 logger = logging.getLogger(__name__)
 
 SOURCES_FILE = Path(__file__).with_name("sources.yaml")
-USER_AGENT = "Convergenze/0.1 (+https://github.com/convergenze; document-intelligence for funding calls)"
+__all__ = ["USER_AGENT", "SourceResolver", "SourceUnavailable", "build_connector", "load_sources"]
 
 # Imported on use: a run over JSON sources need not load pdfplumber, and the reverse.
 CONNECTORS: dict[str, str] = {
@@ -29,7 +31,11 @@ CONNECTORS: dict[str, str] = {
     "wordpress_bandi": "regional:LazioInnovaWordPressConnector",
     "incentivi_solr": "regional:IncentiviSolrConnector",
     "pdf_folder": "pdfs:PdfFolderConnector",
+    "feed": "web:WebNoticesConnector",
+    "html_listing": "web:WebNoticesConnector",
 }
+# Kinds whose URL is a feed or a page of links (corpora/web_listings.py), not a paged API.
+WEB_LISTING_KINDS = ("feed", "html_listing")
 
 
 class SourceUnavailable(RuntimeError):
@@ -59,6 +65,8 @@ def load_sources(path: Path = SOURCES_FILE) -> list[SourceSpec]:
                 licence=entry.get("licence", ""),
                 homepage=entry.get("homepage", ""),
                 options=dict(entry.get("options", {})),
+                schedule=str(entry.get("schedule", "")),
+                enabled=bool(entry.get("enabled", True)),
             )
         )
     return specs
@@ -66,7 +74,7 @@ def load_sources(path: Path = SOURCES_FILE) -> list[SourceSpec]:
 
 def select_sources(specs: list[SourceSpec], names: list[str] | None) -> list[SourceSpec]:
     if not names:
-        return specs
+        return [s for s in specs if s.enabled]
     known = {s.name for s in specs}
     unknown = sorted(set(names) - known)
     if unknown:
@@ -75,13 +83,27 @@ def select_sources(specs: list[SourceSpec], names: list[str] | None) -> list[Sou
 
 
 class SourceResolver:
-    """Finds a source's files in the mirror directory, or downloads them from their official URLs."""
+    """Finds a source's files in the mirror directory, or gets them from the web: a listing API is paged
+    through (``corpora/live.py``), a plain file is re-downloaded only when its ETag or date changed.
 
-    def __init__(self, mirror: Path | None, cache: Path, *, allow_download: bool = True, timeout: float = 30.0):
+    ``fetcher`` and ``state`` are made on first download when not given (a mirror-only run needs neither)."""
+
+    def __init__(
+        self,
+        mirror: Path | None,
+        cache: Path,
+        *,
+        allow_download: bool = True,
+        timeout: float = 30.0,
+        fetcher: HttpFetcher | None = None,
+        state: StateStore | None = None,
+    ):
         self.mirror = mirror
         self.cache = cache
         self.allow_download = allow_download
         self.timeout = timeout
+        self.fetcher = fetcher
+        self.state = state
 
     def resolve(self, spec: SourceSpec) -> dict[str, Path]:
         return {key: self._resolve_one(spec, key, rel) for key, rel in spec.files.items()}
@@ -96,20 +118,36 @@ class SourceResolver:
             )
         if not self.allow_download:
             raise SourceUnavailable(f"unreachable source: {relative!r} is not in the mirror and downloads are off")
-        return self._download(url, self.cache / spec.name / Path(relative).name)
-
-    def _download(self, url: str, target: Path) -> Path:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = self.cache / spec.name / Path(relative).name
+        fetcher, state = self._web()
         try:
-            with httpx.Client(
-                timeout=self.timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=True
-            ) as client:
-                response = client.get(url)
-                response.raise_for_status()
-        except httpx.HTTPError as error:
-            raise SourceUnavailable(f"unreachable source: {url} ({error})", retryable=True) from error
+            if spec.kind in LISTERS:
+                return LISTERS[spec.kind](spec, url, fetcher, state, target).run()
+            if spec.kind in WEB_LISTING_KINDS:
+                from .web_listings import WebListing  # feedparser is loaded only for such sources
+
+                return WebListing(spec, url, fetcher, state, target).run()
+            return self._download(fetcher, url, target)
+        except FetchError as error:
+            raise SourceUnavailable(f"unreachable source: {error}", retryable=error.retryable) from error
+
+    def _web(self) -> tuple[HttpFetcher, StateStore]:
+        if self.state is None:
+            self.state = StateStore(self.cache / "state.sqlite")
+        if self.fetcher is None:
+            self.fetcher = HttpFetcher(
+                FetchPolicy(timeout=self.timeout), state=self.state, cache_dir=self.cache / "http"
+            )
+        return self.fetcher, self.state
+
+    @staticmethod
+    def _download(fetcher: HttpFetcher, url: str, target: Path) -> Path:
+        fetched = fetcher.get(url)
+        if fetched.not_modified and target.exists():
+            return target  # unchanged since the last download (304)
+        target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(target.suffix + ".part")
-        partial.write_bytes(response.content)
+        partial.write_bytes(fetched.body)
         partial.replace(target)
         return target
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,18 +18,31 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
-from convergenze.records import Document
-from convergenze.settings import DataSettings, EmbeddingSettings, QdrantSettings
+from convergenze.records import Document, Skipped
+from convergenze.settings import AlertSettings, DataSettings, EmbeddingSettings, FetchSettings, QdrantSettings
 from corpora.connectors.base import ConnectorResult, SourceSpec
-from corpora.registry import SourceResolver, SourceUnavailable, build_connector, load_sources, select_sources
+from corpora.http import FetchPolicy, HttpFetcher
+from corpora.live import ListingOutcome
+from corpora.registry import (
+    SOURCES_FILE,
+    SourceResolver,
+    SourceUnavailable,
+    build_connector,
+    load_sources,
+    select_sources,
+)
+from corpora.state import StateStore
 from extractors.enrich import Enricher
 from extractors.missions import MissionClassifier
-from index.embeddings import create_embedder
+from index.embeddings import Embedder, create_embedder
 from index.indexer import Indexer
+from index.search import SearchService
 from index.sparse import Bm25SparseEncoder
 from index.store.base import VectorStore
-from index.store.factory import store_writer
+from index.store.factory import open_store, store_writer
 
+from .alerts import AlertEvaluator, AlertRun, AlertStore, Notifier, SmtpConfig
+from .changes import ChangeDetector, SourceChanges
 from .report import IngestReport, SourceReport
 
 
@@ -78,6 +92,42 @@ def index_documents(
     )
 
 
+@task(cache_policy=NO_CACHE)
+def detect_changes(
+    detector: ChangeDetector, source: str, documents: list[Document], complete: bool
+) -> SourceChanges:
+    return detector.run(source, documents, complete=complete)
+
+
+def _apply_payload_updates(store: VectorStore, changes: SourceChanges, reindexed: set[str]) -> None:
+    """Status changes of documents that were not re-indexed (closed, withdrawn, listed again)."""
+    for document_id, values in changes.payload_updates.items():
+        if document_id not in reindexed:
+            store.set_document_fields(document_id, values)
+
+
+@task(cache_policy=NO_CACHE)
+def evaluate_alerts(
+    state: StateStore, embedder: Embedder, fetcher: HttpFetcher, qdrant: QdrantSettings, data: DataSettings
+) -> dict:
+    """Saved alerts against the documents this run (or a crashed one before it) added or changed, on the
+    index as committed; then every delivery not yet made."""
+    alerts, settings = AlertStore(state), AlertSettings()
+    outcome = AlertRun()
+    if alerts.all():
+        reader = open_store(qdrant, data, write=False)
+        try:
+            outcome = AlertEvaluator(alerts, SearchService(reader, embedder, Bm25SparseEncoder())).run()
+        finally:
+            reader.close()
+    smtp = None
+    if settings.smtp_host:
+        smtp = SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_user,
+                          settings.smtp_password, settings.smtp_starttls)
+    Notifier(alerts, fetcher, smtp, settings.max_attempts).run(outcome)
+    return asdict(outcome)
+
+
 class _Clock:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -99,16 +149,37 @@ def ingest_flow(
     progress: bool = True,
 ) -> dict:
     """Ingest the named sources (all when empty); ``limit`` caps documents per source (for samples)."""
-    data, qdrant = DataSettings(), QdrantSettings()
-    specs = select_sources(load_sources(), sources)
+    data, qdrant, fetching = DataSettings(), QdrantSettings(), FetchSettings()
+    specs = select_sources(load_sources(fetching.sources_file or SOURCES_FILE), sources)
     as_of = date.fromisoformat(today) if today else date.today()
     report = IngestReport(started=datetime.now(UTC).isoformat(timespec="seconds"))
     clock = _Clock()
-    resolver = SourceResolver(data.corpora_dir if data.corpora_dir.is_dir() else None, data.data_dir / "cache")
+    state = StateStore(data.state_dir / "state.sqlite")
+    fetcher = HttpFetcher(
+        FetchPolicy(
+            timeout=fetching.timeout,
+            max_bytes=fetching.max_bytes,
+            min_interval=fetching.min_interval,
+            retries=fetching.retries,
+            backoff=fetching.backoff,
+            max_redirects=fetching.max_redirects,
+        ),
+        state=state,
+        cache_dir=data.data_dir / "cache" / "http",
+    )
+    resolver = SourceResolver(
+        data.corpora_dir if data.corpora_dir.is_dir() else None,
+        data.data_dir / "cache",
+        timeout=fetching.timeout,
+        fetcher=fetcher,
+        state=state,
+    )
     with clock.stage("load model"):
         embedder = create_embedder(EmbeddingSettings(), data)
         indexer = Indexer(embedder, Bm25SparseEncoder(), labeller=MissionClassifier.from_settings(embedder, data))
     enricher = Enricher(today=as_of)
+    detector = ChangeDetector(state, as_of)
+    outcomes: list[SourceChanges] = []  # saved to the state store once the index has committed
     with store_writer(qdrant, data) as store:
         store.ensure_schema(embedder.dim)
         stored = store.document_hashes()
@@ -117,6 +188,11 @@ def ingest_flow(
             source_report = SourceReport(spec.name)
             report.sources.append(source_report)
             started = time.perf_counter()
+            # Deadlines pass whether or not the source answers: close those calls from the state alone.
+            closing = detector.close_expired(spec.name)
+            _apply_payload_updates(store, closing, set())
+            outcomes.append(closing)
+            source_report.closed = len(closing.closed)
             try:
                 with clock.stage("fetch"):
                     files = fetch_source(spec, resolver)
@@ -125,19 +201,40 @@ def ingest_flow(
                 continue
             with clock.stage("read"):
                 result = read_source(spec, files, as_of, limit)
-            source_report.read, source_report.skipped = len(result.documents), result.skipped
+            listings = [o for o in (ListingOutcome.load(path) for path in files.values()) if o is not None]
+            source_report.read = len(result.documents)
+            source_report.skipped = [
+                Skipped(spec.name, s["ref"], s["reason"]) for o in listings for s in o.skipped
+            ] + result.skipped
+            source_report.requests = sum(o.requests for o in listings)
+            source_report.not_modified = sum(o.not_modified for o in listings)
             with clock.stage("extract"):
                 documents = enrich_documents(result.documents, enricher)
+            # Missing notices mean withdrawn only when the run saw the whole listing: not a sample, not a
+            # listing with a bad page, not a file that could not be read at all.
+            unreadable = any(s.reason.startswith("malformed file") for s in result.skipped)
+            complete = limit is None and all(o.complete for o in listings) and bool(documents) and not unreadable
+            changes = detect_changes(detector, spec.name, documents, complete)
+            outcomes.append(changes)
+            source_report.new, source_report.changed = len(changes.new), len(changes.changed)
+            source_report.withdrawn = len(changes.withdrawn)
             changed = [d for d in documents if stored.get(d.id) != d.content_hash]
             source_report.unchanged = len(documents) - len(changed)
             with clock.stage("embed and index"):
                 source_report.points = index_documents(changed, indexer, store, stored_ids, spec.name, progress)
             source_report.indexed = len(changed)
+            _apply_payload_updates(store, changes, {d.id for d in changed})
             source_report.seconds = round(time.perf_counter() - started, 1)
         report.documents, report.points = store.count_documents(), store.count_points()
         committing = time.perf_counter()
     # Leaving the block commits: flush, HNSW build and the generation swap on Qdrant Edge.
     clock.seconds["commit"] = round(time.perf_counter() - committing, 2)
+    # Only now the state: a run killed before the commit leaves it as it was, and the next run redoes the same.
+    for outcome in outcomes:
+        outcome.save(state)
+    with clock.stage("alerts"):
+        report.alerts = evaluate_alerts(state, embedder, fetcher, qdrant, data)
+    fetcher.close()
     with clock.stage("catalog"):
         report.catalog = build_catalog(qdrant, data, as_of)
     report.finished = datetime.now(UTC).isoformat(timespec="seconds")

@@ -20,6 +20,14 @@ class SourceReport:
     skipped: list[Skipped] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    # Live listings: HTTP requests made and pages the server said had not changed (304).
+    requests: int = 0
+    not_modified: int = 0
+    # Change detection: notices seen for the first time, new versions, no longer listed, closed by deadline.
+    new: int = 0
+    changed: int = 0
+    withdrawn: int = 0
+    closed: int = 0
 
 
 @dataclass(slots=True)
@@ -31,6 +39,8 @@ class IngestReport:
     points: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
     catalog: dict[str, int] = field(default_factory=dict)  # documents, actors, near-duplicates
+    # Alerts evaluated after the run: documents looked at, hits, deliveries sent and failed.
+    alerts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -53,6 +63,10 @@ class IngestReport:
                 f"{s.source:<22}{s.read:>8}{s.indexed:>9}{s.unchanged:>11}{len(s.skipped):>9}"
                 f"{s.points:>9}{s.seconds:>8.1f}"
             )
+            if s.new or s.changed or s.withdrawn or s.closed:
+                lines.append(
+                    f"  notices: {s.new} new, {s.changed} changed, {s.withdrawn} withdrawn, {s.closed} closed"
+                )
             if s.error:
                 lines.append(f"  ! {s.error}")
             for skipped in s.skipped[:10]:
@@ -63,6 +77,10 @@ class IngestReport:
         if self.catalog:
             lines.append(f"catalog: {self.catalog.get('actors', 0)} actors, "
                          f"{self.catalog.get('duplicates', 0)} near-duplicate publications linked")
+        if self.alerts.get("hits") or self.alerts.get("sent") or self.alerts.get("failed"):
+            lines.append(
+                f"alerts: {self.alerts['hits']} hits, {self.alerts['sent']} delivered, {self.alerts['failed']} failed"
+            )
         if self.stage_seconds:
             lines.append("time per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.stage_seconds.items()))
         return "\n".join(lines)

@@ -67,6 +67,11 @@ def test_a_passed_deadline_closes_the_call_whatever_its_stored_status() -> None:
     assert _verdicts(late, Profile())["status"].verdict == "no"
 
 
+def test_a_withdrawn_notice_is_not_open() -> None:
+    gone = {**CALL, "status": "withdrawn"}
+    assert _verdicts(gone, Profile())["status"].verdict == "no"
+
+
 def test_funds_needed_before_the_call_opens_is_a_no() -> None:
     later = {**CALL, "status": "forthcoming", "metadata": {**CALL["metadata"], "opening": "2027-02-01"}}
     verdict = _verdicts(later, Profile(needed_by=date(2027, 1, 10)))["status"]

@@ -25,6 +25,9 @@ class SourceSpec:
     licence: str = ""
     homepage: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    schedule: str = ""
+    # A disabled source is read only when named (``--source NAME``): examples, sites not yet vetted.
+    enabled: bool = True
 
 
 @dataclass(slots=True)

@@ -129,6 +129,8 @@ def filter_spec(filters: SearchFilters | None) -> FilterSpec:
         ))
     if filters.budget_min is not None or filters.budget_max is not None:
         must.append(NumberRange("budget", gte=filters.budget_min, lte=filters.budget_max))
+    if filters.document_ids:
+        must.append(Match("document_id", tuple(filters.document_ids)))
     must_not: list[Condition] = []
     if filters.exclude_ids:
         must_not.append(Match("document_id", tuple(filters.exclude_ids)))
@@ -342,6 +344,18 @@ class VectorStore(ABC):
 
     def delete_document(self, document_id: str) -> None:
         self._delete_where(document_filter(document_id))
+
+    def _set_payload_where(self, spec: FilterSpec, values: dict[str, Any], key: str | None) -> None:
+        raise NotImplementedError(f"{type(self).__name__} cannot update payloads in place.")
+
+    def set_document_fields(self, document_id: str, values: dict[str, Any]) -> None:
+        """Set top-level payload fields on every point of a document, and the same keys in its ``metadata``:
+        a status change (closed, withdrawn) without re-embedding the document."""
+        self._check_writable()
+        if not values:
+            return
+        self._set_payload_where(document_filter(document_id), values, None)
+        self._set_payload_where(document_filter(document_id), values, "metadata")
 
     def document_hashes(self, source: str | None = None) -> dict[str, str]:
         """``document_id -> content_hash`` of every stored document (of one ``source`` if given)."""

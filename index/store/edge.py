@@ -386,6 +386,12 @@ class EdgeStore(VectorStore):
             raise ValueError("Refusing to delete with an empty filter (it would delete everything).")
         self._write_shard().update(qe.UpdateOperation.delete_points_by_filter(flt))
 
+    def _set_payload_where(self, spec: FilterSpec, values: dict[str, Any], key: str | None) -> None:
+        flt = edge_filter(spec)
+        if flt is None:
+            raise ValueError("Refusing to update payloads with an empty filter (it would touch everything).")
+        self._write_shard().update(qe.UpdateOperation.set_payload_by_filter(flt, values, key))
+
     def _scroll(self, spec: FilterSpec, fields: Sequence[str] | None) -> Iterator[tuple[str, dict[str, Any]]]:
         shard = self._read_shard()
         if shard is None:

@@ -173,6 +173,13 @@ class QdrantClientStore(VectorStore):
             raise ValueError("Refusing to delete with an empty filter (it would delete everything).")
         self.client.delete(self.collection, points_selector=models.FilterSelector(filter=flt), wait=True)
 
+    def _set_payload_where(self, spec: FilterSpec, values: dict[str, Any], key: str | None) -> None:
+        flt = client_filter(spec)
+        if flt is None:
+            raise ValueError("Refusing to update payloads with an empty filter (it would touch everything).")
+        self.client.set_payload(self.collection, payload=values, points=models.FilterSelector(filter=flt), key=key,
+                                wait=True)
+
     def _scroll(self, spec: FilterSpec, fields: Sequence[str] | None) -> Iterator[tuple[str, dict[str, Any]]]:
         if self.schema_dim() is None:
             return

@@ -1,0 +1,384 @@
+"""Saved searches and match profiles ("alerts"), evaluated after each ingestion against the documents it
+added or changed, and delivered by webhook (JSON signed with HMAC-SHA256), Atom feed and, when configured,
+e-mail.
+
+Exactly-once bookkeeping, all in the state store:
+
+* each alert keeps the id of the last change event it has looked at; a run evaluates the events after it
+  (new notices and new versions) and moves the mark in the same transaction as the hits it records, so a
+  crash re-evaluates and a finished evaluation is never repeated;
+* a hit is unique per (alert, document, version): the same version never alerts twice;
+* a delivery is unique per (hit, channel) and is marked sent once the receiver said 2xx; failed ones are
+  retried (with backoff inside a run, and again on the next runs) up to ``max_attempts``. A receiver that
+  answered but whose answer was lost may see a delivery again: the ``X-Convergenze-Delivery`` header is
+  the key to drop it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import smtplib
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from convergenze.records import SearchFilters
+from corpora.http import FetchError, HttpFetcher
+from corpora.state import StateStore, now_iso
+from index.search import SearchService
+
+from .changes import VERSIONED
+
+logger = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alerts (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    secret TEXT,
+    last_event_id INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alert_hits (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id TEXT NOT NULL,
+    document_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT,
+    score REAL NOT NULL,
+    changes TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (alert_id, document_id, version)
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    hit_id INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    sent_at TEXT,
+    PRIMARY KEY (hit_id, channel)
+);
+"""
+# Events that make a document worth telling about: it is new, or it has a new version.
+ALERT_KINDS = ("new", *VERSIONED)
+SIGNATURE_HEADER = "X-Convergenze-Signature"
+DELIVERY_HEADER = "X-Convergenze-Delivery"
+
+
+def sign(secret: str, body: bytes) -> str:
+    """``sha256=<hex>``: HMAC-SHA256 of the exact body bytes with the alert's shared secret."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: str
+    name: str
+    query: str | None
+    match_text: str | None
+    filters: dict[str, Any]
+    min_score: float
+    webhook_url: str | None
+    email: str | None
+    has_secret: bool
+    created_at: str
+
+    @property
+    def text(self) -> str:
+        return self.query or self.match_text or ""
+
+
+@dataclass(slots=True)
+class AlertRun:
+    """What one evaluation and delivery pass did (for the ingestion report)."""
+
+    evaluated: int = 0
+    hits: int = 0
+    sent: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class AlertStore:
+    def __init__(self, state: StateStore) -> None:
+        self.state = state
+        with state.connect() as db:
+            db.executescript(_SCHEMA)
+
+    def save(self, spec: dict[str, Any], secret: str | None) -> tuple[Alert, bool]:
+        """Store an alert; its id comes from its content, so saving the same alert twice returns the first
+        (``created`` False). A new alert starts from now: it is told about changes after its creation."""
+        canonical = json.dumps(spec, sort_keys=True, ensure_ascii=False)
+        alert_id = "alert-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+        with self.state.connect() as db:
+            mark = db.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+            inserted = db.execute(
+                "INSERT OR IGNORE INTO alerts (id, name, spec, secret, last_event_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (alert_id, spec["name"], canonical, secret, mark, now_iso()),
+            ).rowcount
+        alert = self.get(alert_id)
+        if alert is None:  # pragma: no cover - just inserted or already there
+            raise RuntimeError(f"alert {alert_id} vanished while being saved")
+        return alert, bool(inserted)
+
+    def get(self, alert_id: str) -> Alert | None:
+        with self.state.connect() as db:
+            row = db.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        return None if row is None else _alert(row)
+
+    def all(self) -> list[Alert]:
+        with self.state.connect() as db:
+            rows = db.execute("SELECT * FROM alerts ORDER BY created_at, id").fetchall()
+        return [_alert(r) for r in rows]
+
+    def delete(self, alert_id: str) -> bool:
+        with self.state.connect() as db:
+            hits = [r[0] for r in db.execute("SELECT id FROM alert_hits WHERE alert_id = ?", (alert_id,))]
+            db.executemany("DELETE FROM deliveries WHERE hit_id = ?", [(h,) for h in hits])
+            db.execute("DELETE FROM alert_hits WHERE alert_id = ?", (alert_id,))
+            return db.execute("DELETE FROM alerts WHERE id = ?", (alert_id,)).rowcount > 0
+
+    def hits(self, alert_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        with self.state.connect() as db:
+            rows = db.execute(
+                "SELECT * FROM alert_hits WHERE alert_id = ? ORDER BY id DESC LIMIT ?", (alert_id, limit)
+            ).fetchall()
+        return [{**dict(r), "changes": json.loads(r["changes"])} for r in rows]
+
+    def deliveries(self, alert_id: str) -> list[dict[str, Any]]:
+        with self.state.connect() as db:
+            rows = db.execute(
+                "SELECT d.*, h.document_id, h.version FROM deliveries d JOIN alert_hits h ON h.id = d.hit_id "
+                "WHERE h.alert_id = ? ORDER BY d.hit_id, d.channel",
+                (alert_id,),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def secret(self, alert_id: str) -> str | None:
+        with self.state.connect() as db:
+            row = db.execute("SELECT secret FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        return None if row is None else row[0]
+
+    def pending_events(self, alert: Alert) -> tuple[list[dict[str, Any]], int]:
+        """Change events after the alert's mark, and the id to move the mark to."""
+        with self.state.connect() as db:
+            mark = db.execute("SELECT last_event_id FROM alerts WHERE id = ?", (alert.id,)).fetchone()[0]
+            rows = db.execute("SELECT * FROM events WHERE id > ? ORDER BY id", (mark,)).fetchall()
+        events = [dict(r) for r in rows]
+        return events, (events[-1]["id"] if events else mark)
+
+    def record(self, alert: Alert, hits: list[dict[str, Any]], mark: int) -> int:
+        """Store hits (once per document version) with their deliveries, and move the mark: one transaction."""
+        channels = [c for c, on in (("webhook", alert.webhook_url), ("email", alert.email)) if on]
+        created = 0
+        with self.state.connect() as db:
+            for hit in hits:
+                cursor = db.execute(
+                    "INSERT OR IGNORE INTO alert_hits (alert_id, document_id, version, kind, title, url, score, "
+                    "changes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (alert.id, hit["document_id"], hit["version"], hit["kind"], hit["title"], hit["url"],
+                     hit["score"], json.dumps(hit["changes"], ensure_ascii=False), now_iso()),
+                )
+                if cursor.rowcount:
+                    created += 1
+                    db.executemany(
+                        "INSERT OR IGNORE INTO deliveries (hit_id, channel, status) VALUES (?, ?, 'pending')",
+                        [(cursor.lastrowid, c) for c in channels],
+                    )
+            db.execute("UPDATE alerts SET last_event_id = ? WHERE id = ?", (mark, alert.id))
+        return created
+
+    def due(self, max_attempts: int) -> list[dict[str, Any]]:
+        with self.state.connect() as db:
+            rows = db.execute(
+                "SELECT d.hit_id, d.channel, d.attempts, h.*, a.name AS alert_name, a.spec AS alert_spec "
+                "FROM deliveries d JOIN alert_hits h ON h.id = d.hit_id JOIN alerts a ON a.id = h.alert_id "
+                "WHERE d.status != 'sent' AND d.attempts < ? ORDER BY d.hit_id, d.channel",
+                (max_attempts,),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def mark(self, hit_id: int, channel: str, error: str | None) -> None:
+        with self.state.connect() as db:
+            db.execute(
+                "UPDATE deliveries SET attempts = attempts + 1, status = ?, last_error = ?, sent_at = ? "
+                "WHERE hit_id = ? AND channel = ?",
+                ("failed" if error else "sent", error, None if error else now_iso(), hit_id, channel),
+            )
+
+
+def _alert(row: Any) -> Alert:
+    spec = json.loads(row["spec"])
+    return Alert(
+        id=row["id"],
+        name=row["name"],
+        query=spec.get("query"),
+        match_text=spec.get("match_text"),
+        filters=dict(spec.get("filters") or {}),
+        min_score=float(spec.get("min_score", 0.0)),
+        webhook_url=spec.get("webhook_url"),
+        email=spec.get("email"),
+        has_secret=bool(row["secret"]),
+        created_at=row["created_at"],
+    )
+
+
+class AlertEvaluator:
+    """Scores the new and changed documents of the events an alert has not seen against its text, with the
+    dense retriever restricted to those documents and to the alert's filters; keeps those at ``min_score``
+    or above (cosine similarity of the query to the document's best passage)."""
+
+    def __init__(self, alerts: AlertStore, search: SearchService) -> None:
+        self.alerts = alerts
+        self.search = search
+
+    def run(self) -> AlertRun:
+        outcome = AlertRun()
+        for alert in self.alerts.all():
+            events, mark = self.alerts.pending_events(alert)
+            candidates: dict[tuple[str, int], list[dict[str, Any]]] = {}
+            for event in events:
+                if event["kind"] in ALERT_KINDS:
+                    candidates.setdefault((event["document_id"], event["version"]), []).append(event)
+            hits = self._score(alert, candidates) if candidates else []
+            outcome.evaluated += len(candidates)
+            outcome.hits += self.alerts.record(alert, hits, mark)
+        return outcome
+
+    def _score(self, alert: Alert, candidates: dict[tuple[str, int], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        latest = {doc: version for doc, version in sorted(candidates)}
+        filters = SearchFilters(
+            types=tuple(alert.filters.get("types") or ()),
+            region=alert.filters.get("region"),
+            status=alert.filters.get("status"),
+            source=alert.filters.get("source"),
+            programme=alert.filters.get("programme"),
+            mission=alert.filters.get("mission"),
+            beneficiary_type=alert.filters.get("beneficiary_type"),
+            language=alert.filters.get("language"),
+            document_ids=tuple(sorted(latest)),
+        )
+        found = self.search.search(alert.text, filters, limit=len(latest), mode="dense")
+        hits = []
+        for hit in found:
+            if hit.score < alert.min_score:
+                continue
+            version = latest[hit.document_id]
+            events = candidates[(hit.document_id, version)]
+            hits.append(
+                {
+                    "document_id": hit.document_id,
+                    "version": version,
+                    "kind": "new" if any(e["kind"] == "new" for e in events) else "changed",
+                    "title": str(hit.payload.get("title") or hit.document_id),
+                    "url": hit.payload.get("url"),
+                    "score": round(float(hit.score), 4),
+                    "changes": [e["message"] for e in events],
+                }
+            )
+        return hits
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    host: str
+    port: int = 25
+    sender: str = "convergenze@localhost"
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    timeout: float = 30.0
+
+
+class Notifier:
+    """Delivers the hits not yet delivered: webhook POSTs through the project's HTTP client (its retries and
+    backoff), e-mails through SMTP when configured."""
+
+    def __init__(
+        self, alerts: AlertStore, fetcher: HttpFetcher, smtp: SmtpConfig | None = None, max_attempts: int = 5
+    ) -> None:
+        self.alerts = alerts
+        self.fetcher = fetcher
+        self.smtp = smtp
+        self.max_attempts = max_attempts
+
+    def run(self, outcome: AlertRun | None = None) -> AlertRun:
+        outcome = outcome or AlertRun()
+        for delivery in self.alerts.due(self.max_attempts):
+            body = self.payload(delivery)
+            try:
+                if delivery["channel"] == "webhook":
+                    self._webhook(delivery, body)
+                else:
+                    self._email(delivery, body)
+            except (FetchError, smtplib.SMTPException, OSError) as error:
+                message = f"{delivery['channel']} delivery failed: {error}"
+                self.alerts.mark(delivery["hit_id"], delivery["channel"], message)
+                outcome.failed += 1
+                outcome.errors.append(message)
+                continue
+            self.alerts.mark(delivery["hit_id"], delivery["channel"], None)
+            outcome.sent += 1
+        return outcome
+
+    @staticmethod
+    def payload(delivery: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "alert": {"id": delivery["alert_id"], "name": delivery["alert_name"]},
+            "event": delivery["kind"],
+            "document": {
+                "id": delivery["document_id"],
+                "version": delivery["version"],
+                "title": delivery["title"],
+                "url": delivery["url"],
+            },
+            "changes": json.loads(delivery["changes"]),
+            "score": delivery["score"],
+            "detected_at": delivery["created_at"],
+        }
+
+    def _webhook(self, delivery: dict[str, Any], payload: dict[str, Any]) -> None:
+        spec = json.loads(delivery["alert_spec"])
+        body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        headers = {
+            "Content-Type": "application/json",
+            DELIVERY_HEADER: f"{delivery['alert_id']}:{delivery['document_id']}:{delivery['version']}",
+        }
+        secret = self.alerts.secret(delivery["alert_id"])
+        if secret:
+            headers[SIGNATURE_HEADER] = sign(secret, body)
+        self.fetcher.post(spec["webhook_url"], content=body, headers=headers)
+
+    def _email(self, delivery: dict[str, Any], payload: dict[str, Any]) -> None:
+        if self.smtp is None:
+            raise OSError("no SMTP server is configured (CONVERGENZE_SMTP_HOST)")
+        spec = json.loads(delivery["alert_spec"])
+        message = EmailMessage()
+        message["From"] = self.smtp.sender
+        message["To"] = spec["email"]
+        verb = "Nuovo" if payload["event"] == "new" else "Aggiornato"
+        message["Subject"] = f"[Convergenze] {verb}: {payload['document']['title']}"[:200]
+        message["Message-ID"] = f"<{delivery['alert_id']}.{delivery['hit_id']}@convergenze>"
+        lines = [
+            f"Avviso «{payload['alert']['name']}»",
+            "",
+            payload["document"]["title"],
+            payload["document"]["url"] or payload["document"]["id"],
+            "",
+            *payload["changes"],
+        ]
+        message.set_content("\n".join(lines))
+        with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=self.smtp.timeout) as client:
+            if self.smtp.starttls:
+                client.starttls()
+            if self.smtp.username and self.smtp.password:
+                client.login(self.smtp.username, self.smtp.password)
+            client.send_message(message)

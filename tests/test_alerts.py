@@ -1,0 +1,173 @@
+"""Alerts: the /v1/alerts API, signed webhook deliveries (retried, never twice), the Atom feed, e-mail."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.routes import alerts as alert_routes
+from api.routes import history as history_routes
+from corpora.http import FetchPolicy, HttpFetcher
+from corpora.state import Event, StateStore
+from pipelines.alerts import AlertStore, Notifier, SmtpConfig
+from tests.local_server import LocalSite, Request, Response, serve
+
+SECRET = "s3cret-shared-key"
+
+
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StateStore:
+    monkeypatch.setenv("CONVERGENZE_DATA", str(tmp_path / "data"))
+    return StateStore(tmp_path / "data" / "state" / "state.sqlite")
+
+
+@pytest.fixture
+def client(state: StateStore) -> Iterator[TestClient]:
+    app = FastAPI()
+    app.include_router(history_routes.router)
+    app.include_router(alert_routes.router)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_saving_listing_reading_and_deleting_alerts(client: TestClient) -> None:
+    body = {"name": "Digitale PMI", "query": "digitalizzazione PMI", "filters": {"types": ["call"]},
+            "webhook_url": "http://127.0.0.1:9/hook", "secret": SECRET}
+    created = client.post("/v1/alerts", json=body)
+    assert created.status_code == 201
+    alert = created.json()
+    assert alert["id"].startswith("alert-") and alert["has_secret"] and "secret" not in alert
+    assert alert["filters"] == {"types": ["call"]} and alert["min_score"] == 0.83
+    again = client.post("/v1/alerts", json=body)
+    assert again.status_code == 200 and again.json()["id"] == alert["id"]  # the id comes from the content
+    assert client.get("/v1/alerts").json()["count"] == 1
+    detail = client.get(f"/v1/alerts/{alert['id']}").json()
+    assert detail["hits"] == [] and detail["feed_url"] == f"/v1/alerts/{alert['id']}/feed"
+    assert client.delete(f"/v1/alerts/{alert['id']}").status_code == 204
+    missing = client.get(f"/v1/alerts/{alert['id']}")
+    assert missing.status_code == 404 and missing.json() == {"detail": "Alert not found."}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "detail"),
+    [
+        ({"name": "x", "query": "a", "match_text": "b"}, 400,
+         "Give either query (a saved search) or match_text (a match profile), not both."),
+        ({"name": "x"}, 400, "Give either query (a saved search) or match_text (a match profile), not both."),
+        ({"name": "x", "query": "a", "webhook_url": "http://127.0.0.1:9/h"}, 400,
+         "A webhook_url needs a secret: deliveries are signed with it."),
+        ({"name": "x", "query": "a", "email": "not-an-address"}, 422, None),
+        ({"name": "x", "query": "a", "colour": "red"}, 422, None),
+    ],
+)
+def test_bad_alerts_are_refused(client: TestClient, body: dict, status: int, detail: str | None) -> None:
+    response = client.post("/v1/alerts", json=body)
+    assert response.status_code == status
+    if detail:
+        assert response.json() == {"detail": detail}
+
+
+def seed_hit(state: StateStore, alerts: AlertStore, alert_id: str, document_id: str, version: int = 1) -> None:
+    alert = alerts.get(alert_id)
+    assert alert is not None
+    message = "deadline extended from 15/03/2026 to 30/04/2026"
+    state.save([], [], [Event(document_id, "src", version, "deadline", message)])
+    events, mark = alerts.pending_events(alert)
+    hit = {"document_id": document_id, "version": version, "kind": "changed", "title": "Bando uno",
+           "url": "https://example.org/bando-uno", "score": 0.9, "changes": [e["message"] for e in events]}
+    alerts.record(alert, [hit], mark)
+
+
+def webhook_site(answers: list[int]) -> LocalSite:
+    replies = iter(answers)
+    return LocalSite(routes={"/hook": lambda request: Response(next(replies, 200), b"ok")})
+
+
+def fetcher() -> HttpFetcher:
+    return HttpFetcher(FetchPolicy(min_interval=0.0, retries=1, backoff=0.0, timeout=5.0))
+
+
+def test_webhooks_are_signed_retried_and_never_sent_twice(client: TestClient, state: StateStore) -> None:
+    site = webhook_site([500, 500, 503, 200])
+    with serve(site):
+        alert = client.post("/v1/alerts", json={"name": "Bandi", "query": "bandi", "secret": SECRET,
+                                                "webhook_url": site.url("/hook")}).json()
+        alerts = AlertStore(state)
+        seed_hit(state, alerts, alert["id"], "incentivi:1")
+        seed_hit(state, alerts, alert["id"], "incentivi:1")  # the same version again: no second hit
+        first = Notifier(alerts, fetcher()).run()  # 500, then 500 on the retry: failed for now
+        assert (first.sent, first.failed) == (0, 1)
+        second = Notifier(alerts, fetcher()).run()  # the next run retries: 503, then 200
+        assert (second.sent, second.failed) == (1, 0)
+        third = Notifier(alerts, fetcher()).run()
+        assert (third.sent, third.failed) == (0, 0)
+    posts = site.hits("/hook")
+    assert len(posts) == 4
+    delivered: Request = posts[-1]
+    expected = "sha256=" + hmac.new(SECRET.encode(), delivered.body, hashlib.sha256).hexdigest()
+    assert delivered.headers["x-convergenze-signature"] == expected
+    assert delivered.headers["x-convergenze-delivery"] == f"{alert['id']}:incentivi:1:1"
+    payload = json.loads(delivered.body)
+    assert payload["document"] == {"id": "incentivi:1", "version": 1, "title": "Bando uno",
+                                   "url": "https://example.org/bando-uno"}
+    assert payload["changes"] == ["deadline extended from 15/03/2026 to 30/04/2026"]
+    (delivery,) = client.get(f"/v1/alerts/{alert['id']}").json()["deliveries"]
+    assert (delivery["status"], delivery["attempts"]) == ("sent", 2)
+
+
+def test_the_feed_is_atom_with_one_entry_per_hit(client: TestClient, state: StateStore) -> None:
+    alert = client.post("/v1/alerts", json={"name": "Bandi", "query": "bandi"}).json()
+    seed_hit(state, AlertStore(state), alert["id"], "incentivi:1")
+    seed_hit(state, AlertStore(state), alert["id"], "incentivi:1", version=2)
+    response = client.get(f"/v1/alerts/{alert['id']}/feed")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/atom+xml")
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    feed = ET.fromstring(response.content)
+    entries = feed.findall("a:entry", ns)
+    assert [e.findtext("a:id", namespaces=ns) for e in entries] == [
+        f"urn:convergenze:{alert['id']}:incentivi:1:v2",
+        f"urn:convergenze:{alert['id']}:incentivi:1:v1",
+    ]
+    assert entries[0].findtext("a:summary", namespaces=ns) == "deadline extended from 15/03/2026 to 30/04/2026"
+    assert entries[0].find("a:link", ns).get("href") == "https://example.org/bando-uno"  # type: ignore[union-attr]
+    assert client.get("/v1/alerts/alert-0000000000000000/feed").status_code == 404
+
+
+def test_email_through_smtp_when_configured(client: TestClient, state: StateStore) -> None:
+    from aiosmtpd.controller import Controller
+
+    received: list[bytes] = []
+
+    class Handler:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+            received.append(envelope.content)  # type: ignore[attr-defined]
+            return "250 OK"
+
+    with socket.socket() as probe:  # a free port: the controller checks its server by connecting to it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        alert = client.post("/v1/alerts", json={"name": "Bandi", "query": "bandi",
+                                                "email": "ufficio@example.org"}).json()
+        alerts = AlertStore(state)
+        seed_hit(state, alerts, alert["id"], "incentivi:7")
+        unconfigured = Notifier(alerts, fetcher(), None).run()
+        assert unconfigured.failed == 1 and "CONVERGENZE_SMTP_HOST" in unconfigured.errors[0]
+        sent = Notifier(alerts, fetcher(), SmtpConfig("127.0.0.1", port, "avvisi@convergenze.test")).run()
+        assert sent.sent == 1
+        assert Notifier(alerts, fetcher(), SmtpConfig("127.0.0.1", port)).run().sent == 0
+    finally:
+        controller.stop()
+    (message,) = received
+    assert b"To: ufficio@example.org" in message and b"Aggiornato: Bando uno" in message
