@@ -17,7 +17,7 @@ import numpy as np
 
 from convergenze.records import FundedProject, Hit, MissionLabel, Partner, Profile, SearchFilters, Verdict
 from extractors.gazetteer import Gazetteer
-from index.search import SearchService
+from index.search import Mode, SearchService
 from index.store.base import VectorStore
 
 from .catalog import Catalog, CatalogMissing, collapse_duplicates
@@ -89,6 +89,7 @@ class ConvergenceService:
         ineligible: Ineligible = "demote",
         explain: bool = True,
         language: str | None = None,
+        mode: Mode = "hybrid",
     ) -> MatchResult:
         """Calls and measures ranked by fit for a project description, each with an eligibility verdict per
         criterion, the reasons it matched, and funded projects like it under the same PNRR sub-measure."""
@@ -99,9 +100,9 @@ class ConvergenceService:
         profile = check_profile(profile or Profile(), self.gazetteer, self.eligibility.today)
         filters = filters or SearchFilters(types=("call", "measure"))
         query_vector = self.search.embedder.embed_queries([text])[0]
-        sparse = self.search.sparse.encode_query(text)
+        sparse = self.search.sparse.encode_query(text) if mode != "dense" else None
         pool = max(limit * 3, self.candidates) if ineligible != "keep" else limit * 2
-        hits = self.store.search(query_vector.tolist(), sparse, filters, pool, mode="hybrid")
+        hits = self.store.search(query_vector.tolist(), sparse, filters, pool, mode=mode)
         hits, copies = collapse_duplicates(self.catalog, hits)
         judged = [(hit, self.eligibility.run(hit.payload, profile)) for hit in hits]
         ranked = [(hit, verdicts, EligibilityChecker.overall(verdicts)) for hit, verdicts in judged]

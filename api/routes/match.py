@@ -36,7 +36,8 @@ async def match(services: ServicesDep, request: Request) -> MatchOut:
     filters = dataclasses.replace(body.filters(), region=canonical_region(body.region, services.gazetteer))
     try:
         result = await run_in_threadpool(
-            services.convergence.match, body.text, profile, filters, body.limit, body.ineligible, body.explain
+            services.convergence.match, body.text, profile, filters, body.limit, body.ineligible, body.explain,
+            None, body.mode,
         )
     except ProfileError as error:
         raise profile_error(error) from error
