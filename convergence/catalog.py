@@ -131,8 +131,8 @@ def _title_key(title: str) -> str:
 
 
 def find_duplicates(rows: list[dict[str, Any]], threshold: float = 90.0) -> list[tuple[str, str, float, str]]:
-    """Calls published by two sources: near-identical titles (token-set ratio >= ``threshold``, rapidfuzz) and
-    deadlines that agree where both give one. Returns ``(duplicate_id, canonical_id, score, reason)``."""
+    """Calls published by two sources: near-identical titles (token-set ratio >= ``threshold``, rapidfuzz, on
+    titles of comparable length) and deadlines that agree where both give one. Returns ``(duplicate_id, canonical_id, score, reason)``."""
     calls = [r for r in rows if r["type"] == "call" and len(_title_key(r["title"]).split()) >= 3]
     if len(calls) < 2:
         return []
@@ -151,6 +151,11 @@ def find_duplicates(rows: list[dict[str, Any]], threshold: float = 90.0) -> list
             score = float(scores[i][j])
             a, b = calls[i], calls[j]
             if score < threshold or a["source"] == b["source"]:
+                continue
+            # A token-set ratio is 100 whenever one title's words are a subset of the other's: demand titles of
+            # comparable length, so "Bando cooperative di comunità" is not the copy of every longer title.
+            sizes = sorted((len(keys[i].split()), len(keys[j].split())))
+            if sizes[0] < 0.6 * sizes[1]:
                 continue
             if a["deadline"] and b["deadline"] and a["deadline"][:10] != b["deadline"][:10]:
                 continue

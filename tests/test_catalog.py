@@ -34,6 +34,8 @@ PAYLOADS = [
              status="open", deadline="2026-12-31", region=["Emilia-Romagna"], metadata={"missions": [DIGITAL]}),
     _payload("inc:2", "call", "incentivi-gov", "Bando per la digitalizzazione delle imprese del commercio 2026",
              status="closed", deadline="2025-06-30", region=["Emilia-Romagna"], metadata={"missions": [DIGITAL]}),
+    _payload("inc:3", "call", "incentivi-gov", "Bando per la digitalizzazione delle imprese del commercio 2026 "
+             "nei comuni montani delle aree interne", deadline="2026-12-31", metadata={"missions": [DIGITAL]}),
     _payload("pnrr-project:A", "project", "pnrr-projects", "Migrazione al cloud dei servizi comunali",
              region=["Puglia"], metadata={
                  "missions": [DIGITAL], "implementing_body": "COMUNE DI BARI",
@@ -61,7 +63,8 @@ def catalog(tmp_path: Path) -> Catalog:
 
 
 def test_the_same_call_from_two_sources_is_linked_to_the_official_one(catalog: Catalog) -> None:
-    assert catalog.duplicates_of(["er:1", "inc:1", "inc:2"]) == {"inc:1": "er:1"}
+    # inc:2 has another deadline; inc:3's title holds all of er:1's words but is about something narrower.
+    assert catalog.duplicates_of(["er:1", "inc:1", "inc:2", "inc:3"]) == {"inc:1": "er:1"}
     (copy,) = catalog.copies_of(["er:1"])["er:1"]
     assert copy["id"] == "inc:1" and "same deadline" in copy["reason"]
 
