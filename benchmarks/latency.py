@@ -35,6 +35,7 @@ QUERIES = [
     "contributi a fondo perduto per startup innovative nel Lazio",
     "climate adaptation of coastal cities",
 ]
+PROFILE = {"actor_type": "public_administration", "municipality": "Viterbo", "budget_needed": 800_000}
 PROJECT = (
     "Il nostro comune di 12.000 abitanti vuole installare impianti fotovoltaici sulle scuole e sulla "
     "palestra comunale, con una comunità energetica rinnovabile aperta alle famiglie e alle imprese locali."
@@ -94,9 +95,25 @@ def main() -> None:
                     ).raise_for_status(),
                 )
             timed(
-                "POST /v1/match hybrid",
+                "POST /v1/match (eligibility, reasons, precedents)",
                 lambda: client.post("/v1/match", json={"text": PROJECT}).raise_for_status(),
             )
+            timed(
+                "POST /v1/match with a profile",
+                lambda: client.post("/v1/match", json={"text": PROJECT, "profile": PROFILE}).raise_for_status(),
+            )
+            timed(
+                "POST /v1/match explain=false",
+                lambda: client.post("/v1/match", json={"text": PROJECT, "explain": False}).raise_for_status(),
+            )
+            timed(
+                "POST /v1/overlaps",
+                lambda: client.post("/v1/overlaps", json={"text": PROJECT, "region": "Lazio"}).raise_for_status(),
+            )
+            timed("GET /v1/actors?mission=climate",
+                  lambda: client.get("/v1/actors", params={"mission": "climate"}).raise_for_status())
+            timed("GET /v1/missions/map",
+                  lambda: client.get("/v1/missions/map").raise_for_status())
     server.should_exit = True
 
     points = services.store.count_points()

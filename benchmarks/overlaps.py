@@ -104,7 +104,7 @@ def main() -> None:
         CatalogBuilder(Path(tmp) / "catalog.sqlite").run(store)
         search = SearchService(store, embedder, sparse)
         service = ConvergenceService(search, Catalog(Path(tmp) / "catalog.sqlite"),
-                                     Explainer(embedder, labeller), default_gazetteer())
+                                     Explainer(embedder, store, labeller), default_gazetteer())
         finder = service.overlaps_finder
         configured = finder.overlap_similarity
         # Every candidate that passes the other three axes, with its score: thresholds are applied afterwards.

@@ -132,7 +132,8 @@ def _title_key(title: str) -> str:
 
 def find_duplicates(rows: list[dict[str, Any]], threshold: float = 90.0) -> list[tuple[str, str, float, str]]:
     """Calls published by two sources: near-identical titles (token-set ratio >= ``threshold``, rapidfuzz, on
-    titles of comparable length) and deadlines that agree where both give one. Returns ``(duplicate_id, canonical_id, score, reason)``."""
+    titles of comparable length) and deadlines that agree where both give one.
+    Returns ``(duplicate_id, canonical_id, score, reason)``."""
     calls = [r for r in rows if r["type"] == "call" and len(_title_key(r["title"]).split()) >= 3]
     if len(calls) < 2:
         return []

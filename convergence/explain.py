@@ -16,6 +16,7 @@ from convergenze.records import Hit, MissionLabel, PassagePair
 from extractors.missions import MissionClassifier
 from extractors.objectives import LANGUAGES, ObjectiveExtractor, blank_pipeline
 from index.embeddings import Embedder
+from index.store.base import VectorStore
 
 
 @dataclass(slots=True)
@@ -41,6 +42,7 @@ class Explainer:
     def __init__(
         self,
         embedder: Embedder,
+        store: VectorStore | None = None,
         classifier: MissionClassifier | None = None,
         objectives: ObjectiveExtractor | None = None,
         max_sentences: int = 40,
@@ -50,6 +52,7 @@ class Explainer:
         if max_sentences < 1 or max_objectives < 1:
             raise ValueError("max_sentences and max_objectives must be at least 1.")
         self.embedder = embedder
+        self.store = store  # where the hits' passage vectors are read back instead of embedding them again
         self.classifier = classifier
         self.objectives = objectives or ObjectiveExtractor()
         self.max_sentences = max_sentences
@@ -70,16 +73,22 @@ class Explainer:
         return ReadDescription(text, lang, sentences, vectors, missions, objectives)
 
     def run(self, read: ReadDescription, hits: list[Hit]) -> list[Explanation]:
-        """One explanation per hit, in order (one embedding batch for all hits' passages and objectives)."""
-        texts: list[str] = []
+        """One explanation per hit, in order. The hits' passages are compared through their stored vectors
+        (embedding ten passages again cost a second a request); objectives are short and embedded in one batch."""
+        stored = self.store.dense_vectors([h.point_id for h in hits]) if self.store else {}
         slots: list[tuple[int, str, str]] = []  # (hit index, "passage" | "objective", text)
         for i, hit in enumerate(hits):
             slots.append((i, "passage", hit.snippet))
             for objective in _objectives(hit)[: self.max_objectives]:
                 slots.append((i, "objective", objective))
-        texts = [text for _, _, text in slots]
-        vectors = self.embedder.embed_passages(texts) if texts else np.zeros((0, read.sentence_vectors.shape[1]))
-        similarity = vectors @ read.sentence_vectors.T if len(texts) else np.zeros((0, 0))
+        missing = [text for i, kind, text in slots if kind == "objective" or hits[i].point_id not in stored]
+        embedded = iter(self.embedder.embed_passages(missing)) if missing else iter(())
+        dim = read.sentence_vectors.shape[1]
+        vectors = np.array(
+            [stored[hits[i].point_id] if kind == "passage" and hits[i].point_id in stored else next(embedded)
+             for i, kind, _ in slots], dtype=np.float32,
+        ).reshape(len(slots), dim)
+        similarity = vectors @ read.sentence_vectors.T
         out = [Explanation(missions=_shared_missions(read.missions, hit)) for hit in hits]
         for row, (i, kind, text) in enumerate(slots):
             best = int(np.argmax(similarity[row]))

@@ -26,5 +26,5 @@ def open_convergence(search: SearchService | None = None, data: DataSettings | N
     data = data or DataSettings()
     search = search or open_search(data)
     classifier = MissionClassifier.from_settings(search.embedder, data)
-    return ConvergenceService(search, Catalog(data.catalog_path), Explainer(search.embedder, classifier),
-                              default_gazetteer())
+    explainer = Explainer(search.embedder, search.store, classifier)
+    return ConvergenceService(search, Catalog(data.catalog_path), explainer, default_gazetteer())

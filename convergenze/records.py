@@ -144,6 +144,7 @@ class Hit:
     score: float
     snippet: str
     payload: dict[str, Any]
+    point_id: str = ""  # the snippet's point: its stored vectors can be fetched (VectorStore.dense_vectors)
 
 
 @dataclass(frozen=True, slots=True)

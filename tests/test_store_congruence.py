@@ -415,3 +415,17 @@ def test_caller_mistakes_raise_value_error(backend: str, request: pytest.Fixture
         store.search(dense, sparse, SearchFilters(), 0)
     with pytest.raises(ValueError, match="indexed fields"):
         store.facet("title")
+
+
+def test_stored_dense_vectors_come_back_alike_from_both_backends(edge: VectorStore, client: VectorStore) -> None:
+    import numpy as np
+
+    hits = edge.search(QUERIES[0][0], QUERIES[0][1], SearchFilters(), 3, "hybrid")
+    assert all(h.point_id for h in hits)
+    ids = [h.point_id for h in hits] + ["00000000-0000-0000-0000-000000000000"]  # unknown ids are left out
+    from_edge, from_client = edge.dense_vectors(ids), client.dense_vectors(ids)
+    assert set(from_edge) == set(from_client) == {h.point_id for h in hits}
+    stored = {p.chunk.point_id: np.asarray(p.dense) for p in POINTS}
+    for point_id, vector in from_edge.items():
+        expected = stored[point_id] / np.linalg.norm(stored[point_id])  # cosine collections keep unit vectors
+        assert np.allclose(vector, expected, atol=1e-5) and np.allclose(from_client[point_id], expected, atol=1e-5)

@@ -229,7 +229,8 @@ def group_by_document(chunks: Sequence[ScoredChunk], limit: int) -> list[Hit]:
         seen.add(document_id)
         payload = {key: value for key, value in chunk.payload.items() if key != "text"}
         snippet = str(chunk.payload.get("text", ""))
-        hits.append(Hit(document_id=document_id, score=chunk.score, snippet=snippet, payload=payload))
+        hits.append(Hit(document_id=document_id, score=chunk.score, snippet=snippet, payload=payload,
+                        point_id=chunk.id))
         if len(hits) == limit:
             break
     return hits
@@ -297,6 +298,9 @@ class VectorStore(ABC):
 
     @abstractmethod
     def _count(self, spec: FilterSpec) -> int: ...
+
+    @abstractmethod
+    def _dense_vectors(self, point_ids: Sequence[str]) -> dict[str, list[float]]: ...
 
     @abstractmethod
     def _facet(self, key: str, spec: FilterSpec, limit: int) -> dict[str, int]: ...
@@ -371,6 +375,12 @@ class VectorStore(ABC):
         """The head chunk's payload of every stored document (one per document), in no particular order."""
         for _, payload in self._scroll(FilterSpec(must=(HEAD_CHUNK,)), fields):
             yield payload
+
+    def dense_vectors(self, point_ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored dense vectors of ``point_ids`` (those that exist): results can be compared with a text
+        without embedding their passages again."""
+        ids = [i for i in dict.fromkeys(point_ids) if i]
+        return self._dense_vectors(ids) if ids else {}
 
     def point_ids(self, document_id: str) -> set[str]:
         return {point_id for point_id, _ in self._scroll(document_filter(document_id), ())}

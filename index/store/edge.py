@@ -411,6 +411,18 @@ class EdgeStore(VectorStore):
             if offset is None:
                 return
 
+    def _dense_vectors(self, point_ids: Sequence[str]) -> dict[str, list[float]]:
+        shard = self._read_shard()
+        if shard is None:
+            return {}
+        records = shard.retrieve(point_ids=list(point_ids), with_payload=False, with_vector=[DENSE_VECTOR])
+        out: dict[str, list[float]] = {}
+        for record in records:
+            vector = record.vector.get(DENSE_VECTOR) if isinstance(record.vector, dict) else None
+            if isinstance(vector, list):
+                out[str(record.id)] = [float(x) for x in vector]  # type: ignore[arg-type]
+        return out
+
     def _count(self, spec: FilterSpec) -> int:
         shard = self._read_shard()
         return 0 if shard is None else shard.count(qe.CountRequest(exact=True, filter=edge_filter(spec)))

@@ -196,6 +196,14 @@ class QdrantClientStore(VectorStore):
             if offset is None:
                 return
 
+    def _dense_vectors(self, point_ids: Sequence[str]) -> dict[str, list[float]]:
+        if self.schema_dim() is None:
+            return {}
+        records = self.client.retrieve(self.collection, list(point_ids), with_payload=False,
+                                       with_vectors=[DENSE_VECTOR])
+        return {str(r.id): list(r.vector[DENSE_VECTOR]) for r in records  # type: ignore[arg-type]
+                if isinstance(r.vector, dict)}
+
     def _count(self, spec: FilterSpec) -> int:
         if self.schema_dim() is None:
             return 0
