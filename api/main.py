@@ -26,13 +26,15 @@ def open_services() -> Services:
     search = open_search(data)
     if not data.catalog_path.is_file() and search.store.count_points():
         CatalogBuilder(data.catalog_path).run(search.store)  # an index built before the catalog existed
+    convergence = open_convergence(search, data)
+    convergence.warm_up()
     return Services(
         store=search.store,
         search=search,
         settings=ApiSettings(),
         backend="qdrant-server" if qdrant.url else "qdrant-edge",
         taxonomy=Taxonomy.load(),
-        convergence=open_convergence(search, data),
+        convergence=convergence,
     )
 
 

@@ -78,6 +78,11 @@ class ConvergenceService:
     def store(self) -> VectorStore:
         return self.search.store
 
+    def warm_up(self) -> None:
+        """Compute what the first request would otherwise pay for (the taxonomy's prototype vectors, a few
+        seconds on two cores), so that a server answers its first match as fast as the next ones."""
+        self.explainer.read("Avvio del servizio: progetto di prova.", "it")
+
     # --- match --------------------------------------------------------------------------------------------
 
     def match(
