@@ -86,6 +86,8 @@ class LocalScheduler:
         home.mkdir(parents=True, exist_ok=True)
         self.env["PREFECT_HOME"] = str(home.resolve())
         log = (home / "server.log").open("ab")
+        # The UI asks the server where its API is; unset, that is port 4200 whatever --port says.
+        self.env["PREFECT_UI_API_URL"] = f"http://127.0.0.1:{self.port}/api"
         self.server = subprocess.Popen(
             [_prefect(), "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.project_dir,

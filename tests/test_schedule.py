@@ -32,6 +32,9 @@ def test_a_deployment_run_by_a_worker_fills_the_index(
     try:
         scheduler.run()
         assert scheduler.server is not None and scheduler.api_url.startswith("http://127.0.0.1:")
+        # The UI on a port other than 4200 must be told where its API is, or it shows no runs.
+        ui = httpx.get(scheduler.api_url.removesuffix("/api") + "/ui-settings", timeout=30).json()
+        assert ui["api_url"] == scheduler.api_url
         deployments = httpx.post(f"{scheduler.api_url}/deployments/filter", json={}, timeout=30).json()
         (deployed,) = deployments
         assert deployed["name"] == "regional-notices" and deployed["work_pool_name"] == "convergenze"
