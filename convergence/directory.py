@@ -175,6 +175,10 @@ def _count(cell: dict[str, Any], doc: Any) -> None:
         cell["funded_amount"] += doc["amount"] or 0.0
 
 
+def _count_of(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _gaps(
     totals: dict[tuple[str, str], dict[str, Any]], labels: dict[str, str], region: str | None
 ) -> list[dict[str, Any]]:
@@ -188,14 +192,14 @@ def _gaps(
             gaps.append({
                 "kind": "no_open_call", "mission": mission, "label": label, "territory": place,
                 "projects": total["projects"], "funded_amount": round(total["funded_amount"], 2),
-                "reason": f"{total['projects']} funded projects on {label} in {place}, "
+                "reason": f"{_count_of(total['projects'], 'funded project')} on {label} in {place}, "
                           "but no open call there (regional or national).",
             })
         if total["open_calls"] and not total["projects"]:
             gaps.append({
                 "kind": "no_local_implementer", "mission": mission, "label": label, "territory": place,
                 "open_calls": total["open_calls"],
-                "reason": f"{total['open_calls']} open calls on {label} in {place}, "
+                "reason": f"{_count_of(total['open_calls'], 'open call')} on {label} in {place}, "
                           "but no funded project has an implementer there yet.",
             })
     return gaps

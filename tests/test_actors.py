@@ -55,6 +55,8 @@ def test_normalizing_is_idempotent(name: str) -> None:
         ("Il Sole Società Cooperativa Sociale", "cooperative"),
         ("Associazione Lavoro ODV", "third_sector"),
         ("Alfa S.R.L.", "company"),
+        ("MIN AMBIENTE E SICUREZZA ENERGETICA", "public_administration"),
+        ("European Commission", "public_administration"),
         ("MASACCIO", None),
     ],
 )
