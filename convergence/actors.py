@@ -58,7 +58,7 @@ _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
      r"^ministero\b|presidenza del consiglio|^dipartimento\b|unione dei comuni|unione comuni|"
      r"comunita montana|roma capitale|^prefettura\b|^agenzia\b|commissario straordinario|^municipio\b|"
      r"^min\b|^mit\b|^mimit\b|^mase\b|^mur\b|^mef\b|commissione europea|european commission|executive agency|"
-     r"\bercea\b|\beismea\b|\bcinea\b|\bhadea\b|\beacea\b|\brea\b"),
+     r"\bercea\b|\beismea\b|\bcinea\b|\bhadea\b|\beacea\b"),
     ("public_body", r"^i ?c\b|^ii ?ss?\b|^i ?i ?s\b|^isis\b|^itis?\b|^itc\b|^ipsia?\b|^ipss|^cd\b|^d ?d\b|"
      r"\bi ?c\b|\bi ?i ?s\b|istituto superiore|istituto omnicomprensivo|\bordine\b|\bcollegio\b|"
      r"azienda sanitaria|azienda ospedaliera|\basl\b|\basp\b|\bats\b|\bausl\b|\basst\b|"
