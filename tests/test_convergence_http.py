@@ -162,11 +162,21 @@ def test_overlaps_group_existing_initiatives_with_reasons(client: httpx.Client) 
     assert len(ids) == len(set(ids))
 
 
+def test_overlaps_read_an_uploaded_programme(client: httpx.Client) -> None:
+    response = _multipart(client, "/v1/overlaps", "programma.txt", PROGRAMME.encode("utf-8"),
+                          {"region": "Lazio", "limit": 5})
+    assert response.status_code == 200, response.text
+    assert response.json()["source"] == "txt" and response.json()["count"] > 0
+    broken = _multipart(client, "/v1/overlaps", "programma.pdf", b"\x00\x01" * 500)
+    assert (broken.status_code, broken.json()) == (422, {"detail": errors.UPLOAD_UNREADABLE})
+
+
 @pytest.mark.parametrize(
     ("payload", "status", "detail"),
     [
         ({"text": ""}, 400, errors.TEXT_EMPTY),
         ({"text": PROGRAMME, "region": "Narnia"}, 400, errors.UNKNOWN_REGION),
+        ({"text": PROGRAMME, "region": "Lazio", "municipality": "Milano"}, 400, errors.MUNICIPALITY_NOT_IN_REGION),
         ({"text": PROGRAMME, "limit": 0}, 422, None),
     ],
 )
