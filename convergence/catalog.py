@@ -326,6 +326,15 @@ class Catalog:
     def exists(self) -> bool:
         return self.path.is_file()
 
+    def stamp(self) -> tuple[int, int]:
+        """Changes whenever a rebuild is renamed into place: the key for caching what is computed from it."""
+        try:
+            info = self.path.stat()
+        except FileNotFoundError as error:
+            raise CatalogMissing(f"No catalog at {self.path}: run `convergenze ingest` (it builds the catalog).") \
+                from error
+        return info.st_mtime_ns, info.st_ino
+
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         if not self.path.is_file():

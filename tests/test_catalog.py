@@ -136,3 +136,14 @@ def test_results_list_a_republished_call_once_with_its_copies(catalog: Catalog, 
     assert [h.document_id for h in kept] == ["inc:1", "pnrr-project:A", "inc:2"]  # er:1 is inc:1's original
     assert [c["id"] for c in links["inc:1"]] == ["er:1"]
     assert collapse_duplicates(Catalog(tmp_path / "missing.sqlite"), hits) == (hits, {})
+
+
+def test_a_rebuild_changes_the_catalogs_stamp(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite"
+    CatalogBuilder(path).build(PAYLOADS)
+    before = Catalog(path).stamp()
+    CatalogBuilder(path).build(PAYLOADS[:3])
+    # The rebuild is a new file renamed into place: a new inode even where the clock is too coarse to tell.
+    assert Catalog(path).stamp() != before
+    with pytest.raises(CatalogMissing):
+        Catalog(tmp_path / "none.sqlite").stamp()

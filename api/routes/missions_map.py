@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from convergence.catalog import CatalogMissing
-from convergence.directory import MAP_COLUMNS, mission_map
+from convergence.directory import MAP_COLUMNS
 
 from ..deps import ServicesDep
 from ..errors import CATALOG_MISSING
@@ -34,7 +34,7 @@ async def missions_map(
     missions with funded projects but no open call in a region, open calls with no local implementer."""
     place = canonical_region(region, services.gazetteer)
     try:
-        found = await run_in_threadpool(mission_map, services.convergence.catalog, framework, place)
+        found = await run_in_threadpool(services.convergence.mission_map, framework, place)
     except CatalogMissing as error:
         raise HTTPException(status_code=503, detail=CATALOG_MISSING) from error
     if format == "csv":
