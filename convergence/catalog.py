@@ -17,7 +17,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -84,7 +84,6 @@ class CatalogStats:
     actors: int = 0
     duplicates: int = 0
     built: str = ""
-    by_type: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -213,7 +212,6 @@ class CatalogBuilder:
         for payload in payloads:
             row = self._document(db, payload)
             rows.append(row)
-            stats.by_type[row["type"]] = stats.by_type.get(row["type"], 0) + 1
             mentions.extend(_mentions(payload))
         stats.documents = len(rows)
         duplicates = find_duplicates(rows, self.duplicate_threshold)
@@ -292,11 +290,8 @@ class CatalogBuilder:
 def collapse_duplicates(catalog: Catalog, hits: list[Hit]) -> tuple[list[Hit], dict[str, list[dict[str, Any]]]]:
     """The same call published by two sources is listed once (its first, best-ranked copy); the other
     publications are linked to it: ``(kept hits, document_id -> [{id, source, score, reason}])``."""
-    try:
-        canonical = catalog.duplicates_of(h.document_id for h in hits)
-        copies = catalog.copies_of({canonical.get(h.document_id, h.document_id) for h in hits})
-    except CatalogMissing:
-        return hits, {}
+    canonical = catalog.duplicates_of(h.document_id for h in hits)
+    copies = catalog.copies_of({canonical.get(h.document_id, h.document_id) for h in hits})
     kept: list[Hit] = []
     links: dict[str, list[dict[str, Any]]] = {}
     seen: set[str] = set()
@@ -309,7 +304,8 @@ def collapse_duplicates(catalog: Catalog, hits: list[Hit]) -> tuple[list[Hit], d
         group = [c for c in copies.get(key, []) if c["id"] != hit.document_id]
         if key != hit.document_id:
             group.append({"id": key, "source": None, "score": 1.0, "reason": "the canonical publication"})
-        links[hit.document_id] = group
+        if group:
+            links[hit.document_id] = group
     return kept, links
 
 
@@ -323,22 +319,21 @@ class Catalog:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def exists(self) -> bool:
-        return self.path.is_file()
+    def _missing(self) -> CatalogMissing:
+        return CatalogMissing(f"No catalog at {self.path}: run `convergenze ingest` (it builds the catalog).")
 
     def stamp(self) -> tuple[int, int]:
         """Changes whenever a rebuild is renamed into place: the key for caching what is computed from it."""
         try:
             info = self.path.stat()
         except FileNotFoundError as error:
-            raise CatalogMissing(f"No catalog at {self.path}: run `convergenze ingest` (it builds the catalog).") \
-                from error
+            raise self._missing() from error
         return info.st_mtime_ns, info.st_ino
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         if not self.path.is_file():
-            raise CatalogMissing(f"No catalog at {self.path}: run `convergenze ingest` (it builds the catalog).")
+            raise self._missing()
         connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         connection.row_factory = sqlite3.Row
         try:
@@ -353,24 +348,25 @@ class Catalog:
     def meta(self) -> dict[str, str]:
         return {row["key"]: row["value"] for row in self.query("SELECT key, value FROM meta")}
 
+    def _rows_for(self, sql: str, ids: Iterable[str]) -> list[sqlite3.Row]:
+        """Rows of ``sql`` (whose ``{marks}`` takes the ids) for the distinct ``ids``. Without a catalog nothing
+        is known about any document: results still come, only without what the catalog adds to them."""
+        unique = list(dict.fromkeys(ids))
+        if not unique or not self.path.is_file():
+            return []
+        return self.query(sql.format(marks=",".join("?" * len(unique))), unique)
+
     def duplicates_of(self, document_ids: Iterable[str]) -> dict[str, str]:
         """``document_id -> canonical_id`` for those of ``document_ids`` that are near-duplicates."""
-        ids = list(dict.fromkeys(document_ids))
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.query(f"SELECT document_id, canonical_id FROM duplicates WHERE document_id IN ({marks})", ids)
+        rows = self._rows_for("SELECT document_id, canonical_id FROM duplicates WHERE document_id IN ({marks})",
+                              document_ids)
         return {row["document_id"]: row["canonical_id"] for row in rows}
 
     def copies_of(self, canonical_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         """The other publications of each canonical call: ``canonical_id -> [{id, source, reason}]``."""
-        ids = list(dict.fromkeys(canonical_ids))
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.query(
+        rows = self._rows_for(
             "SELECT d.document_id, d.canonical_id, d.reason, d.score, x.source FROM duplicates d "
-            f"JOIN documents x ON x.id = d.document_id WHERE d.canonical_id IN ({marks})", ids,
+            "JOIN documents x ON x.id = d.document_id WHERE d.canonical_id IN ({marks})", canonical_ids,
         )
         out: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
@@ -380,22 +376,14 @@ class Catalog:
         return dict(out)
 
     def levers(self, document_ids: Iterable[str]) -> dict[str, list[str]]:
-        ids = list(dict.fromkeys(document_ids))
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.query(f"SELECT id, levers FROM documents WHERE id IN ({marks})", ids)
+        rows = self._rows_for("SELECT id, levers FROM documents WHERE id IN ({marks})", document_ids)
         return {row["id"]: json.loads(row["levers"]) for row in rows}
 
     def actors_of(self, document_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         """``document_id -> [{id, name, type, role}]`` (issuers, implementers)."""
-        ids = list(dict.fromkeys(document_ids))
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.query(
+        rows = self._rows_for(
             "SELECT r.document_id, r.role, a.id, a.name, a.type FROM roles r JOIN actors a ON a.id = r.actor_id "
-            f"WHERE r.document_id IN ({marks})", ids,
+            "WHERE r.document_id IN ({marks})", document_ids,
         )
         out: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in rows:

@@ -23,7 +23,7 @@ from extractors.call_parties import actors_in
 from extractors.gazetteer import Gazetteer, region_neighbours
 from index.search import SearchService
 
-from .catalog import EUROPE, NATIONAL, Catalog, CatalogMissing, collapse_duplicates
+from .catalog import EUROPE, NATIONAL, Catalog, collapse_duplicates
 from .eligibility import ACTOR_LABELS
 from .explain import Explainer
 from .levers import LEVER_LABELS, document_levers, levers_in_text
@@ -106,8 +106,8 @@ class OverlapFinder:
         hits = self.search.store.search(vector, None, SearchFilters(types=types), self.candidates, mode="dense")
         hits = [h for h in hits if h.score >= self.min_similarity]
         hits, copies = collapse_duplicates(self.catalog, hits)
-        levers = self._levers(hits)
-        actors = self._actors([h.document_id for h in hits])
+        levers = self.catalog.levers(h.document_id for h in hits)
+        actors = self.catalog.actors_of(h.document_id for h in hits)
         overlaps: list[OverlapItem] = []
         complements: list[OverlapItem] = []
         for hit in hits:
@@ -134,18 +134,6 @@ class OverlapFinder:
             m.entry.name for m in self.gazetteer.find_places(text[:5000]) if m.entry.level == "region"}
         targets = {profile.actor_type} if profile.actor_type else {s.value for s in actors_in(text, 0, len(text))}
         return _Programme(codes, regions, targets, levers_in_text(text), profile.municipality)
-
-    def _levers(self, hits: list[Hit]) -> dict[str, list[str]]:
-        try:
-            return self.catalog.levers(h.document_id for h in hits)
-        except CatalogMissing:
-            return {}
-
-    def _actors(self, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-        try:
-            return self.catalog.actors_of(ids)
-        except CatalogMissing:
-            return {}
 
     def _judge(self, hit: Hit, programme: _Programme, levers: list[str] | None,
                actors: list[dict[str, Any]]) -> OverlapItem | None:

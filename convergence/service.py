@@ -147,7 +147,7 @@ class ConvergenceService:
         the description's main mission in that region."""
         partners: dict[str, Partner] = {}
         precedents = [p for item in items for p in item.similar_projects]
-        actors = self._actors_of([p.id for p in precedents])
+        actors = self.catalog.actors_of(p.id for p in precedents)
         region = profile.region
 
         def nearby_first(project: FundedProject) -> tuple[bool, float]:
@@ -170,12 +170,6 @@ class ConvergenceService:
                 if partner.id not in partners and len(partners) < self.max_partners:
                     partners[partner.id] = partner
         return list(partners.values())
-
-    def _actors_of(self, document_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-        try:
-            return self.catalog.actors_of(document_ids)
-        except CatalogMissing:
-            return {}
 
     def active_actors(self, mission: str, label: str, region: str | None, limit: int) -> list[Partner]:
         """Actors with the most funded work on ``mission`` (in ``region`` when given), as partner suggestions."""

@@ -327,7 +327,6 @@ class Objective:
 
 VERDICTS = ("ok", "no", "unknown")
 CRITERIA = ("status", "territory", "beneficiary", "budget")
-RELATIONS = ("overlap", "complement")
 
 
 @dataclass(frozen=True, slots=True)
