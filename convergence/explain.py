@@ -60,7 +60,8 @@ class Explainer:
         self.min_objective_score = min_objective_score
         self._nlp: dict[str, Any] = {}
 
-    def read(self, text: str, language: str | None) -> ReadDescription:
+    def read(self, text: str, language: str | None, query_vector: np.ndarray | None = None) -> ReadDescription:
+        """``query_vector``: the text already embedded as a query (for the search), reused for its missions."""
         lang = language if language in LANGUAGES else "it"
         if lang not in self._nlp:
             self._nlp[lang] = blank_pipeline(lang)
@@ -68,7 +69,7 @@ class Explainer:
         sentences = [s.text.strip() for s in nlp(text[:50_000]).sents if len(s.text.strip()) > 20]
         sentences = sentences[: self.max_sentences] or [text.strip()[:2000]]
         vectors = self.embedder.embed_passages(sentences)
-        missions = self.classifier.classify_text(text, lang) if self.classifier else []
+        missions = self.classifier.classify_text(text, lang, query_vector) if self.classifier else []
         objectives = [o.text for o in self.objectives.run(text, language=lang)][: self.max_objectives]
         return ReadDescription(text, lang, sentences, vectors, missions, objectives)
 

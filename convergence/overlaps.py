@@ -99,11 +99,12 @@ class OverlapFinder:
             raise ValueError("The programme description is empty.")
         if limit < 1:
             raise ValueError("limit must be at least 1.")
-        read = self.explainer.read(text, language)
+        query_vector = self.search.embedder.embed_queries([text])[0]
+        read = self.explainer.read(text, language, query_vector)
         programme = self._programme(text, read.missions, profile)
-        vector = self.search.embedder.embed_queries([text])[0].tolist()
         # Dense scores are cosines: comparable across queries, so thresholds mean the same for every text.
-        hits = self.search.store.search(vector, None, SearchFilters(types=types), self.candidates, mode="dense")
+        hits = self.search.store.search(query_vector.tolist(), None, SearchFilters(types=types), self.candidates,
+                                        mode="dense")
         hits = [h for h in hits if h.score >= self.min_similarity]
         hits, copies = collapse_duplicates(self.catalog, hits)
         levers = self.catalog.levers(h.document_id for h in hits)

@@ -117,7 +117,7 @@ class ConvergenceService:
         elif ineligible == "demote":
             ranked.sort(key=lambda r: r[2] == "ineligible")  # stable: keeps relevance order within each group
         ranked = ranked[:limit]
-        read = self.explainer.read(text, language) if explain else None
+        read = self.explainer.read(text, language, query_vector) if explain else None
         explanations = self.explainer.run(read, [r[0] for r in ranked]) if read else [None] * len(ranked)
         items = [
             MatchItem(hit, verdicts, overall, why, self._similar_projects(hit, query_vector),

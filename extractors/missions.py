@@ -260,11 +260,17 @@ class MissionClassifier:
             for i, s in enumerate(document.sections)
         ]
 
-    def classify_text(self, text: str, language: str | None = None) -> list[MissionLabel]:
-        """Text-only labels of a query or a project description (embedded as a query)."""
+    def classify_text(
+        self, text: str, language: str | None = None, query_vector: np.ndarray | None = None
+    ) -> list[MissionLabel]:
+        """Text-only labels of a query or a project description (embedded as a query, unless the caller
+        already has its query vector from the same embedder)."""
         if not isinstance(text, str) or not text.strip():
             raise ValueError("classify_text needs a non-empty text (a query or a project description).")
-        vectors = self.embedder.embed_queries([text]) if self.embedder else None
+        if query_vector is not None:
+            vectors: np.ndarray | None = np.asarray(query_vector, dtype=np.float32).reshape(1, -1)
+        else:
+            vectors = self.embedder.embed_queries([text]) if self.embedder else None
         lang = language if language in LANGUAGES else "it"
         return _sorted(self._model([(text, language)], vectors, [text], self.model_frameworks, lang, "query"))
 

@@ -271,6 +271,16 @@ def test_model_classifies_texts_by_mission(model: MissionClassifier) -> None:
 
 
 @pytest.mark.slow
+def test_a_text_already_embedded_is_labelled_alike_without_embedding_it_again(
+    model: MissionClassifier, embedder  # type: ignore[no-untyped-def]
+) -> None:
+    text = "Riqualificazione energetica e fotovoltaico sui tetti delle scuole"
+    own = model.classify_text(text, "it")
+    given = model.classify_text(text, "it", embedder.embed_queries([text])[0])
+    assert [(m.framework, m.code, m.score) for m in given] == [(m.framework, m.code, m.score) for m in own]
+
+
+@pytest.mark.slow
 def test_model_reuses_the_indexers_passage_vectors(model: MissionClassifier, embedder) -> None:  # type: ignore[no-untyped-def]
     passages = [
         "Bando per la rigenerazione urbana delle periferie e il recupero dei borghi delle aree interne.",
