@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
+from convergence import profiles
 from convergence.profiles import ProfileError
 from extractors.gazetteer import Gazetteer
 from extractors.taxonomy import Taxonomy
@@ -112,10 +113,10 @@ def canonical_region(name: str | None, gazetteer: Gazetteer) -> str | None:
     """'emilia romagna' -> 'Emilia-Romagna'; an unknown name is a 400 with a fixed message."""
     if name is None:
         return None
-    entry = gazetteer.lookup(name, "region")
-    if entry is None:
-        raise HTTPException(status_code=400, detail=errors.UNKNOWN_REGION)
-    return entry.name
+    try:
+        return profiles.canonical_region(name, gazetteer)
+    except ProfileError as error:
+        raise profile_error(error) from error
 
 
 def canonical_mission(code: str | None, taxonomy: Taxonomy) -> str | None:

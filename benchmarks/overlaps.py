@@ -41,10 +41,15 @@ from index.sparse import Bm25SparseEncoder
 from index.store.edge import EdgeStore
 
 
-def _town(document: Document) -> str | None:
-    places = document.metadata.get("places") or []
+def _town_of(metadata: dict) -> str | None:
+    """The project's municipality when it has exactly one (projects in one municipality: a clear truth)."""
+    places = [p for p in metadata.get("places") or [] if isinstance(p, dict)]
     towns = {p.get("municipality") for p in places if p.get("municipality")}
-    return next(iter(towns)) if len(towns) == 1 else None  # projects in one municipality only: a clear truth
+    return next(iter(towns)) if len(towns) == 1 else None
+
+
+def _town(document: Document) -> str | None:
+    return _town_of(document.metadata)
 
 
 def projects(data: DataSettings, municipalities: int, seed: int) -> tuple[list[Document], list[Document]]:
@@ -122,7 +127,7 @@ def main() -> None:
             vector = embedder.embed_queries([text])[0].tolist()
             candidates = search.store.search(vector, None, SearchFilters(types=("project",)), finder.candidates,
                                              mode="dense")
-            in_town = [h for h in candidates if _town_of(h.payload) == _town(query)]
+            in_town = [h for h in candidates if _town_of(h.payload.get("metadata") or {}) == _town(query)]
             found = {
                 "same town": {h.document_id for h in in_town if h.score >= finder.min_similarity},
                 "nearest k": {h.document_id for h in in_town[: len(truth)]},
@@ -143,12 +148,6 @@ def main() -> None:
         mark = "   <- the default" if name == f"overlap >= {configured:.2f}" else ""
         print(f"{name:<18}{p:>7.3f}{r:>7.3f}{f:>7.3f}   x{f / max(base[2], 1e-9):.2f}{mark}")
     print(f"\n{1000 * elapsed:.0f} ms per query for all methods together")
-
-
-def _town_of(payload: dict) -> str | None:
-    towns = {p.get("municipality") for p in (payload.get("metadata") or {}).get("places") or []
-             if isinstance(p, dict) and p.get("municipality")}
-    return next(iter(towns)) if len(towns) == 1 else None
 
 
 if __name__ == "__main__":

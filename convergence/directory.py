@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 from .catalog import EUROPE, NATIONAL, UNSPECIFIED, Catalog
 
@@ -116,6 +117,12 @@ class MissionMap:
     framework: str
     rows: list[dict[str, Any]] = field(default_factory=list)
     gaps: list[dict[str, Any]] = field(default_factory=list)
+
+    def write_csv(self, stream: TextIO) -> None:
+        """The rows as CSV, one line per mission x territory x actor type (``MAP_COLUMNS``)."""
+        writer = csv.DictWriter(stream, fieldnames=MAP_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(self.rows)
 
 
 def _cell() -> dict[str, Any]:

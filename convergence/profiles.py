@@ -19,17 +19,22 @@ class ProfileError(ValueError):
         self.code = code
 
 
+def canonical_region(name: str, gazetteer: Gazetteer) -> str:
+    """'emilia romagna' -> 'Emilia-Romagna'; an unknown name is a ``ProfileError``."""
+    entry = gazetteer.lookup(name, "region")
+    if entry is None:
+        raise ProfileError("unknown_region", f"Unknown region {name!r}: use an Italian region's name, "
+                           "e.g. 'Lazio' or 'Emilia-Romagna'.")
+    return entry.name
+
+
 def check_profile(profile: Profile, gazetteer: Gazetteer, today: date) -> Profile:
     region, municipality = profile.region, profile.municipality
     if profile.actor_type is not None and profile.actor_type not in ACTOR_TYPES:
         raise ProfileError("unknown_actor_type", f"Unknown actor type {profile.actor_type!r}: use one of "
                            f"{', '.join(ACTOR_TYPES)}.")
     if region is not None:
-        entry = gazetteer.lookup(region, "region")
-        if entry is None:
-            raise ProfileError("unknown_region", f"Unknown region {region!r}: use an Italian region's name, "
-                               "e.g. 'Lazio' or 'Emilia-Romagna'.")
-        region = entry.name
+        region = canonical_region(region, gazetteer)
     if municipality is not None:
         town = gazetteer.lookup(municipality, "municipality")
         if town is None:

@@ -278,11 +278,10 @@ def mission_map_command(
     output: Annotated[str, typer.Option("--format", help="json or csv.")] = "csv",
 ) -> None:
     """Missions x territory x actor type: documents, open calls, funded projects and amounts, and gaps."""
-    import csv
     import sys
 
     from convergence.catalog import Catalog
-    from convergence.directory import MAP_COLUMNS, mission_map
+    from convergence.directory import mission_map
 
     if output not in ("json", "csv"):
         typer.echo("error: --format must be json or csv.", err=True)
@@ -296,9 +295,7 @@ def mission_map_command(
         _dump({"framework": framework, "region": region, "data": found.rows, "count": len(found.rows),
                "gaps": found.gaps})
         return
-    writer = csv.DictWriter(sys.stdout, fieldnames=MAP_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(found.rows)
+    found.write_csv(sys.stdout)
 
 
 def _run_query(run: Any, as_json: bool) -> None:

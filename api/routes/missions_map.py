@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import io
 from typing import Annotated, Literal
 
@@ -9,7 +8,6 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from convergence.catalog import CatalogMissing
-from convergence.directory import MAP_COLUMNS
 
 from ..deps import ServicesDep
 from ..errors import CATALOG_MISSING
@@ -39,9 +37,7 @@ async def missions_map(
         raise HTTPException(status_code=503, detail=CATALOG_MISSING) from error
     if format == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=MAP_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(found.rows)
+        found.write_csv(buffer)
         name = f"missions-{framework}{'-' + place if place else ''}.csv"
         return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
