@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from convergence import profiles
@@ -95,7 +96,8 @@ async def read_body(request: Request, model: type[Body], max_upload_bytes: int) 
             raise HTTPException(status_code=400, detail=errors.TEXT_AND_FILE)
         content = await upload.read(max_upload_bytes + 1)
         try:
-            extracted = text_from_upload(upload.filename or "", content, max_bytes=max_upload_bytes)
+            # PDF text takes seconds on a long file: off the event loop, so other requests keep being answered.
+            extracted = await run_in_threadpool(text_from_upload, upload.filename or "", content, max_upload_bytes)
         except UploadError as error:
             status, detail = _UPLOAD_ERRORS[error.kind]
             raise HTTPException(status_code=status, detail=detail) from error
