@@ -39,7 +39,7 @@ test: setup  ## the test suite (network blocked, real Qdrant Edge, real Prefect 
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/mypy convergenze corpora extractors index pipelines api convergence
+	$(BIN)/mypy -p convergenze
 
 bench: setup  ## every benchmark; the ingestion ones use a scratch data dir
 	$(BIN)/python benchmarks/relevance.py

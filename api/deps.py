@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from convergence.service import ConvergenceService
-from convergenze.settings import ApiSettings
-from extractors.gazetteer import Gazetteer
-from extractors.taxonomy import Taxonomy
-from index.search import SearchService
-from index.store.base import VectorStore
+from convergenze.core.settings import ApiSettings
+from convergenze.extractors.gazetteer import Gazetteer
+from convergenze.extractors.taxonomy import Taxonomy
+from convergenze.index.search import SearchService
+from convergenze.index.store.base import VectorStore
+from convergenze.matching.service import ConvergenceService
 
 
 @dataclass(slots=True)

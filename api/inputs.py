@@ -11,11 +11,11 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from convergence import profiles
-from convergence.profiles import ProfileError
-from extractors.gazetteer import Gazetteer
-from extractors.taxonomy import Taxonomy
-from extractors.uploads import UploadError, text_from_upload
+from convergenze.extractors.gazetteer import Gazetteer
+from convergenze.extractors.taxonomy import Taxonomy
+from convergenze.extractors.uploads import UploadError, text_from_upload
+from convergenze.matching import profiles
+from convergenze.matching.profiles import ProfileError
 
 from . import errors
 

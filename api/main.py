@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from convergenze import __version__
-from convergenze.settings import ApiSettings, DataSettings, QdrantSettings
+from convergenze.core.settings import ApiSettings, DataSettings, QdrantSettings
 
 from .deps import Services
 from .routes import actors, documents, health, match, missions_map, overlaps, search, taxonomy
@@ -18,9 +18,9 @@ from .routes import history as history_routes
 
 def open_services() -> Services:
     """The production wiring: settings-driven store (reader), embedder and convergence catalog."""
-    from convergence.catalog import CatalogBuilder
-    from convergence.wiring import open_convergence, open_search
-    from extractors.taxonomy import Taxonomy
+    from convergenze.extractors.taxonomy import Taxonomy
+    from convergenze.matching.catalog import CatalogBuilder
+    from convergenze.matching.wiring import open_convergence, open_search
 
     data, qdrant = DataSettings(), QdrantSettings()
     search = open_search(data)

@@ -9,9 +9,9 @@ from typing import Any, Literal, cast
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from convergence.overlaps import OverlapItem, OverlapResult
-from convergence.service import MatchResult
-from convergenze.records import Hit, SearchFilters
+from convergenze.core.records import Hit, SearchFilters
+from convergenze.matching.overlaps import OverlapItem, OverlapResult
+from convergenze.matching.service import MatchResult
 
 from .errors import BAD_BUDGET_RANGE, BAD_DEADLINE_RANGE
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from convergenze.settings import DataSettings, EmbeddingSettings  # noqa: E402
-from index.embeddings import create_embedder  # noqa: E402
+from convergenze.core.settings import DataSettings, EmbeddingSettings  # noqa: E402
+from convergenze.index.embeddings import create_embedder  # noqa: E402
 
 
 def real_passages(corpora: Path, limit: int) -> list[str]:

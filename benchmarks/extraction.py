@@ -45,13 +45,13 @@ from extraction_scoring import (
     types_of,
 )
 
-from convergenze.records import Amount, CallMetadata
-from convergenze.settings import DataSettings
-from extractors import call_parties
-from extractors.amounts_it import find_amounts
-from extractors.call_metadata import CallMetadataExtractor
-from extractors.dates_it import find_dates
-from extractors.gazetteer import default_gazetteer
+from convergenze.core.records import Amount, CallMetadata
+from convergenze.core.settings import DataSettings
+from convergenze.extractors import call_parties
+from convergenze.extractors.amounts_it import find_amounts
+from convergenze.extractors.call_metadata import CallMetadataExtractor
+from convergenze.extractors.dates_it import find_dates
+from convergenze.extractors.gazetteer import default_gazetteer
 
 ROOT = Path(__file__).resolve().parents[1]
 # incentivi.gov.it's subject types as Convergenze actor types (cooperatives and non-profits share a label).

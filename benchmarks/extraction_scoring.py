@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from convergenze.records import CallMetadata
-from extractors import call_cues, call_parties
-from extractors.amounts_it import find_amounts
-from extractors.dates_it import find_dates
-from extractors.gazetteer import Gazetteer, normalize
+from convergenze.core.records import CallMetadata
+from convergenze.extractors import call_cues, call_parties
+from convergenze.extractors.amounts_it import find_amounts
+from convergenze.extractors.dates_it import find_dates
+from convergenze.extractors.gazetteer import Gazetteer, normalize
 
 NATIONAL = "national"
 # Granularity differs between taxonomies: regional sites say "Enti pubblici" for both kinds of public actor.

@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from convergenze.settings import DataSettings
-from pipelines.runtime import configure_prefect
+from convergenze.core.settings import DataSettings
+from convergenze.pipelines.runtime import configure_prefect
 
 
 def run(sources: list[str] | None) -> tuple[dict, float]:
-    from pipelines.ingest import ingest_flow
+    from convergenze.pipelines.ingest import ingest_flow
 
     started = time.perf_counter()
     report = ingest_flow(sources=sources, progress=True)

@@ -18,8 +18,8 @@ import time
 import httpx
 import uvicorn
 
-from api.main import create_app, open_services
-from convergenze.records import SearchFilters
+from convergenze.api.main import create_app, open_services
+from convergenze.core.records import SearchFilters
 
 QUERIES = [
     "digitalizzazione delle piccole e medie imprese",

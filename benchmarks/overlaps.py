@@ -23,22 +23,22 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from convergence.actors import actor_type, actor_type_from_tax_code, clean_tax_code
-from convergence.catalog import Catalog, CatalogBuilder
-from convergence.explain import Explainer
-from convergence.service import ConvergenceService
-from convergenze.records import Document, SearchFilters
-from convergenze.settings import DataSettings, EmbeddingSettings
-from corpora.connectors.italia_domani import is_holdout
-from corpora.registry import SourceResolver, build_connector, load_sources, select_sources
-from extractors.enrich import Enricher
-from extractors.gazetteer import default_gazetteer
-from extractors.missions import MissionClassifier
-from index.embeddings import create_embedder
-from index.indexer import Indexer
-from index.search import SearchService
-from index.sparse import Bm25SparseEncoder
-from index.store.edge import EdgeStore
+from convergenze.core.records import Document, SearchFilters
+from convergenze.core.settings import DataSettings, EmbeddingSettings
+from convergenze.corpora.connectors.italia_domani import is_holdout
+from convergenze.corpora.registry import SourceResolver, build_connector, load_sources, select_sources
+from convergenze.extractors.enrich import Enricher
+from convergenze.extractors.gazetteer import default_gazetteer
+from convergenze.extractors.missions import MissionClassifier
+from convergenze.index.embeddings import create_embedder
+from convergenze.index.indexer import Indexer
+from convergenze.index.search import SearchService
+from convergenze.index.sparse import Bm25SparseEncoder
+from convergenze.index.store.edge import EdgeStore
+from convergenze.matching.actors import actor_type, actor_type_from_tax_code, clean_tax_code
+from convergenze.matching.catalog import Catalog, CatalogBuilder
+from convergenze.matching.explain import Explainer
+from convergenze.matching.service import ConvergenceService
 
 
 def _town_of(metadata: dict) -> str | None:

@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from convergenze.settings import DataSettings  # noqa: E402
-from extractors.pdf import PdfTextExtractor, pdf_to_text_pypdfium2  # noqa: E402
+from convergenze.core.settings import DataSettings  # noqa: E402
+from convergenze.extractors.pdf import PdfTextExtractor, pdf_to_text_pypdfium2  # noqa: E402
 
 REFERENCES = Path(__file__).with_name("pdf_reference_sentences.json")
 

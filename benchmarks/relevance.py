@@ -22,20 +22,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from convergence.catalog import Catalog, CatalogBuilder
-from convergence.explain import Explainer
-from convergence.service import ConvergenceService
-from convergenze.records import Document, SearchFilters
-from convergenze.settings import DataSettings, EmbeddingSettings
-from corpora.connectors.italia_domani import is_holdout
-from corpora.registry import SourceResolver, build_connector, load_sources, select_sources
-from extractors.gazetteer import default_gazetteer
-from extractors.language import LanguageTagger
-from index.embeddings import create_embedder
-from index.indexer import Indexer
-from index.search import MODES, SearchService
-from index.sparse import Bm25SparseEncoder
-from index.store.edge import EdgeStore
+from convergenze.core.records import Document, SearchFilters
+from convergenze.core.settings import DataSettings, EmbeddingSettings
+from convergenze.corpora.connectors.italia_domani import is_holdout
+from convergenze.corpora.registry import SourceResolver, build_connector, load_sources, select_sources
+from convergenze.extractors.gazetteer import default_gazetteer
+from convergenze.extractors.language import LanguageTagger
+from convergenze.index.embeddings import create_embedder
+from convergenze.index.indexer import Indexer
+from convergenze.index.search import MODES, SearchService
+from convergenze.index.sparse import Bm25SparseEncoder
+from convergenze.index.store.edge import EdgeStore
+from convergenze.matching.catalog import Catalog, CatalogBuilder
+from convergenze.matching.explain import Explainer
+from convergenze.matching.service import ConvergenceService
 
 
 def dev_set(corpora: Path, per_measure: int, max_queries: int, seed: int = 13) -> list[tuple[str, str]]:

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 from qdrant_client import QdrantClient
 
-from convergenze.records import Chunk, IndexedChunk, SearchFilters, SparseVector
-from index.store import EdgeStore, QdrantClientStore, SearchMode, VectorStore, VectorWriter
+from convergenze.core.records import Chunk, IndexedChunk, SearchFilters, SparseVector
+from convergenze.index.store import EdgeStore, QdrantClientStore, SearchMode, VectorStore, VectorWriter
 
 TYPES = ("call", "measure", "project", "programme", "policy")
 REGIONS = ("lazio", "puglia", "lombardia", "sicilia", "campania")

@@ -2,7 +2,7 @@
 of a funding call, each value with the sentence it came from.
 
     extractor = CallMetadataExtractor(today=date(2026, 5, 1))
-    meta = extractor.run(text)            # -> convergenze.records.CallMetadata
+    meta = extractor.run(text)            # -> convergenze.core.records.CallMetadata
     meta.deadline.value, meta.deadline.evidence.text
 
 The spaCy pipeline (a blank Italian pipeline with a sentencizer, no model download) and the gazetteer are
@@ -20,7 +20,7 @@ from functools import lru_cache
 import spacy
 from spacy.language import Language
 
-from convergenze.records import (
+from convergenze.core.records import (
     Amount,
     Beneficiary,
     CallMetadata,

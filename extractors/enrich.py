@@ -10,7 +10,7 @@ import dataclasses
 from datetime import date
 from typing import Any
 
-from convergenze.records import CallMetadata, DocType, Document
+from convergenze.core.records import CallMetadata, DocType, Document
 
 from .call_metadata import CallMetadataExtractor
 from .call_parties import actors_in

@@ -297,7 +297,7 @@ def default_gazetteer(pnrr_locations: Path | None = None) -> Gazetteer:
     if csv_path is not None:
         return from_istat_csv(csv_path)
     if pnrr_locations is None:
-        from convergenze.settings import DataSettings  # only this fallback needs to know where the mirror is
+        from convergenze.core.settings import DataSettings  # only this fallback needs to know where the mirror is
 
         pnrr_locations = DataSettings().corpora_dir / "italia-domani" / "PNRR_Localizzazioni_validate.parquet"
     if pnrr_locations.is_file():

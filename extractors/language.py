@@ -15,7 +15,7 @@ from functools import cache
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
-from convergenze.records import Document, Section
+from convergenze.core.records import Document, Section
 
 EU_LANGUAGES = (
     "it",

@@ -33,14 +33,14 @@ import numpy as np
 from spacy.matcher import PhraseMatcher
 from spacy.util import filter_spans
 
-from convergenze.records import LABEL_SOURCES, MISSION_FRAMEWORKS, Document, MissionLabel
-from convergenze.settings import DataSettings
+from convergenze.core.records import LABEL_SOURCES, MISSION_FRAMEWORKS, Document, MissionLabel
+from convergenze.core.settings import DataSettings
 
 from .objectives import LANGUAGES, blank_pipeline, lemma_table, parse
 from .taxonomy import SDG_MAPPING_FILE, Key, Taxonomy, TaxonomyEntry, read_sdg_mapping
 
 if TYPE_CHECKING:
-    from index.embeddings.base import Embedder
+    from convergenze.index.embeddings.base import Embedder
 
 # Procedural text that any call or programme has and that is about no mission: each prototype's similarity to it
 # is that prototype's bias, and the margins it reaches are the null distribution a real label must beat.

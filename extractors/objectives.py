@@ -26,7 +26,7 @@ from spacy.lookups import Table, load_lookups
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from convergenze.records import Objective
+from convergenze.core.records import Objective
 
 LANGUAGES = ("it", "en")
 

@@ -35,7 +35,7 @@ from pdfminer.psexceptions import PSException
 from pdfplumber.page import Page
 from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
-from convergenze.records import Section
+from convergenze.core.records import Section
 
 log = logging.getLogger(__name__)
 Word = dict[str, Any]  # a pdfplumber word: text, x0, x1, top, bottom

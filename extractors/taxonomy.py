@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from convergenze.records import MISSION_FRAMEWORKS
+from convergenze.core.records import MISSION_FRAMEWORKS
 
 from .objectives import LANGUAGES
 

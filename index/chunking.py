@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from convergenze.records import Chunk, Document
+from convergenze.core.records import Chunk, Document
 
 # Sentence ends: . ! ? ; followed by space and an upper-case letter or a digit; or a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÀ-ÖØ-Ý0-9«\"(])|\n+")

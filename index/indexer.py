@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import numpy as np
 from tqdm.auto import tqdm
 
-from convergenze.records import Chunk, DocType, Document, IndexedChunk, MissionLabel
+from convergenze.core.records import Chunk, DocType, Document, IndexedChunk, MissionLabel
 
 from .chunking import Chunker
 from .embeddings import Embedder

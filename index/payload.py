@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from convergenze.records import Document
+from convergenze.core.records import Document
 
 
 def _as_list(value: Any) -> list[str]:

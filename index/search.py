@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from convergenze.records import Hit, SearchFilters
+from convergenze.core.records import Hit, SearchFilters
 
 from .embeddings import Embedder
 from .sparse import Bm25SparseEncoder

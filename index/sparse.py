@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 import spacy
 from spacy.language import Language
 
-from convergenze.records import SparseVector
+from convergenze.core.records import SparseVector
 
 SUPPORTED = ("it", "en")
 # spaCy's Italian stop list is for general prose; in funding calls these words carry meaning

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
-from convergenze.records import SearchFilters
-from corpora.http import FetchError, HttpFetcher
-from corpora.state import StateStore, now_iso
-from index.search import SearchService
+from convergenze.core.records import SearchFilters
+from convergenze.corpora.http import FetchError, HttpFetcher
+from convergenze.corpora.state import StateStore, now_iso
+from convergenze.index.search import SearchService
 
 from .changes import VERSIONED
 

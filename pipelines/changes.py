@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from convergenze.records import Document, stable_hash
-from corpora.state import Event, NoticeState, StateStore, now_iso
-from index.payload import document_payload
+from convergenze.core.records import Document, stable_hash
+from convergenze.corpora.state import Event, NoticeState, StateStore, now_iso
+from convergenze.index.payload import document_payload
 
 # Fields whose change makes a new version; ``status`` is tracked too, as events only.
 VERSIONED = ("title", "text", "opening", "deadline", "budget")

@@ -18,12 +18,12 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
-from convergenze.records import Document, Skipped
-from convergenze.settings import AlertSettings, DataSettings, EmbeddingSettings, FetchSettings, QdrantSettings
-from corpora.connectors.base import ConnectorResult, SourceSpec
-from corpora.http import FetchPolicy, HttpFetcher
-from corpora.live import ListingOutcome
-from corpora.registry import (
+from convergenze.core.records import Document, Skipped
+from convergenze.core.settings import AlertSettings, DataSettings, EmbeddingSettings, FetchSettings, QdrantSettings
+from convergenze.corpora.connectors.base import ConnectorResult, SourceSpec
+from convergenze.corpora.http import FetchPolicy, HttpFetcher
+from convergenze.corpora.live import ListingOutcome
+from convergenze.corpora.registry import (
     SOURCES_FILE,
     SourceResolver,
     SourceUnavailable,
@@ -31,15 +31,15 @@ from corpora.registry import (
     load_sources,
     select_sources,
 )
-from corpora.state import StateStore
-from extractors.enrich import Enricher
-from extractors.missions import MissionClassifier
-from index.embeddings import Embedder, create_embedder
-from index.indexer import Indexer
-from index.search import SearchService
-from index.sparse import Bm25SparseEncoder
-from index.store.base import VectorStore
-from index.store.factory import open_store, store_writer
+from convergenze.corpora.state import StateStore
+from convergenze.extractors.enrich import Enricher
+from convergenze.extractors.missions import MissionClassifier
+from convergenze.index.embeddings import Embedder, create_embedder
+from convergenze.index.indexer import Indexer
+from convergenze.index.search import SearchService
+from convergenze.index.sparse import Bm25SparseEncoder
+from convergenze.index.store.base import VectorStore
+from convergenze.index.store.factory import open_store, store_writer
 
 from .alerts import AlertEvaluator, AlertRun, AlertStore, Notifier, SmtpConfig
 from .changes import ChangeDetector, SourceChanges
@@ -49,8 +49,8 @@ from .report import IngestReport, SourceReport
 @task(cache_policy=NO_CACHE)
 def build_catalog(qdrant: QdrantSettings, data: DataSettings, today: date) -> dict[str, int]:
     """The document-level catalog (actors, territories, duplicates) from the committed index."""
-    from convergence.catalog import CatalogBuilder
-    from index.store.factory import open_store
+    from convergenze.index.store.factory import open_store
+    from convergenze.matching.catalog import CatalogBuilder
 
     store = open_store(qdrant, data, write=False)
     try:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from convergenze.records import Skipped
+from convergenze.core.records import Skipped
 
 
 @dataclass(slots=True)

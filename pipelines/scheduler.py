@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from convergenze.settings import PROJECT_ROOT
+from convergenze.core.settings import PROJECT_ROOT
 
 POOL = "convergenze"
 # One Qdrant Edge writer at a time: two ingestions at once would wait on the index's lock.

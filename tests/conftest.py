@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipelines.runtime import configure_prefect
+from convergenze.pipelines.runtime import configure_prefect
 
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # Prefect reads its settings on first import: its ephemeral server must keep its database out of the
@@ -61,7 +61,7 @@ def _block_network(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def corpora_dir() -> Path:
     """The shared snapshot of real public data (read-only); tests that need it skip without it."""
-    from convergenze.settings import DataSettings
+    from convergenze.core.settings import DataSettings
 
     path = DataSettings().corpora_dir
     if not path.is_dir():
@@ -72,8 +72,8 @@ def corpora_dir() -> Path:
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default embedding model, built once per test session from the installed packages."""
-    from convergenze.settings import DataSettings
-    from index.embeddings.factory import prepare_default_model
+    from convergenze.core.settings import DataSettings
+    from convergenze.index.embeddings.factory import prepare_default_model
 
     folder = tmp_path_factory.mktemp("models")
     with pytest.MonkeyPatch.context() as patch:
@@ -170,7 +170,7 @@ def use_environment(patch: pytest.MonkeyPatch, data_dir: Path, mirror: Path, mod
 @pytest.fixture(scope="session")
 def ingested(mini_mirror: Path, models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The mini mirror ingested once by a real Prefect flow run into a fresh embedded index."""
-    from pipelines.ingest import ingest_flow
+    from convergenze.pipelines.ingest import ingest_flow
 
     data_dir = tmp_path_factory.mktemp("data")
     with pytest.MonkeyPatch.context() as patch:
@@ -197,7 +197,7 @@ def base_url(ingested: dict) -> Iterator[str]:
     """The API of the session's ingested index, served by uvicorn on 127.0.0.1 (real HTTP)."""
     import uvicorn
 
-    from api.main import create_app
+    from convergenze.api.main import create_app
 
     with pytest.MonkeyPatch.context() as patch:
         use_environment(patch, ingested["data_dir"], ingested["mirror"], ingested["models_dir"])

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convergence.actors import (
+from convergenze.matching.actors import (
     actor_id,
     actor_type,
     actor_type_from_tax_code,

@@ -14,11 +14,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.routes import alerts as alert_routes
-from api.routes import history as history_routes
-from corpora.http import FetchPolicy, HttpFetcher
-from corpora.state import Event, StateStore
-from pipelines.alerts import AlertStore, Notifier, SmtpConfig
+from convergenze.api.routes import alerts as alert_routes
+from convergenze.api.routes import history as history_routes
+from convergenze.corpora.http import FetchPolicy, HttpFetcher
+from convergenze.corpora.state import Event, StateStore
+from convergenze.pipelines.alerts import AlertStore, Notifier, SmtpConfig
 from tests.local_server import LocalSite, Request, Response, serve
 
 SECRET = "s3cret-shared-key"

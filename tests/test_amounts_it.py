@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from extractors.amounts_it import (
+from convergenze.extractors.amounts_it import (
     classify_amounts,
     find_amounts,
     find_rates,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from api import errors
+from convergenze.api import errors
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from convergenze.records import CallMetadata, DateValue, Evidence
-from extractors.call_metadata import CallMetadataExtractor, derive_status
-from extractors.gazetteer import default_gazetteer, from_pnrr_locations, regions_only
+from convergenze.core.records import CallMetadata, DateValue, Evidence
+from convergenze.extractors.call_metadata import CallMetadataExtractor, derive_status
+from convergenze.extractors.gazetteer import default_gazetteer, from_pnrr_locations, regions_only
 
 TODAY = date(2026, 5, 1)
 

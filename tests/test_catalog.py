@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from convergence.catalog import Catalog, CatalogBuilder, CatalogMissing
-from convergence.directory import ActorQuery, list_actors, mission_map
+from convergenze.matching.catalog import Catalog, CatalogBuilder, CatalogMissing
+from convergenze.matching.directory import ActorQuery, list_actors, mission_map
 
 DIGITAL = {"framework": "convergenze", "code": "digital", "label": "Transizione digitale", "score": 0.9}
 CLIMATE = {"framework": "convergenze", "code": "climate", "label": "Transizione climatica", "score": 0.8}
@@ -128,8 +128,8 @@ def test_a_rebuild_replaces_the_file_whole(tmp_path: Path) -> None:
 
 
 def test_results_list_a_republished_call_once_with_its_copies(catalog: Catalog, tmp_path: Path) -> None:
-    from convergence.catalog import collapse_duplicates
-    from convergenze.records import Hit
+    from convergenze.core.records import Hit
+    from convergenze.matching.catalog import collapse_duplicates
 
     hits = [Hit(i, 1.0 - n / 10, "", {}) for n, i in enumerate(["inc:1", "pnrr-project:A", "er:1", "inc:2"])]
     kept, links = collapse_duplicates(catalog, hits)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from convergenze.records import DocType, Document, Section
-from corpora.state import StateStore
-from pipelines.changes import ChangeDetector, describe, euro
+from convergenze.core.records import DocType, Document, Section
+from convergenze.corpora.state import StateStore
+from convergenze.pipelines.changes import ChangeDetector, describe, euro
 
 
 def call(number: int, deadline: str | None = "2026-03-15", budget: float | None = 1_000_000.0,

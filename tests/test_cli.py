@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from convergenze.cli import app
+from convergenze.cli.app import app
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 runner = CliRunner()

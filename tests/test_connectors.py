@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from corpora.connectors.base import ConnectorResult
-from corpora.registry import SourceResolver, SourceUnavailable, build_connector, load_sources, select_sources
+from convergenze.corpora.connectors.base import ConnectorResult
+from convergenze.corpora.registry import (
+    SourceResolver,
+    SourceUnavailable,
+    build_connector,
+    load_sources,
+    select_sources,
+)
 
 TODAY = date(2026, 11, 24)
 

@@ -12,7 +12,7 @@ import docx
 import httpx
 import pytest
 
-from api import errors
+from convergenze.api import errors
 
 pytestmark = pytest.mark.slow
 

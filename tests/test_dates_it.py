@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from extractors.dates_it import MONTHS_EN, MONTHS_IT, classify_dates, find_dates, parse_date, pick
+from convergenze.extractors.dates_it import MONTHS_EN, MONTHS_IT, classify_dates, find_dates, parse_date, pick
 
 
 def _whole_text(_: int) -> tuple[int, int]:

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from convergence.eligibility import EligibilityChecker, euro
-from convergence.profiles import ProfileError, check_profile
-from convergenze.records import Profile, Verdict
-from extractors.gazetteer import default_gazetteer
+from convergenze.core.records import Profile, Verdict
+from convergenze.extractors.gazetteer import default_gazetteer
+from convergenze.matching.eligibility import EligibilityChecker, euro
+from convergenze.matching.profiles import ProfileError, check_profile
 
 TODAY = date(2026, 11, 24)
 

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from convergenze.settings import DataSettings, EmbeddingSettings
-from index.embeddings import Embedder, create_embedder
-from index.embeddings.e5_builder import MARKER, build_e5_small, default_source
-from index.embeddings.sentence_transformers import SentenceTransformerEmbedder
+from convergenze.core.settings import DataSettings, EmbeddingSettings
+from convergenze.index.embeddings import Embedder, create_embedder
+from convergenze.index.embeddings.e5_builder import MARKER, build_e5_small, default_source
+from convergenze.index.embeddings.sentence_transformers import SentenceTransformerEmbedder
 
 pytestmark = pytest.mark.slow
 # Everything here is local: make sure huggingface_hub never tries the network when it is first imported.

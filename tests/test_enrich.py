@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from convergenze.records import DocType, Document, Section
-from extractors.enrich import Enricher
+from convergenze.core.records import DocType, Document, Section
+from convergenze.extractors.enrich import Enricher
 
 TODAY = date(2026, 11, 24)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from corpora.connectors.fields import fix_text, html_to_text, parse_amount, parse_date, status_from_dates
+from convergenze.corpora.connectors.fields import fix_text, html_to_text, parse_amount, parse_date, status_from_dates
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from corpora.http import USER_AGENT, FetchError, FetchPolicy, HttpFetcher
-from corpora.state import StateStore
+from convergenze.corpora.http import USER_AGENT, FetchError, FetchPolicy, HttpFetcher
+from convergenze.corpora.state import StateStore
 from tests.local_server import LocalSite, Request, Response, serve
 
 

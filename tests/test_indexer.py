@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from convergenze.records import DocType, Document, Section
-from convergenze.settings import DataSettings, EmbeddingSettings
-from extractors.missions import MissionClassifier
-from extractors.taxonomy import Taxonomy
-from index.embeddings import create_embedder
-from index.indexer import Indexer
-from index.sparse import Bm25SparseEncoder
-from index.store.edge import EdgeStore
+from convergenze.core.records import DocType, Document, Section
+from convergenze.core.settings import DataSettings, EmbeddingSettings
+from convergenze.extractors.missions import MissionClassifier
+from convergenze.extractors.taxonomy import Taxonomy
+from convergenze.index.embeddings import create_embedder
+from convergenze.index.indexer import Indexer
+from convergenze.index.sparse import Bm25SparseEncoder
+from convergenze.index.store.edge import EdgeStore
 
 pytestmark = pytest.mark.slow
 

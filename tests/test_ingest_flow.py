@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from convergenze.settings import DataSettings, QdrantSettings
-from index.store.factory import open_store
+from convergenze.core.settings import DataSettings, QdrantSettings
+from convergenze.index.store.factory import open_store
 from tests.conftest import use_environment
 
 pytestmark = pytest.mark.slow
@@ -67,7 +67,7 @@ def test_report_is_saved(ingested: dict) -> None:
 def test_reingesting_is_idempotent_and_a_changed_record_replaces_its_points(
     ingested: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipelines.ingest import ingest_flow
+    from convergenze.pipelines.ingest import ingest_flow
 
     # Work on a copy: the session's index stays as other tests expect it.
     data_dir, mirror = tmp_path / "data", tmp_path / "mirror"
@@ -104,7 +104,7 @@ def test_reingesting_is_idempotent_and_a_changed_record_replaces_its_points(
 def test_unreachable_source_is_reported_and_the_batch_goes_on(
     ingested: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipelines.ingest import ingest_flow
+    from convergenze.pipelines.ingest import ingest_flow
 
     data_dir = tmp_path / "data"
     shutil.copytree(ingested["data_dir"], data_dir)

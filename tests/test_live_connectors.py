@@ -11,11 +11,17 @@ from typing import Any
 
 import pytest
 
-from corpora.connectors.base import SourceSpec
-from corpora.http import FetchPolicy, HttpFetcher
-from corpora.live import EU_FIELDS, ListingOutcome
-from corpora.registry import SourceResolver, SourceUnavailable, build_connector, load_sources, select_sources
-from corpora.state import StateStore
+from convergenze.corpora.connectors.base import SourceSpec
+from convergenze.corpora.http import FetchPolicy, HttpFetcher
+from convergenze.corpora.live import EU_FIELDS, ListingOutcome
+from convergenze.corpora.registry import (
+    SourceResolver,
+    SourceUnavailable,
+    build_connector,
+    load_sources,
+    select_sources,
+)
+from convergenze.corpora.state import StateStore
 from tests.local_server import LocalSite, Request, Response, serve
 
 TODAY = date(2026, 11, 24)

@@ -14,11 +14,11 @@ import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.routes import history
-from convergenze.settings import DataSettings, QdrantSettings
-from corpora.state import StateStore
-from index.store.factory import open_store
-from pipelines.alerts import AlertStore
+from convergenze.api.routes import history
+from convergenze.core.settings import DataSettings, QdrantSettings
+from convergenze.corpora.state import StateStore
+from convergenze.index.store.factory import open_store
+from convergenze.pipelines.alerts import AlertStore
 from tests.local_server import LocalSite, Request, Response, serve
 
 pytestmark = pytest.mark.slow
@@ -92,7 +92,7 @@ def history_of(document_id: str) -> dict[str, Any]:
 
 
 def test_new_changed_removed_and_expired_notices(live_env: SolrSite) -> None:
-    from pipelines.ingest import ingest_flow
+    from convergenze.pipelines.ingest import ingest_flow
 
     first = ingest_flow(today="2026-06-01", progress=False)["sources"][0]
     assert (first["new"], first["changed"], first["withdrawn"], first["indexed"]) == (6, 0, 0, 6)
@@ -154,8 +154,8 @@ def test_new_changed_removed_and_expired_notices(live_env: SolrSite) -> None:
 
 
 def test_a_run_killed_before_the_commit_is_redone_once(live_env: SolrSite, monkeypatch: pytest.MonkeyPatch) -> None:
-    from index.indexer import Indexer
-    from pipelines.ingest import ingest_flow
+    from convergenze.index.indexer import Indexer
+    from convergenze.pipelines.ingest import ingest_flow
 
     real_run = Indexer.run
 

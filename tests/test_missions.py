@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from convergenze.records import DocType, Document, MissionLabel, Section
-from convergenze.settings import DataSettings, EmbeddingSettings
-from extractors.missions import MissionClassifier
-from extractors.taxonomy import SDG_MAPPING_FILE, Taxonomy, read_sdg_mapping
+from convergenze.core.records import DocType, Document, MissionLabel, Section
+from convergenze.core.settings import DataSettings, EmbeddingSettings
+from convergenze.extractors.missions import MissionClassifier
+from convergenze.extractors.taxonomy import SDG_MAPPING_FILE, Taxonomy, read_sdg_mapping
 
 SUBMEASURE = "M1C1I1.04.06"  # mapped to a prevalent goal and a secondary one in the official file
 
@@ -247,7 +247,7 @@ def test_callers_mistakes_are_refused_with_the_fix(
 
 @pytest.fixture(scope="module")
 def embedder(models_dir: Path):  # type: ignore[no-untyped-def]
-    from index.embeddings import create_embedder
+    from convergenze.index.embeddings import create_embedder
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     with pytest.MonkeyPatch.context() as patch:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from convergenze.records import Objective
-from corpora.connectors.base import SourceSpec
-from corpora.connectors.eu_topics import EuTopicsConnector
-from corpora.connectors.fields import fix_text, html_to_text
-from extractors.objectives import ObjectiveExtractor
+from convergenze.core.records import Objective
+from convergenze.corpora.connectors.base import SourceSpec
+from convergenze.corpora.connectors.eu_topics import EuTopicsConnector
+from convergenze.corpora.connectors.fields import fix_text, html_to_text
+from convergenze.extractors.objectives import ObjectiveExtractor
 
 TOPIC = "HORIZON-CL5-2026-09-D4-03"
 

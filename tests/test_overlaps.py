@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from convergence.levers import document_levers, levers_in_text
-from convergence.overlaps import OverlapFinder, _Programme
-from convergenze.records import Hit
+from convergenze.core.records import Hit
+from convergenze.matching.levers import document_levers, levers_in_text
+from convergenze.matching.overlaps import OverlapFinder, _Programme
 
 CLIMATE = {"framework": "convergenze", "code": "climate", "label": "Transizione climatica", "score": 0.9}
 WELFARE = {"framework": "convergenze", "code": "welfare", "label": "Sistemi di welfare", "score": 0.9}

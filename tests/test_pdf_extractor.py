@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from extractors.pdf import PdfExtractionError, PdfText, PdfTextExtractor, pdf_to_text_pypdfium2
+from convergenze.extractors.pdf import PdfExtractionError, PdfText, PdfTextExtractor, pdf_to_text_pypdfium2
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
 GOLDEN = ["two_columns", "running_headers", "hyphenated", "table", "italian", "pdfminer_1072_embedded_cmap"]

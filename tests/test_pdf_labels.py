@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from convergenze.records import CallMetadata
-from extractors.call_metadata import CallMetadataExtractor
-from extractors.gazetteer import normalize
+from convergenze.core.records import CallMetadata
+from convergenze.extractors.call_metadata import CallMetadataExtractor
+from convergenze.extractors.gazetteer import normalize
 
 LABELS: dict[str, dict[str, Any]] = json.loads(
     (Path(__file__).parent / "fixtures" / "pdf_labels.json").read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.runtime import configure_prefect
+from convergenze.pipelines.runtime import configure_prefect
 
 
 def test_prefect_home_is_created_inside_a_missing_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,8 +30,8 @@ def test_a_prefect_server_url_keeps_the_users_home(tmp_path: Path, monkeypatch: 
 def test_only_network_failures_are_retried() -> None:
     from prefect.states import Failed
 
-    from corpora.registry import SourceUnavailable
-    from pipelines.ingest import _transient
+    from convergenze.corpora.registry import SourceUnavailable
+    from convergenze.pipelines.ingest import _transient
 
     assert _transient(None, None, Failed(data=SourceUnavailable("timeout", retryable=True))) is True
     assert _transient(None, None, Failed(data=SourceUnavailable("not in the mirror"))) is False

@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from convergenze.settings import DataSettings, QdrantSettings
-from index.store.factory import open_store
-from pipelines.scheduler import LocalScheduler, free_port
+from convergenze.core.settings import DataSettings, QdrantSettings
+from convergenze.index.store.factory import open_store
+from convergenze.pipelines.scheduler import LocalScheduler, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,7 @@ def test_schedule_against_an_unreachable_server_fails_with_a_plain_error(
 ) -> None:
     from typer.testing import CliRunner
 
-    from convergenze.cli import app
+    from convergenze.cli.app import app
 
     monkeypatch.setenv("CONVERGENZE_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")  # nobody listens there

@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from qdrant_client import QdrantClient
 
-from convergenze.records import Chunk, Hit, IndexedChunk, SearchFilters, SparseVector
-from index.store import EdgeStore, QdrantClientStore, VectorStore
-from index.store.base import KEYWORD_FIELDS, SearchMode
+from convergenze.core.records import Chunk, Hit, IndexedChunk, SearchFilters, SparseVector
+from convergenze.index.store import EdgeStore, QdrantClientStore, VectorStore
+from convergenze.index.store.base import KEYWORD_FIELDS, SearchMode
 
 pytestmark = pytest.mark.filterwarnings("ignore:Payload indexes have no effect:UserWarning")
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from qdrant_client import QdrantClient
 
-from convergenze.records import SearchFilters
-from index.store.edge import EdgeStore
-from index.store.qdrant_client_store import QdrantClientStore
+from convergenze.core.records import SearchFilters
+from convergenze.index.store.edge import EdgeStore
+from convergenze.index.store.qdrant_client_store import QdrantClientStore
 from tests.test_store_congruence import DIM, DOCUMENT_IDS, POINTS
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from convergenze.records import MISSION_FRAMEWORKS
-from extractors.taxonomy import DEFAULT_TAXONOMY, Taxonomy
+from convergenze.core.records import MISSION_FRAMEWORKS
+from convergenze.extractors.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 
 
 @pytest.fixture(scope="module")

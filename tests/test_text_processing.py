@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from convergenze.records import DocType, Document, Section
-from extractors.language import LanguageTagger, detect_language
-from index.chunking import Chunker
-from index.sparse import Bm25SparseEncoder, term_id
+from convergenze.core.records import DocType, Document, Section
+from convergenze.extractors.language import LanguageTagger, detect_language
+from convergenze.index.chunking import Chunker
+from convergenze.index.sparse import Bm25SparseEncoder, term_id
 
 
 def test_language_is_detected_and_deterministic() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from extractors.uploads import UploadError, text_from_upload
+from convergenze.extractors.uploads import UploadError, text_from_upload
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
 DESCRIPTION = "Il progetto riqualifica la scuola primaria di Viterbo con pannelli solari e cappotto termico."

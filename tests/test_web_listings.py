@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from corpora.connectors.base import SourceSpec
-from corpora.http import FetchPolicy, HttpFetcher
-from corpora.live import ListingOutcome
-from corpora.registry import SourceResolver, build_connector, load_sources
-from corpora.state import StateStore
+from convergenze.corpora.connectors.base import SourceSpec
+from convergenze.corpora.http import FetchPolicy, HttpFetcher
+from convergenze.corpora.live import ListingOutcome
+from convergenze.corpora.registry import SourceResolver, build_connector, load_sources
+from convergenze.corpora.state import StateStore
 from tests.local_server import LocalSite, Request, Response, serve
 
 PDF = "cciaa_avviso_contributi_terzi.pdf"

@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from convergence.catalog import CatalogMissing
-from convergence.directory import ActorQuery, list_actors
+from convergenze.matching.catalog import CatalogMissing
+from convergenze.matching.directory import ActorQuery, list_actors
 
 from ..deps import ServicesDep
 from ..errors import CATALOG_MISSING

@@ -9,8 +9,8 @@ from xml.etree import ElementTree as ET
 from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from convergenze.settings import AlertSettings
-from pipelines.alerts import Alert, AlertStore
+from convergenze.core.settings import AlertSettings
+from convergenze.pipelines.alerts import Alert, AlertStore
 
 from ..errors import ALERT_NEEDS_ONE_TEXT, ALERT_NOT_FOUND, ALERT_WEBHOOK_NEEDS_SECRET
 from ..models import ErrorOut

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel
 
-from convergenze.settings import DataSettings
-from corpora.state import StateStore
+from convergenze.core.settings import DataSettings
+from convergenze.corpora.state import StateStore
 
 from ..errors import DOCUMENT_NOT_FOUND
 from ..models import ErrorOut

@@ -6,8 +6,8 @@ from typing import cast
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from convergence.profiles import ProfileError
-from convergenze.records import Profile
+from convergenze.core.records import Profile
+from convergenze.matching.profiles import ProfileError
 
 from ..deps import ServicesDep
 from ..errors import TEXT_EMPTY

@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from convergence.catalog import CatalogMissing
+from convergenze.matching.catalog import CatalogMissing
 
 from ..deps import ServicesDep
 from ..errors import CATALOG_MISSING

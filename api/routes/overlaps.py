@@ -5,7 +5,7 @@ from typing import cast
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from convergence.profiles import ProfileError
+from convergenze.matching.profiles import ProfileError
 
 from ..deps import ServicesDep
 from ..errors import TEXT_EMPTY

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from convergenze.records import SearchFilters
+from convergenze.core.records import SearchFilters
 
 from ..deps import ServicesDep
 from ..errors import QUERY_EMPTY

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from convergenze.records import Document, Skipped
+from convergenze.core.records import Document, Skipped
 
 logger = logging.getLogger(__name__)
 

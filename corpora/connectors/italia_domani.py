@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from convergenze.records import DocType, Document, Section
+from convergenze.core.records import DocType, Document, Section
 
 from .base import Connector, ConnectorResult
 from .fields import clean_cell, parse_amount, parse_date, status_from_dates

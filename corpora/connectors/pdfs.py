@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from convergenze.records import DocType, Document
-from extractors.pdf import PdfExtractionError, PdfTextExtractor
+from convergenze.core.records import DocType, Document
+from convergenze.extractors.pdf import PdfExtractionError, PdfTextExtractor
 
 from .base import Connector, ConnectorResult
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from convergenze.records import DocType, Document, Section
+from convergenze.core.records import DocType, Document, Section
 
 from .base import Connector, ConnectorResult
 from .fields import clean_cell, fix_text, html_to_text, parse_amount, parse_date, status_from_dates

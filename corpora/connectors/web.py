@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from convergenze.records import DocType, Document, Section
-from extractors.pdf import PdfExtractionError, PdfTextExtractor
+from convergenze.core.records import DocType, Document, Section
+from convergenze.extractors.pdf import PdfExtractionError, PdfTextExtractor
 
 from .base import Connector, ConnectorResult
 from .fields import clean_cell

@@ -6,10 +6,10 @@ import os
 import re
 from pathlib import Path
 
-from convergenze.settings import DataSettings, EmbeddingSettings
-from index.embeddings.base import Embedder
-from index.embeddings.e5_builder import build_e5_small
-from index.embeddings.sentence_transformers import SentenceTransformerEmbedder
+from convergenze.core.settings import DataSettings, EmbeddingSettings
+from convergenze.index.embeddings.base import Embedder
+from convergenze.index.embeddings.e5_builder import build_e5_small
+from convergenze.index.embeddings.sentence_transformers import SentenceTransformerEmbedder
 
 DEFAULT_MODEL = "e5-small"
 DEFAULT_MODEL_DIRNAME = "multilingual-e5-small"

@@ -1,9 +1,9 @@
 """Vector store: one interface (``VectorStore``/``VectorWriter``), Qdrant Edge and qdrant-client backends."""
 
-from index.store.base import SearchMode, StoreBusyError, VectorStore, VectorWriter
-from index.store.edge import EdgeStore, EdgeWriter
-from index.store.factory import open_store, store_writer
-from index.store.qdrant_client_store import QdrantClientStore, QdrantClientWriter
+from convergenze.index.store.base import SearchMode, StoreBusyError, VectorStore, VectorWriter
+from convergenze.index.store.edge import EdgeStore, EdgeWriter
+from convergenze.index.store.factory import open_store, store_writer
+from convergenze.index.store.qdrant_client_store import QdrantClientStore, QdrantClientWriter
 
 __all__ = [
     "EdgeStore",

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from types import TracebackType
 from typing import Any, Literal, Self
 
-from convergenze.records import Hit, IndexedChunk, SearchFilters, SparseVector
+from convergenze.core.records import Hit, IndexedChunk, SearchFilters, SparseVector
 
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "bm25"

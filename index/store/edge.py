@@ -43,8 +43,8 @@ from typing import IO, Any
 
 import qdrant_edge as qe
 
-from convergenze.records import SparseVector
-from index.store.base import (
+from convergenze.core.records import SparseVector
+from convergenze.index.store.base import (
     DATETIME_FIELDS,
     DENSE_VECTOR,
     FLOAT_FIELDS,

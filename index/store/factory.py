@@ -26,10 +26,10 @@ from typing import Literal, overload
 
 from qdrant_client import QdrantClient
 
-from convergenze.settings import DataSettings, QdrantSettings
-from index.store.base import VectorStore, VectorWriter
-from index.store.edge import EdgeStore
-from index.store.qdrant_client_store import QdrantClientStore, QdrantClientWriter
+from convergenze.core.settings import DataSettings, QdrantSettings
+from convergenze.index.store.base import VectorStore, VectorWriter
+from convergenze.index.store.edge import EdgeStore
+from convergenze.index.store.qdrant_client_store import QdrantClientStore, QdrantClientWriter
 
 
 @overload

@@ -13,8 +13,8 @@ from typing import Any
 
 from qdrant_client import QdrantClient, models
 
-from convergenze.records import SparseVector
-from index.store.base import (
+from convergenze.core.records import SparseVector
+from convergenze.index.store.base import (
     DATETIME_FIELDS,
     DENSE_VECTOR,
     FLOAT_FIELDS,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from convergenze.settings import DataSettings, EmbeddingSettings, QdrantSettings
-from extractors.gazetteer import default_gazetteer
-from extractors.missions import MissionClassifier
-from index.search import SearchService
+from convergenze.core.settings import DataSettings, EmbeddingSettings, QdrantSettings
+from convergenze.extractors.gazetteer import default_gazetteer
+from convergenze.extractors.missions import MissionClassifier
+from convergenze.index.search import SearchService
 
 from .catalog import Catalog
 from .explain import Explainer
@@ -13,9 +13,9 @@ from .service import ConvergenceService
 
 
 def open_search(data: DataSettings) -> SearchService:
-    from index.embeddings import create_embedder
-    from index.sparse import Bm25SparseEncoder
-    from index.store.factory import open_store
+    from convergenze.index.embeddings import create_embedder
+    from convergenze.index.sparse import Bm25SparseEncoder
+    from convergenze.index.store.factory import open_store
 
     store = open_store(QdrantSettings(), data, write=False)
     return SearchService(store, create_embedder(EmbeddingSettings(), data), Bm25SparseEncoder())

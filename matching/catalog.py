@@ -24,8 +24,8 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from convergenze.records import Hit
-from index.store.base import VectorStore
+from convergenze.core.records import Hit
+from convergenze.index.store.base import VectorStore
 
 from .actors import actor_id, actor_type, actor_type_from_tax_code, clean_tax_code, display_name, normalize_name
 from .levers import document_levers

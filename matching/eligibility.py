@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from convergenze.records import Profile, Verdict
+from convergenze.core.records import Profile, Verdict
 
 from .catalog import EUROPE, NATIONAL
 

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from convergenze.records import Hit, Partner, Profile, SearchFilters
-from extractors.call_parties import actors_in
-from extractors.gazetteer import Gazetteer, region_neighbours
-from index.search import SearchService
+from convergenze.core.records import Hit, Partner, Profile, SearchFilters
+from convergenze.extractors.call_parties import actors_in
+from convergenze.extractors.gazetteer import Gazetteer, region_neighbours
+from convergenze.index.search import SearchService
 
 from .catalog import EUROPE, NATIONAL, Catalog, collapse_duplicates
 from .eligibility import ACTOR_LABELS

@@ -1,7 +1,7 @@
 """Convergence: match a project to calls (with eligibility, reasons, precedents and partners), and find what a
 programme overlaps with or completes. The documented Python entry point behind the API and the CLI:
 
-    from convergence.wiring import open_convergence
+    from convergenze.matching.wiring import open_convergence
     service = open_convergence()                   # settings-driven store, model and catalog
     result = service.match("Riqualificazione energetica di una scuola...", Profile(region="Lazio"))
     for item in result.items: print(item.hit.document_id, item.eligibility, item.why.missions)
@@ -15,10 +15,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from convergenze.records import FundedProject, Hit, MissionLabel, Partner, Profile, SearchFilters, Verdict
-from extractors.gazetteer import Gazetteer
-from index.search import Mode, SearchService
-from index.store.base import VectorStore
+from convergenze.core.records import FundedProject, Hit, MissionLabel, Partner, Profile, SearchFilters, Verdict
+from convergenze.extractors.gazetteer import Gazetteer
+from convergenze.index.search import Mode, SearchService
+from convergenze.index.store.base import VectorStore
 
 from .catalog import Catalog, CatalogMissing, collapse_duplicates
 from .directory import ActorQuery, MissionMap, list_actors, mission_map

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
-from convergenze.records import Profile
-from extractors.gazetteer import Gazetteer
+from convergenze.core.records import Profile
+from convergenze.extractors.gazetteer import Gazetteer
 
 from .actors import ACTOR_TYPES
 

@@ -1,0 +1,1 @@
+"""The bottom layer: the records every stage passes on, the vocabulary and the settings."""

@@ -1,0 +1,30 @@
+"""One import name: the project's folders are importable only as convergenze.<folder>."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDERS = ("api", "cli", "core", "corpora", "extractors", "index", "matching", "pipelines")
+
+
+def _python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_folders_import_under_convergenze_and_not_by_their_own_names(tmp_path: Path) -> None:
+    found = _python("import convergenze.api, convergenze.index.search, convergenze.matching.service", tmp_path)
+    assert found.returncode == 0, found.stderr
+    for folder in FOLDERS:
+        bare = _python(f"import {folder}", tmp_path)
+        assert bare.returncode != 0 and "No module named" in bare.stderr, f"`import {folder}` should fail"
+
+
+def test_the_import_root_links_every_folder() -> None:
+    for folder in FOLDERS:
+        link = ROOT / "convergenze" / folder
+        assert link.is_symlink() and link.resolve() == ROOT / folder, f"convergenze/{folder} must link ../{folder}"
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"convergenze"}
+    assert packages == set(FOLDERS), "a new top-level package needs its link in convergenze/ and pyproject.toml"
