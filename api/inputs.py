@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 
 from convergenze.extractors.gazetteer import Gazetteer
 from convergenze.extractors.taxonomy import Taxonomy
-from convergenze.extractors.uploads import UploadError, text_from_upload
+from convergenze.extractors.uploads import UploadedText, UploadError, text_from_upload
 from convergenze.matching import profiles
 from convergenze.matching.profiles import ProfileError
 
@@ -35,6 +35,8 @@ _UPLOAD_ERRORS = {
 }
 # Room for the multipart envelope and the JSON options around the file itself.
 _ENVELOPE_BYTES = 64 * 1024
+# What of an uploaded file's text is read (the limit of a typed description).
+MAX_TEXT_CHARS = 20_000
 
 
 def upload_openapi(model: type[BaseModel]) -> dict[str, Any]:
@@ -78,8 +80,7 @@ async def read_body(request: Request, model: type[Body], max_upload_bytes: int) 
             raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": "Invalid JSON",
                                            "input": None}]) from error
         return _validate(model, data), "text"
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_upload_bytes + _ENVELOPE_BYTES:
+    if upload_too_large(request, max_upload_bytes):
         raise HTTPException(status_code=413, detail=errors.UPLOAD_TOO_LARGE)
     form = await request.form(max_files=1, max_fields=5)
     try:
@@ -94,17 +95,28 @@ async def read_body(request: Request, model: type[Body], max_upload_bytes: int) 
             raise HTTPException(status_code=400, detail=errors.BAD_MULTIPART)
         if str(parsed.get("text") or "").strip():
             raise HTTPException(status_code=400, detail=errors.TEXT_AND_FILE)
-        content = await upload.read(max_upload_bytes + 1)
         try:
-            # PDF text takes seconds on a long file: off the event loop, so other requests keep being answered.
-            extracted = await run_in_threadpool(text_from_upload, upload.filename or "", content, max_upload_bytes)
+            extracted = await read_upload(upload, max_upload_bytes)
         except UploadError as error:
             status, detail = _UPLOAD_ERRORS[error.kind]
             raise HTTPException(status_code=status, detail=detail) from error
     finally:
         await form.close()
-    body = _validate(model, {**parsed, "text": extracted.text[:20_000]})
+    body = _validate(model, {**parsed, "text": extracted.text[:MAX_TEXT_CHARS]})
     return body, extracted.kind
+
+
+async def read_upload(upload: UploadFile, max_upload_bytes: int) -> UploadedText:
+    """An uploaded file's text (the API's multipart and the pages' forms); raises ``UploadError``."""
+    content = await upload.read(max_upload_bytes + 1)
+    # PDF text takes seconds on a long file: off the event loop, so other requests keep being answered.
+    return await run_in_threadpool(text_from_upload, upload.filename or "", content, max_upload_bytes)
+
+
+def upload_too_large(request: Request, max_upload_bytes: int) -> bool:
+    """The declared body is larger than any allowed upload (checked before the body is read)."""
+    declared = request.headers.get("content-length")
+    return bool(declared and declared.isdigit() and int(declared) > max_upload_bytes + _ENVELOPE_BYTES)
 
 
 def profile_error(error: ProfileError) -> HTTPException:

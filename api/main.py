@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from convergenze import __version__
-from convergenze.core.settings import ApiSettings, DataSettings, QdrantSettings
+from convergenze.core.settings import ApiSettings, DataSettings, FetchSettings, QdrantSettings, WebSettings
+from convergenze.corpora.registry import SOURCES_FILE
 
+from . import web
 from .deps import Services
 from .routes import actors, documents, health, match, missions_map, overlaps, search, taxonomy
 from .routes import alerts as alert_routes
@@ -56,4 +58,6 @@ def create_app(services: Services | None = None) -> FastAPI:
     for module in (health, search, match, overlaps, actors, missions_map, documents, history_routes, alert_routes,
                    taxonomy):
         app.include_router(module.router)
+    web.install(app, reports_dir=DataSettings().reports_dir,
+                sources_file=FetchSettings().sources_file or SOURCES_FILE, csrf_secret=WebSettings().csrf_secret)
     return app

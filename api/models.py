@@ -41,6 +41,44 @@ def check_ranges(
         raise HTTPException(status_code=400, detail=BAD_BUDGET_RANGE)
 
 
+class SearchParams(BaseModel):
+    """``GET /v1/search``'s query parameters; the web pages (search, calendar, exports) read the same ones."""
+
+    q: str = Field(max_length=500, description="Words to search for, Italian or English.")
+    limit: int = Field(default=10, ge=1, le=100)
+    type: list[DocTypeName] | None = Field(default=None, max_length=5)
+    language: str | None = Field(default=None, min_length=2, max_length=2)
+    region: str | None = Field(default=None, max_length=60)
+    status: Literal["open", "forthcoming", "closed", "unknown"] | None = None
+    source: str | None = Field(default=None, max_length=60)
+    mission: str | None = Field(default=None, max_length=40, description="A mission code, e.g. M2 or M1C1.")
+    programme: str | None = Field(default=None, max_length=80, description="e.g. PNRR, FESR, Horizon Europe.")
+    beneficiary_type: BeneficiaryName | None = None
+    deadline_from: date | None = Field(default=None, description="Deadline on or after (YYYY-MM-DD).")
+    deadline_to: date | None = Field(default=None, description="Deadline on or before (YYYY-MM-DD).")
+    budget_min: float | None = Field(default=None, ge=0)
+    budget_max: float | None = Field(default=None, ge=0)
+    mode: ModeName = "hybrid"
+
+    def filters(self) -> SearchFilters:
+        """The filters as given (the caller makes ``region`` canonical: it needs the gazetteer)."""
+        check_ranges(self.deadline_from, self.deadline_to, self.budget_min, self.budget_max)
+        return SearchFilters(
+            types=tuple(self.type or ()),
+            language=self.language,
+            region=self.region,
+            status=self.status,
+            source=self.source,
+            mission=self.mission,
+            programme=self.programme,
+            beneficiary_type=self.beneficiary_type,
+            deadline_from=self.deadline_from,
+            deadline_to=self.deadline_to,
+            budget_min=self.budget_min,
+            budget_max=self.budget_max,
+        )
+
+
 class HitOut(BaseModel):
     id: str
     type: str

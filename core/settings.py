@@ -81,6 +81,16 @@ class ApiSettings(BaseSettings):
     )
 
 
+class WebSettings(BaseSettings):
+    """The web pages (api/web)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    # Signs the CSRF cookie of the pages' forms. Unset: a random secret per process (forms opened before a
+    # restart must be reloaded); set it when several workers serve the same site.
+    csrf_secret: str | None = Field(default=None, validation_alias=AliasChoices("CONVERGENZE_CSRF_SECRET"))
+
+
 class FetchSettings(BaseSettings):
     """How the live connectors talk to the web (corpora/http.py)."""
 

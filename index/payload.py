@@ -15,7 +15,7 @@ def _as_list(value: Any) -> list[str]:
     return [str(value)]
 
 
-def _budget(meta: dict[str, Any]) -> float | None:
+def budget_of(meta: dict[str, Any]) -> float | None:
     """The money a document is about: a call's total budget, a measure's allocation, a project's funding."""
     for key in ("budget_total", "budget_pnrr", "total_amount", "amount_pnrr", "budget_max"):
         value = meta.get(key)
@@ -43,6 +43,6 @@ def document_payload(document: Document) -> dict[str, Any]:
         # PNRR sub-measure codes: a measure's own, a call's, the ones that funded a project (the join key for
         # "projects like yours were funded here").
         "submeasure_codes": _as_list(meta.get("submeasure_codes") or meta.get("submeasure_code")),
-        "budget": _budget(meta),
+        "budget": budget_of(meta),
         "metadata": meta,
     }

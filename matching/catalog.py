@@ -95,7 +95,9 @@ class _ActorMention:
     amount: float | None
 
 
-def _territories(payload: dict[str, Any]) -> list[str]:
+def territories(payload: dict[str, Any]) -> list[str]:
+    """Where a document applies: its regions, else "Italia" for national sources, "EU" for EU calls, else
+    "non indicato"."""
     regions = [r for r in payload.get("region") or [] if isinstance(r, str) and r]
     meta = payload.get("metadata") or {}
     if regions:
@@ -243,7 +245,7 @@ class CatalogBuilder:
         db.execute("INSERT INTO documents VALUES (:id, :type, :source, :title, :url, :status, :deadline, :opening, "
                    ":budget, :amount, :issuer, :levers, :submeasures, :duplicate_of)", row)
         db.executemany("INSERT OR IGNORE INTO territories VALUES (?, ?)",
-                       [(document_id, t) for t in _territories(payload)])
+                       [(document_id, t) for t in territories(payload)])
         db.executemany("INSERT OR IGNORE INTO targets VALUES (?, ?)",
                        [(document_id, t) for t in payload.get("beneficiary_types") or []])
         db.executemany("INSERT OR IGNORE INTO missions VALUES (?, ?, ?, ?, ?, ?)", [

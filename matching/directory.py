@@ -18,6 +18,7 @@ class ActorQuery:
     actor_type: str | None = None
     limit: int = 20
     offset: int = 0
+    actor_id: str | None = None  # one actor (its page)
 
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= 500:
@@ -29,6 +30,9 @@ class ActorQuery:
 def _scope(query: ActorQuery) -> tuple[str, dict[str, Any]]:
     """SQL conditions on a role row ``r`` and actor ``a`` for the query's mission, region and type."""
     where, params = ["1 = 1"], {}
+    if query.actor_id:
+        where.append("a.id = :actor_id")
+        params["actor_id"] = query.actor_id
     if query.actor_type:
         where.append("a.type = :type")
         params["type"] = query.actor_type
@@ -117,6 +121,8 @@ class MissionMap:
     framework: str
     rows: list[dict[str, Any]] = field(default_factory=list)
     gaps: list[dict[str, Any]] = field(default_factory=list)
+    # One row per mission x territory, every actor type together (a document counted once): what a map shows.
+    totals: list[dict[str, Any]] = field(default_factory=list)
 
     def write_csv(self, stream: TextIO) -> None:
         """The rows as CSV, one line per mission x territory x actor type (``MAP_COLUMNS``)."""
@@ -167,7 +173,12 @@ def mission_map(catalog: Catalog, framework: str, region: str | None = None) -> 
          **{k: round(v, 2) if isinstance(v, float) else v for k, v in cell.items()}}
         for (code, place, kind), cell in sorted(cells.items())
     ]
-    return MissionMap(framework=framework, rows=rows, gaps=_gaps(totals, labels, region))
+    summed = [
+        {"mission": code, "label": labels.get(code, code), "territory": place,
+         **{k: round(v, 2) if isinstance(v, float) else v for k, v in cell.items()}}
+        for (code, place), cell in sorted(totals.items())
+    ]
+    return MissionMap(framework=framework, rows=rows, gaps=_gaps(totals, labels, region), totals=summed)
 
 
 def _count(cell: dict[str, Any], doc: Any) -> None:

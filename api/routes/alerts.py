@@ -98,8 +98,8 @@ def _found(store: AlertStore, alert_id: str) -> Alert:
     return alert
 
 
-@router.post("/alerts", response_model=AlertOut, status_code=201, responses={400: {"model": ErrorOut}})
-def create_alert(state: StateDep, body: AlertIn, response: Response) -> AlertOut:
+def save_alert(store: AlertStore, body: AlertIn) -> tuple[Alert, bool]:
+    """Store an alert (the API and the alerts page); raises HTTPException for an inconsistent one."""
     if (body.query is None) == (body.match_text is None):
         raise HTTPException(status_code=400, detail=ALERT_NEEDS_ONE_TEXT)
     if body.webhook_url is not None and not body.secret:
@@ -107,7 +107,12 @@ def create_alert(state: StateDep, body: AlertIn, response: Response) -> AlertOut
     spec = body.model_dump(mode="json", exclude={"secret"}, exclude_none=True)
     spec["filters"] = body.filters.model_dump(exclude_none=True, exclude_defaults=True)
     spec["min_score"] = body.min_score if body.min_score is not None else AlertSettings().min_score
-    alert, created = AlertStore(state).save(spec, body.secret)
+    return store.save(spec, body.secret)
+
+
+@router.post("/alerts", response_model=AlertOut, status_code=201, responses={400: {"model": ErrorOut}})
+def create_alert(state: StateDep, body: AlertIn, response: Response) -> AlertOut:
+    alert, created = save_alert(AlertStore(state), body)
     if not created:
         response.status_code = 200  # the same alert again: its id comes from its content
     return AlertOut(**_out(alert))

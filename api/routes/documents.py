@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path
 
@@ -19,6 +19,11 @@ def get_document(
     chunks = services.store.get_document_chunks(document_id)
     if not chunks:
         raise HTTPException(status_code=404, detail=DOCUMENT_NOT_FOUND)
+    return document_out(document_id, chunks)
+
+
+def document_out(document_id: str, chunks: list[dict[str, Any]]) -> DocumentOut:
+    """A document from its chunks' payloads (``VectorStore.get_document_chunks``): the API and the page."""
     first = chunks[0]
     metadata = dict(first.get("metadata") or {})
     missions, objectives = metadata.pop("missions", []), metadata.pop("objectives", [])

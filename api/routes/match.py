@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from convergenze.core.records import Profile
 from convergenze.matching.profiles import ProfileError
 
-from ..deps import ServicesDep
+from ..deps import Services, ServicesDep
 from ..errors import TEXT_EMPTY
 from ..inputs import canonical_region, profile_error, read_body, upload_openapi
 from ..models import ConvergenceMatchRequest, ErrorOut, MatchOut, SourceName, match_out
@@ -29,6 +29,11 @@ async def match(services: ServicesDep, request: Request) -> MatchOut:
     multipart ``file``), each with an eligibility verdict per criterion for the ``profile``, why it matched
     (shared missions, objectives, passages), and funded projects like it; plus partners to contact."""
     body, source = await read_body(request, ConvergenceMatchRequest, services.settings.max_upload_bytes)
+    return await run_match(services, body, cast(SourceName, source))
+
+
+async def run_match(services: Services, body: ConvergenceMatchRequest, source: SourceName = "text") -> MatchOut:
+    """The match behind ``POST /v1/match`` and the match page; raises HTTPException with the fixed messages."""
     if not body.text.strip():
         raise HTTPException(status_code=400, detail=TEXT_EMPTY)
     profile_in = body.profile
@@ -41,4 +46,4 @@ async def match(services: ServicesDep, request: Request) -> MatchOut:
         )
     except ProfileError as error:
         raise profile_error(error) from error
-    return match_out(result, cast(SourceName, source))
+    return match_out(result, source)

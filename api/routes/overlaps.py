@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from convergenze.matching.profiles import ProfileError
 
-from ..deps import ServicesDep
+from ..deps import Services, ServicesDep
 from ..errors import TEXT_EMPTY
 from ..inputs import profile_error, read_body, upload_openapi
 from ..models import ErrorOut, OverlapOut, OverlapRequest, SourceName, overlap_out
@@ -25,6 +25,11 @@ async def overlaps(services: ServicesDep, request: Request) -> OverlapOut:
     """Existing initiatives a programme overlaps (same mission, territory, target and lever: a risk of
     duplication) or completes (same mission, another lever, actor type or a neighbouring territory)."""
     body, source = await read_body(request, OverlapRequest, services.settings.max_upload_bytes)
+    return await run_overlaps(services, body, cast(SourceName, source))
+
+
+async def run_overlaps(services: Services, body: OverlapRequest, source: SourceName = "text") -> OverlapOut:
+    """The search behind ``POST /v1/overlaps`` and the overlaps page; raises HTTPException."""
     if not body.text.strip():
         raise HTTPException(status_code=400, detail=TEXT_EMPTY)
     try:
@@ -34,4 +39,4 @@ async def overlaps(services: ServicesDep, request: Request) -> OverlapOut:
         )
     except ProfileError as error:
         raise profile_error(error) from error
-    return overlap_out(result, cast(SourceName, source))
+    return overlap_out(result, source)

@@ -371,9 +371,12 @@ class VectorStore(ABC):
                 hashes[document_id] = content_hash
         return hashes
 
-    def document_heads(self, fields: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
-        """The head chunk's payload of every stored document (one per document), in no particular order."""
-        for _, payload in self._scroll(FilterSpec(must=(HEAD_CHUNK,)), fields):
+    def document_heads(
+        self, fields: Sequence[str] | None = None, filters: SearchFilters | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The head chunk's payload of every stored document (one per document) matching ``filters``, in no
+        particular order: listings without a query (a calendar of deadlines)."""
+        for _, payload in self._scroll(filter_spec(filters).require(HEAD_CHUNK), fields):
             yield payload
 
     def dense_vectors(self, point_ids: Sequence[str]) -> dict[str, list[float]]:
