@@ -72,3 +72,15 @@ INELIGIBLE = {
     "exclude": N_("esclusi"),
     "keep": N_("al loro posto"),
 }
+EVENTS = {
+    "new": N_("Prima lettura"),
+    "title": N_("Titolo cambiato"),
+    "text": N_("Testo cambiato"),
+    "opening": N_("Apertura cambiata"),
+    "deadline": N_("Scadenza cambiata"),
+    "budget": N_("Dotazione cambiata"),
+    "status": N_("Stato cambiato"),
+    "withdrawn": N_("Non più pubblicato dalla fonte"),
+    "reappeared": N_("Di nuovo pubblicato"),
+    "closed": N_("Chiuso: scadenza passata"),
+}

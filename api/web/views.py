@@ -127,7 +127,7 @@ def card(item: HitOut, stems: tuple[str, ...], taxonomy: Taxonomy, lang: str, to
         budget=budget_of(meta),
         issuer=meta.get("issuer") or meta.get("administration") or meta.get("implementing_body"),
         territory=[p for p in places if p != UNSPECIFIED],
-        missions=missions_of(meta, taxonomy, lang),
+        missions=[m for m in missions_of(meta, taxonomy, lang) if m.framework == "convergenze" or len(m.code) == 2],
         programmes=[str(p) for p in (programmes if isinstance(programmes, list) else [programmes])],
         snippet=highlight(item.snippet, stems),
     )

@@ -32,8 +32,8 @@ MEASURES = {
     "gaps": N_("Lacune"),
 }
 GAPS = {
-    "no_open_call": N_("progetti finanziati ma nessun bando aperto (regionale o nazionale)"),
-    "no_local_implementer": N_("bandi aperti ma nessun attuatore locale di progetti finanziati"),
+    "no_open_call": N_("nessun bando aperto"),
+    "no_local_implementer": N_("nessun attuatore locale"),
 }
 COLUMNS = ("territory", "documents", "calls", "open_calls", "open_budget", "projects", "funded_amount", "gap")
 
