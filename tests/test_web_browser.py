@@ -79,9 +79,14 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return folders
 
 
-def screenshot(page: Page, shots: list[Path], name: str) -> None:
-    for folder in shots:
-        page.screenshot(path=folder / name, full_page=True)
+def screenshot(page: Page, shots: list[Path], name: str, top: str | None = None) -> None:
+    """The whole page to the temporary folder; to docs/, the first screen from ``top`` (a selector) down."""
+    page.screenshot(path=shots[0] / name, full_page=True)
+    if len(shots) > 1:
+        if top:
+            page.locator(top).first.evaluate("e => window.scrollTo(0, e.getBoundingClientRect().top + scrollY - 8)")
+        page.screenshot(path=shots[1] / name)
+        page.evaluate("window.scrollTo(0, 0)")
 
 
 def accessible(page: Page) -> None:
@@ -112,54 +117,64 @@ def test_home_and_every_page_of_the_navigation_pass_axe(page: Page) -> None:
 
 
 def test_search_with_two_facets_narrows_the_results(page: Page, shots: list[Path]) -> None:
+    query = "contributi alle imprese per progetti di innovazione"
     page.goto("/search")
-    page.get_by_label("Parole chiave").fill("contributi alle imprese per progetti di innovazione")
+    page.get_by_label("Parole chiave").fill(query)
     page.get_by_role("button", name="Cerca", exact=True).click()
-    cards = page.locator("article.card")
-    expect(cards.first).to_be_visible()
-    before = page.locator(".facet").filter(has_text="Tipo di documento").locator("a").count()
-    assert before >= 2
-    page.locator(".facet").filter(has_text="Tipo di documento").get_by_role("link", name="Bando").click()
+    expect(page.locator("article.card").first).to_be_visible()
+    types = page.locator(".facet").filter(has=page.get_by_role("heading", name="Tipo di documento"))
+    calls = int(types.get_by_role("link").filter(has_text="Bando").locator(".count").inner_text().replace(".", ""))
+    types.get_by_role("link").filter(has_text="Bando").click()
     expect(page).to_have_url(re.compile(r"type=call"))
-    expect(page.locator(".kind").first).to_contain_text("Bando")
-    kinds = page.locator("article.card .kind").all_inner_texts()
-    assert kinds and all(k.upper().startswith("BANDO") for k in kinds)
-    region = page.locator(".facet").filter(has_text="Regione").locator("a").first
-    chosen = region.locator("span").first.inner_text()
-    region.click()
+    regions = page.locator(".facet").filter(has=page.get_by_role("heading", name="Regione"))
+    first = regions.get_by_role("link").first
+    region = first.locator("span").first.inner_text()
+    in_region = int(first.locator(".count").inner_text().replace(".", ""))
+    assert 0 < in_region < calls
+    first.click()
     expect(page).to_have_url(re.compile(r"(?=.*region=)(?=.*type=call)"))
-    territories = page.locator("article.card .facts").all_inner_texts()
-    assert territories and all(chosen in t for t in territories)
+    expect(regions.get_by_role("link", name=re.compile(region)).first).to_have_attribute("aria-current", "true")
+    # the page shows what GET /v1/search answers under the same two filters, and nothing outside them
+    api = page.request.get("/v1/search", params={"q": query, "type": "call", "region": region}).json()["data"]
+    assert api and all(h["type"] == "call" and region in h["metadata"]["region"] for h in api)
+    shown = page.locator("article.card h3 a").all_inner_texts()
+    assert shown == [h["title"] for h in api]
     expect(page.locator("mark").first).to_be_visible()
     accessible(page)
     screenshot(page, shots, "web-search.png")
 
 
 def test_search_page_by_keyboard_only(page: Page) -> None:
-    page.goto("/search?q=energia")
+    page.goto("/search")
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Salta al contenuto")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.get_by_label("Parole chiave")).to_be_focused()
-    page.keyboard.press("Control+A")
     page.keyboard.type("servizi digitali dei comuni")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"servizi\+digitali"))
-    # onwards from the search button, focus reaches the facets and then a result's link, all visible
-    page.get_by_role("button", name="Cerca", exact=True).focus()
-    reached = []
-    for _ in range(40):
+    # the header, in reading order: skip link, home, language, navigation
+    for target in (page.get_by_role("link", name="Salta al contenuto"), page.get_by_role("link", name="Convergenze"),
+                   page.get_by_role("link", name="English"),
+                   page.get_by_role("navigation", name="Navigazione principale").get_by_role("link").first):
         page.keyboard.press("Tab")
-        focused = page.evaluate("document.activeElement.closest('.facet, article.card') ? "
-                                "document.activeElement.closest('.facet, article.card').className : ''")
-        reached.append(focused)
-        if "card" in focused:
+        expect(target).to_be_focused()
+    page.get_by_role("button", name="Cerca", exact=True).focus()
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Salta ai risultati")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.locator("#results-title")).to_be_focused()
+    for _ in range(12):  # past the sort and export links to the first result
+        page.keyboard.press("Tab")
+        if page.evaluate("!!document.activeElement.closest('article.card')"):
             break
-    assert "facet" in reached and reached[-1] == "card"
-    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
-    assert outline != "none"
+    first = page.locator("article.card h3 a").first
+    expect(first).to_be_focused()
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/documents/"))
 
@@ -182,7 +197,7 @@ def test_match_typed_in_the_form_shows_eligibility_and_evidence(page: Page, shot
     expect(results.first.locator(".pair").first).to_be_visible()
     expect(page.get_by_label("Descrizione del progetto")).to_have_value(PROJECT)
     accessible(page)
-    screenshot(page, shots, "web-match.png")
+    screenshot(page, shots, "web-match.png", top="#read-title")
 
 
 def test_match_from_an_uploaded_pdf(page: Page, tmp_path: Path) -> None:

@@ -48,9 +48,9 @@ def test_the_match_page_lists_what_the_api_ranks_in_the_same_order(client: httpx
                                          "profile": {"actor_type": "public_administration", "region": "Lazio"}})
     assert api.status_code == 200
     with httpx.Client(base_url=str(client.base_url), timeout=120) as browser:
-        token = _token(browser, "/match")
-        page = browser.post("/match", data={"csrftoken": token, "text": PROJECT, "region": "Lazio",
-                                            "actor_type": "public_administration"})
+        browser.get("/alerts")  # cookies from the pages do not get in the way of a form that only reads
+        page = browser.post("/match", files={"file": ("", b"")}, data={
+            "text": PROJECT, "region": "Lazio", "actor_type": "public_administration"})
     assert page.status_code == 200
     assert _ids(page.text) == [hit["id"] for hit in api.json()["data"]]
     assert 'class="verdict-' in page.text
@@ -105,7 +105,7 @@ def test_search_page_and_exports_show_the_api_results(client: httpx.Client) -> N
     assert [httpx.URL(f"/{s}").path[1:] for s in shown] == api
     assert "<mark>" in page.text
     exported = client.get("/search.json", params=params).json()
-    assert [h["id"] for h in exported["data"]][:10] == api
+    assert [h["id"] for h in exported["data"]] == api
     csv = client.get("/search.csv", params=params)
     assert csv.headers["content-type"].startswith("text/csv") and csv.text.splitlines()[0].startswith("id,type,title")
 

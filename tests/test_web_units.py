@@ -92,7 +92,8 @@ def test_reasons_keep_their_values_and_translate_actor_types() -> None:
     assert reasons.italian("Closed: the deadline was 01/01/2020.") == "Chiuso: la scadenza era il 01/01/2020."
     assert reasons.italian("The call is for cooperatives, foundations, not citizens.") == (
         "Il bando è per cooperative, fondazioni, non per cittadini.")
-    assert reasons.italian("The call is for Lazio, Puglia, not Sicilia.") == "Il bando è per Lazio, Puglia, non per Sicilia."
+    assert reasons.italian("The call is for Lazio, Puglia, not Sicilia.") == (
+        "Il bando è per Lazio, Puglia, non per Sicilia.")
     assert reasons.in_language("Open.", "en") == "Open."
     assert reasons.in_language("A sentence nobody wrote.", "it") == "A sentence nobody wrote."
 

@@ -24,8 +24,10 @@ from .templating import STATIC_DIR, Web, build_templates, render, translate
 
 # Paths whose errors stay JSON (the API and its docs); every other path is a page and answers with one.
 API_PREFIXES = ("/v1/", "/health", "/openapi.json", "/docs", "/redoc", "/static/")
-# Forms that change state: their token is checked even when the browser sent no cookie.
+# Forms that change state: their token is checked even when the browser sent no cookie. Exempt: the JSON API
+# (no cookie credentials) and the forms that only read (see security.py).
 STATEFUL_PREFIXES = ("/alerts",)
+CSRF_EXEMPT = ("/v1/", "/match", "/overlaps")
 
 
 def install(app: FastAPI, *, reports_dir: Path, sources_file: Path, csrf_secret: str | None) -> None:
@@ -51,5 +53,6 @@ def install(app: FastAPI, *, reports_dir: Path, sources_file: Path, csrf_secret:
         await response(scope, no_body, send)
 
     app.add_exception_handler(StarletteHTTPException, page_error)
-    app.add_middleware(CsrfProtection, secret=csrf_secret, on_failure=csrf_failed, protect=STATEFUL_PREFIXES)
+    app.add_middleware(CsrfProtection, secret=csrf_secret, on_failure=csrf_failed, protect=STATEFUL_PREFIXES,
+                       exempt=CSRF_EXEMPT)
     app.add_middleware(SecurityHeaders)

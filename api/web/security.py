@@ -1,10 +1,12 @@
 """Browser safety for the whole app: a strict Content-Security-Policy and friends on every response, and CSRF
 tokens on the pages' forms.
 
-CSRF uses asgi-csrf: a signed ``csrftoken`` cookie that a form's hidden ``csrftoken`` field (urlencoded or
-multipart, the field before any file) or an ``x-csrftoken`` header must match, so forms work without
-JavaScript. The JSON API (``/v1``) is left out: it never takes a cookie as a credential, and a browser cannot
-send it JSON or a DELETE from another site without a CORS preflight, which the app does not allow.
+CSRF uses asgi-csrf: a signed ``csrftoken`` cookie that a form's hidden ``csrftoken`` field or an
+``x-csrftoken`` header must match, so forms work without JavaScript. Left out: the JSON API (``/v1``), which
+never takes a cookie as a credential (and a browser cannot send it JSON or a DELETE from another site without a
+CORS preflight, which the app does not allow), and the forms that change nothing (match, overlaps: they only
+read). Those are also the only multipart forms, which asgi-csrf 0.11 cannot parse with python-multipart 0.0.2x
+and later (it passes the removed ``FileClass`` argument).
 """
 
 from __future__ import annotations
@@ -73,13 +75,14 @@ CsrfFailed = Callable[[Scope, Send, Any], Awaitable[None]]
 class CsrfProtection:
     """asgi-csrf as a Starlette middleware class (so ``create_app`` still returns the FastAPI app)."""
 
-    def __init__(self, app: ASGIApp, secret: str | None, on_failure: CsrfFailed, protect: tuple[str, ...]) -> None:
+    def __init__(self, app: ASGIApp, secret: str | None, on_failure: CsrfFailed, protect: tuple[str, ...],
+                 exempt: tuple[str, ...]) -> None:
         self.app = asgi_csrf(
             app,
             signing_secret=secret,
             cookie_samesite="Lax",
             always_protect=_Prefixes(*protect),
-            skip_if_scope=lambda scope: scope["path"].startswith("/v1/"),
+            skip_if_scope=lambda scope: scope["path"].startswith(exempt),
             send_csrf_failed=on_failure,
         )
 

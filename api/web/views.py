@@ -16,7 +16,7 @@ from convergenze.core.records import Hit, SearchFilters
 from convergenze.extractors.taxonomy import Taxonomy
 from convergenze.index.payload import budget_of
 from convergenze.index.store.base import VectorStore
-from convergenze.matching.catalog import UNSPECIFIED, territories
+from convergenze.matching.catalog import NATIONAL, UNSPECIFIED, territories
 
 from ..models import HitOut
 from .i18n import as_date
@@ -28,6 +28,7 @@ _COMMON = frozenset(
     "per sono sul sulla una uno che the and for with from that this into".split()
 )
 SNIPPET_CHARS = 320
+ALL_REGIONS = 20
 
 
 def _fold(text: str) -> str:
@@ -114,7 +115,10 @@ def card(item: HitOut, stems: tuple[str, ...], taxonomy: Taxonomy, lang: str, to
     meta = item.metadata
     day = as_date(meta.get("deadline"))
     programmes = meta.get("programme") or []
-    places = territories({"region": meta.get("region"), "metadata": meta, "source": item.source})
+    regions = meta.get("region") or []
+    # every region listed one by one is the whole country
+    places = [NATIONAL] if len(set(regions)) >= ALL_REGIONS else territories(
+        {"region": regions, "metadata": meta, "source": item.source})
     return Card(
         id=item.id,
         type=item.type,

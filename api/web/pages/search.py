@@ -30,9 +30,9 @@ EXPORT_COLUMNS = ("id", "type", "title", "status", "deadline", "budget", "issuer
 
 
 def _ranked(services: Services, params: SearchPage, filters: SearchFilters) -> list[Hit]:
-    """The hits for the page and its sort: relevance asks the store for what the page shows, the other orders
-    sort the best ``POOL`` results."""
-    limit = POOL if params.sort != "relevance" else min(POOL, params.page * PER_PAGE + 1)
+    """The hits for the page and its sort: relevance asks for the pages up to this one (page 1 is exactly what
+    ``GET /v1/search?limit=10`` answers), the other orders sort the best ``POOL`` results."""
+    limit = POOL if params.sort != "relevance" else min(POOL, params.page * PER_PAGE)
     hits = services.search.search(params.q, filters, limit=limit, mode=params.mode)
     if params.sort == "deadline":  # soonest first, no deadline last
         hits.sort(key=lambda h: (h.payload.get("deadline") is None, str(h.payload.get("deadline") or "")))
@@ -63,7 +63,9 @@ async def search_page(request: Request, services: ServicesDep) -> HTMLResponse:
         "facets": found,
         "cards": cards,
         "start": start,
-        "has_next": len(hits) > start + PER_PAGE and start + PER_PAGE < POOL,
+        # relevance fetched exactly up to this page: a full page may have a next one
+        "has_next": len(hits) > start + PER_PAGE or (
+            params.sort == "relevance" and len(hits) == start + PER_PAGE < POOL),
         "searched": bool(params.q.strip()) and not error,
         "sorts": SORTS,
     }, status_code=400 if error else 200)
@@ -97,12 +99,12 @@ async def export_json(request: Request, services: ServicesDep) -> Response:
 
 
 async def _export(request: Request, services: Services) -> list[HitOut] | Response:
-    """Every result the page can reach (``POOL``), in the page's order; or the message of a bad request."""
+    """The results as the page has them (relevance: every page up to the current one; other orders: the
+    sorted best ``POOL``), or the message of a bad request."""
     params, error = forms.read_query(request, SearchPage)
     filters, filter_error = forms.filters_or_message(request, params, services)
     error = error or filter_error or (None if params.q.strip() else translate(request, messages.QUERY_EMPTY))
     if error:
         return Response(error, status_code=400, media_type="text/plain; charset=utf-8")
-    params = params.model_copy(update={"page": POOL // PER_PAGE})
     hits: list[Any] = await run_in_threadpool(_ranked, services, params, filters)
-    return [HitOut.from_hit(h) for h in hits[:POOL]]
+    return [HitOut.from_hit(h) for h in hits]
