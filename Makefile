@@ -1,4 +1,4 @@
-# One entry point for developers and CI (.ci/run mirrors `make setup` + `make test`).
+# One entry point for developers and CI (.ci/run mirrors `make setup`, `make lint` and `make test`).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -40,6 +40,7 @@ test: setup  ## the test suite (network blocked, real Qdrant Edge, real Prefect 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy -p convergenze
+	$(BIN)/lint-imports
 
 bench: setup  ## every benchmark; the ingestion ones use a scratch data dir
 	$(BIN)/python benchmarks/relevance.py

@@ -27,20 +27,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from spacy.matcher import PhraseMatcher
 from spacy.util import filter_spans
 
+from convergenze.core.embedding import Embedder
 from convergenze.core.records import LABEL_SOURCES, MISSION_FRAMEWORKS, Document, MissionLabel
 from convergenze.core.settings import DataSettings
 
 from .objectives import LANGUAGES, blank_pipeline, lemma_table, parse
 from .taxonomy import SDG_MAPPING_FILE, Key, Taxonomy, TaxonomyEntry, read_sdg_mapping
-
-if TYPE_CHECKING:
-    from convergenze.index.embeddings.base import Embedder
 
 # Procedural text that any call or programme has and that is about no mission: each prototype's similarity to it
 # is that prototype's bias, and the margins it reaches are the null distribution a real label must beat.

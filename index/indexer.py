@@ -9,10 +9,10 @@ from typing import Any, Protocol
 import numpy as np
 from tqdm.auto import tqdm
 
+from convergenze.core.embedding import Embedder
 from convergenze.core.records import Chunk, DocType, Document, IndexedChunk, MissionLabel
 
 from .chunking import Chunker
-from .embeddings import Embedder
 from .payload import document_payload
 from .sparse import Bm25SparseEncoder
 from .store.base import VectorStore

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from convergenze.core.embedding import Embedder
 from convergenze.core.records import Hit, SearchFilters
 
-from .embeddings import Embedder
 from .sparse import Bm25SparseEncoder
 from .store.base import VectorStore
 

@@ -18,6 +18,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
+from convergenze.core.embedding import Embedder
 from convergenze.core.records import Document, Skipped
 from convergenze.core.settings import AlertSettings, DataSettings, EmbeddingSettings, FetchSettings, QdrantSettings
 from convergenze.corpora.connectors.base import ConnectorResult, SourceSpec
@@ -34,7 +35,7 @@ from convergenze.corpora.registry import (
 from convergenze.corpora.state import StateStore
 from convergenze.extractors.enrich import Enricher
 from convergenze.extractors.missions import MissionClassifier
-from convergenze.index.embeddings import Embedder, create_embedder
+from convergenze.index.embeddings import create_embedder
 from convergenze.index.indexer import Indexer
 from convergenze.index.search import SearchService
 from convergenze.index.sparse import Bm25SparseEncoder

@@ -28,3 +28,10 @@ def test_the_import_root_links_every_folder() -> None:
         assert link.is_symlink() and link.resolve() == ROOT / folder, f"convergenze/{folder} must link ../{folder}"
     packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"convergenze"}
     assert packages == set(FOLDERS), "a new top-level package needs its link in convergenze/ and pyproject.toml"
+
+
+def test_no_layer_imports_one_above_it() -> None:
+    """import-linter's contracts (pyproject.toml): core, extractors, corpora, index, matching, pipelines, api, cli."""
+    linted = subprocess.run([str(Path(sys.executable).with_name("lint-imports"))], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert linted.returncode == 0, linted.stdout[-3000:]
