@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from convergenze.core.vocabulary import TextSource
 from convergenze.extractors.gazetteer import Gazetteer
 from convergenze.extractors.taxonomy import Taxonomy
 from convergenze.extractors.uploads import UploadError, text_from_upload
@@ -68,7 +69,7 @@ def _validate(model: type[Body], data: Any) -> Body:
         raise RequestValidationError(error.errors(include_url=False)) from error
 
 
-async def read_body(request: Request, model: type[Body], max_upload_bytes: int) -> tuple[Body, str]:
+async def read_body(request: Request, model: type[Body], max_upload_bytes: int) -> tuple[Body, TextSource]:
     """The request's options and where its text came from ('text', 'pdf', 'docx', 'txt')."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
@@ -77,7 +78,7 @@ async def read_body(request: Request, model: type[Body], max_upload_bytes: int) 
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": "Invalid JSON",
                                            "input": None}]) from error
-        return _validate(model, data), "text"
+        return _validate(model, data), TextSource.TEXT
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_upload_bytes + _ENVELOPE_BYTES:
         raise HTTPException(status_code=413, detail=errors.UPLOAD_TOO_LARGE)

@@ -4,32 +4,31 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from convergenze.core.records import Hit, SearchFilters
+from convergenze.core.vocabulary import (
+    ActorType,
+    CallStatus,
+    Criterion,
+    DocType,
+    Eligibility,
+    IneligiblePolicy,
+    Lever,
+    Relation,
+    SearchMode,
+    TextSource,
+    Verdict,
+)
 from convergenze.matching.overlaps import OverlapItem, OverlapResult
 from convergenze.matching.service import MatchResult
 
 from .errors import BAD_BUDGET_RANGE, BAD_DEADLINE_RANGE
 
-DocTypeName = Literal["call", "measure", "project", "programme", "policy"]
-ModeName = Literal["hybrid", "dense", "sparse"]
-BeneficiaryName = Literal[
-    "public_body",
-    "public_administration",
-    "cooperative",
-    "foundation",
-    "third_sector",
-    "company",
-    "financial_institution",
-    "university_research",
-    "citizen",
-]
-_MATCH_TYPES: tuple[DocTypeName, ...] = ("call", "measure")
-_ALL_TYPES: tuple[DocTypeName, ...] = ("call", "measure", "project", "programme", "policy")
+_MATCH_TYPES = (DocType.CALL, DocType.MEASURE)
 
 
 def check_ranges(
@@ -78,17 +77,17 @@ class MatchRequest(BaseModel):
 
     text: str = Field(min_length=1, max_length=20_000, description="The project description, Italian or English.")
     limit: int = Field(default=10, ge=1, le=100)
-    types: list[DocTypeName] = Field(default_factory=lambda: list(_MATCH_TYPES), max_length=5)
+    types: list[DocType] = Field(default_factory=lambda: list(_MATCH_TYPES), max_length=5)
     region: str | None = Field(default=None, max_length=60)
-    status: Literal["open", "forthcoming", "closed", "unknown"] | None = None
+    status: CallStatus | None = None
     mission: str | None = Field(default=None, max_length=40)
     programme: str | None = Field(default=None, max_length=80)
-    beneficiary_type: BeneficiaryName | None = None
+    beneficiary_type: ActorType | None = None
     deadline_from: date | None = None
     deadline_to: date | None = None
     budget_min: float | None = Field(default=None, ge=0)
     budget_max: float | None = Field(default=None, ge=0)
-    mode: ModeName = "hybrid"
+    mode: SearchMode = SearchMode.HYBRID
 
     def filters(self) -> SearchFilters:
         check_ranges(self.deadline_from, self.deadline_to, self.budget_min, self.budget_max)
@@ -169,11 +168,6 @@ class ErrorOut(BaseModel):
 
 # --- Convergence (issue 4) ---
 
-IneligibleName = Literal["demote", "exclude", "keep"]
-SourceName = Literal["text", "pdf", "docx", "txt"]
-EligibleName = Literal["eligible", "possible", "ineligible"]
-RelationName = Literal["overlap", "complement"]
-FrameworkName = Literal["convergenze", "pnrr", "sdg", "cohesion", "horizon"]
 
 
 class ProfileIn(BaseModel):
@@ -181,7 +175,7 @@ class ProfileIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    actor_type: BeneficiaryName | None = None
+    actor_type: ActorType | None = None
     region: str | None = Field(default=None, max_length=60, examples=["Lazio"])
     municipality: str | None = Field(default=None, max_length=80, examples=["Viterbo"])
     budget_needed: float | None = Field(default=None, gt=0, le=1e12, description="Euro needed for the project.")
@@ -193,15 +187,16 @@ class ConvergenceMatchRequest(MatchRequest):
 
     text: str = Field(default="", max_length=20_000, description="The project description, Italian or English.")
     profile: ProfileIn | None = None
-    ineligible: IneligibleName = Field(
-        default="demote", description="Ineligible calls: ranked below eligible ones, left out, or kept in place."
+    ineligible: IneligiblePolicy = Field(
+        default=IneligiblePolicy.DEMOTE,
+        description="Ineligible calls: ranked below eligible ones, left out, or kept in place.",
     )
     explain: bool = Field(default=True, description="Shared missions, objectives and passages for each result.")
 
 
 class VerdictOut(BaseModel):
-    criterion: Literal["status", "territory", "beneficiary", "budget"]
-    verdict: Literal["ok", "no", "unknown"]
+    criterion: Criterion
+    verdict: Verdict
     reason: str
     evidence: list[str]
 
@@ -240,7 +235,7 @@ class PartnerOut(BaseModel):
 
 
 class MatchHitOut(HitOut):
-    eligible: EligibleName
+    eligible: Eligibility
     eligibility: list[VerdictOut]
     why: WhyOut | None = None
     similar_projects: list[FundedProjectOut]
@@ -254,7 +249,7 @@ class MatchOut(BaseModel):
     objectives: list[str] = Field(description="Objective statements found in the description.")
     partners: list[PartnerOut]
     profile: dict[str, Any]
-    source: SourceName = "text"
+    source: TextSource = TextSource.TEXT
 
 
 class OverlapRequest(BaseModel):
@@ -263,13 +258,13 @@ class OverlapRequest(BaseModel):
     text: str = Field(default="", max_length=20_000, description="The programme description.")
     region: str | None = Field(default=None, max_length=60)
     municipality: str | None = Field(default=None, max_length=80, description="Narrows the territory to a town.")
-    actor_type: BeneficiaryName | None = None
+    actor_type: ActorType | None = None
     limit: int = Field(default=20, ge=1, le=100)
-    types: list[DocTypeName] = Field(default_factory=lambda: list(_ALL_TYPES), max_length=5)
+    types: list[DocType] = Field(default_factory=lambda: list(DocType), max_length=5)
 
 
 class OverlapItemOut(HitOut):
-    relation: RelationName
+    relation: Relation
     reason: str
     criteria: dict[str, str]
     evidence: dict[str, Any]
@@ -281,10 +276,10 @@ class OverlapOut(BaseModel):
     complements: list[OverlapItemOut]
     count: int
     missions: list[dict[str, Any]]
-    levers: list[str]
-    targets: list[str]
+    levers: list[Lever]
+    targets: list[ActorType]
     partners: list[PartnerOut]
-    source: SourceName = "text"
+    source: TextSource = TextSource.TEXT
 
 
 class ActorDocumentOut(BaseModel):
@@ -345,11 +340,11 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def match_out(result: MatchResult, source: SourceName = "text") -> MatchOut:
+def match_out(result: MatchResult, source: TextSource = TextSource.TEXT) -> MatchOut:
     data = [
         MatchHitOut(
             **HitOut.from_hit(item.hit).model_dump(),
-            eligible=cast(EligibleName, item.eligible),
+            eligible=item.eligible,
             eligibility=[VerdictOut(**dataclasses.asdict(v)) for v in item.eligibility],
             why=WhyOut(**dataclasses.asdict(item.why)) if item.why else None,
             similar_projects=[FundedProjectOut(**dataclasses.asdict(p)) for p in item.similar_projects],
@@ -371,7 +366,7 @@ def match_out(result: MatchResult, source: SourceName = "text") -> MatchOut:
 def _overlap_item(item: OverlapItem) -> OverlapItemOut:
     return OverlapItemOut(
         **HitOut.from_hit(item.hit).model_dump() | {"score": item.score},
-        relation=cast(RelationName, item.relation),
+        relation=item.relation,
         reason=item.reason,
         criteria=item.criteria,
         evidence=item.evidence,
@@ -379,7 +374,7 @@ def _overlap_item(item: OverlapItem) -> OverlapItemOut:
     )
 
 
-def overlap_out(result: OverlapResult, source: SourceName = "text") -> OverlapOut:
+def overlap_out(result: OverlapResult, source: TextSource = TextSource.TEXT) -> OverlapOut:
     return OverlapOut(
         overlaps=[_overlap_item(i) for i in result.overlaps],
         complements=[_overlap_item(i) for i in result.complements],

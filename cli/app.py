@@ -12,6 +12,15 @@ import typer
 
 from convergenze.core.records import Hit, SearchFilters
 from convergenze.core.settings import DataSettings, EmbeddingSettings, QdrantSettings
+from convergenze.core.vocabulary import (
+    ActorType,
+    CallStatus,
+    DocType,
+    ExportFormat,
+    IneligiblePolicy,
+    MissionFramework,
+    SearchMode,
+)
 
 app = typer.Typer(
     help="Convergenze: find the funding calls, measures and projects that converge with yours.",
@@ -21,13 +30,8 @@ app = typer.Typer(
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="How many results.")]
-TypeOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--type", "-t", help="Document type (repeatable): call, measure, project, programme, policy."
-    ),
-]
-ModeOpt = Annotated[str, typer.Option("--mode", help="hybrid, dense or sparse.")]
+TypeOpt = Annotated[list[DocType] | None, typer.Option("--type", "-t", help="Document type (repeatable).")]
+ModeOpt = Annotated[SearchMode, typer.Option("--mode", help="Hybrid, dense only or BM25 only.")]
 
 
 @app.command("setup-model")
@@ -108,10 +112,10 @@ def search(
     limit: LimitOpt = 10,
     doc_type: TypeOpt = None,
     region: Annotated[str | None, typer.Option(help="Region, e.g. Lazio.")] = None,
-    status: Annotated[str | None, typer.Option(help="open, forthcoming, closed.")] = None,
+    status: Annotated[CallStatus | None, typer.Option(help="Call status.")] = None,
     language: Annotated[str | None, typer.Option(help="Language code, e.g. it or en.")] = None,
     source: Annotated[str | None, typer.Option(help="Source name, e.g. eu-funding-tenders.")] = None,
-    mode: ModeOpt = "hybrid",
+    mode: ModeOpt = SearchMode.HYBRID,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the index with a few words."""
@@ -125,7 +129,7 @@ FileOpt = Annotated[
     Path | None, typer.Option("--file", "-f", exists=True, dir_okay=False, help="Read the text from PDF, DOCX, TXT.")
 ]
 RegionOpt = Annotated[str | None, typer.Option(help="Region, e.g. Lazio.")]
-ActorOpt = Annotated[str | None, typer.Option("--actor-type", help="public_administration, company, foundation, ...")]
+ActorOpt = Annotated[ActorType | None, typer.Option("--actor-type", help="Who applies.")]
 
 
 def _description(text: str | None, file: Path | None) -> tuple[str, str]:
@@ -184,7 +188,9 @@ def match(
     municipality: Annotated[str | None, typer.Option(help="Municipality, e.g. Viterbo.")] = None,
     budget: Annotated[float | None, typer.Option(min=1, help="Euro the project needs.")] = None,
     needed_by: Annotated[str | None, typer.Option(help="Date the funds are needed by (YYYY-MM-DD).")] = None,
-    ineligible: Annotated[str, typer.Option(help="demote, exclude or keep ineligible calls.")] = "demote",
+    ineligible: Annotated[
+        IneligiblePolicy, typer.Option(help="Ineligible calls: ranked below the others, left out, or kept in place.")
+    ] = IneligiblePolicy.DEMOTE,
     as_json: JsonOpt = False,
 ) -> None:
     """Rank calls and PNRR measures for a project, with eligibility for your profile, reasons and precedents."""
@@ -198,7 +204,7 @@ def match(
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=2) from error
-    filters = SearchFilters(types=tuple(doc_type or ("measure", "call")))
+    filters = SearchFilters(types=tuple(doc_type or (DocType.MEASURE, DocType.CALL)))
     result = _run(lambda s: s.match(text, profile, filters, limit, ineligible))
     out = match_out(result, source)  # type: ignore[arg-type]
     if as_json:
@@ -272,9 +278,9 @@ def actors(
 
 @app.command("map")
 def mission_map_command(
-    framework: Annotated[str, typer.Option(help="convergenze, pnrr, sdg, cohesion or horizon.")] = "convergenze",
+    framework: Annotated[MissionFramework, typer.Option(help="The mission framework.")] = MissionFramework.CONVERGENZE,
     region: RegionOpt = None,
-    output: Annotated[str, typer.Option("--format", help="json or csv.")] = "csv",
+    output: Annotated[ExportFormat, typer.Option("--format", help="Output format.")] = ExportFormat.CSV,
 ) -> None:
     """Missions x territory x actor type: documents, open calls, funded projects and amounts, and gaps."""
     import sys
@@ -282,15 +288,12 @@ def mission_map_command(
     from convergenze.matching.catalog import Catalog
     from convergenze.matching.directory import mission_map
 
-    if output not in ("json", "csv"):
-        typer.echo("error: --format must be json or csv.", err=True)
-        raise typer.Exit(code=2)
     try:
         found = mission_map(Catalog(DataSettings().catalog_path), framework, region)
     except RuntimeError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=2) from error
-    if output == "json":
+    if output == ExportFormat.JSON:
         _dump({"framework": framework, "region": region, "data": found.rows, "count": len(found.rows),
                "gaps": found.gaps})
         return

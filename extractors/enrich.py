@@ -10,7 +10,8 @@ import dataclasses
 from datetime import date
 from typing import Any
 
-from convergenze.core.records import CallMetadata, DocType, Document
+from convergenze.core.records import CallMetadata, Document
+from convergenze.core.vocabulary import CallStatus, DocType
 
 from .call_metadata import CallMetadataExtractor
 from .call_parties import actors_in
@@ -93,7 +94,7 @@ class Enricher:
             meta["deadline"] = found.deadline.value
         if not meta.get("opening") and found.opening:
             meta["opening"] = found.opening.value
-        if meta.get("status", "unknown") == "unknown" and found.status != "unknown":
+        if meta.get("status", CallStatus.UNKNOWN) == CallStatus.UNKNOWN and found.status != CallStatus.UNKNOWN:
             meta["status"] = found.status
         if not meta.get("issuer") and found.issuer:
             meta["issuer"] = found.issuer

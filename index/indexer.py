@@ -10,7 +10,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from convergenze.core.embedding import Embedder
-from convergenze.core.records import Chunk, DocType, Document, IndexedChunk, MissionLabel
+from convergenze.core.records import Chunk, Document, IndexedChunk, MissionLabel
+from convergenze.core.vocabulary import DocType
 
 from .chunking import Chunker
 from .payload import document_payload

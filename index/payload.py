@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from convergenze.core.records import Document
+from convergenze.core.vocabulary import CallStatus
 
 
 def _as_list(value: Any) -> list[str]:
@@ -35,7 +36,7 @@ def document_payload(document: Document) -> dict[str, Any]:
         "language": document.language,
         "content_hash": document.content_hash,
         "region": _as_list(meta.get("region")),
-        "status": meta.get("status") or "unknown",
+        "status": meta.get("status") or CallStatus.UNKNOWN,
         "deadline": meta.get("deadline"),
         "programme": _as_list(meta.get("programme")),
         "mission_codes": _as_list(meta.get("mission_codes")),

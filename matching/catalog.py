@@ -25,6 +25,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from convergenze.core.records import Hit
+from convergenze.core.vocabulary import CallStatus, DocType, Lever
 from convergenze.index.store.base import VectorStore
 
 from .actors import actor_id, actor_type, actor_type_from_tax_code, clean_tax_code, display_name, normalize_name
@@ -114,13 +115,13 @@ def _float(value: Any) -> float | None:
 def _mentions(payload: dict[str, Any]) -> Iterator[_ActorMention]:
     meta = payload.get("metadata") or {}
     document_id, kind = payload["document_id"], payload.get("type")
-    if kind == "project" and meta.get("implementing_body"):
+    if kind == DocType.PROJECT and meta.get("implementing_body"):
         yield _ActorMention(str(meta["implementing_body"]), clean_tax_code(meta.get("implementing_body_tax_code")),
                             document_id, "implementer", _float(meta.get("amount_pnrr")))
-    if kind in ("call", "programme", "policy") and meta.get("issuer"):
+    if kind in (DocType.CALL, DocType.PROGRAMME, DocType.POLICY) and meta.get("issuer"):
         yield _ActorMention(str(meta["issuer"]), clean_tax_code(meta.get("issuer_tax_code")), document_id,
                             "issuer", _float(payload.get("budget")))
-    if kind == "measure" and meta.get("administration"):
+    if kind == DocType.MEASURE and meta.get("administration"):
         yield _ActorMention(str(meta["administration"]), None, document_id, "administration",
                             _float(payload.get("budget")))
 
@@ -133,7 +134,7 @@ def find_duplicates(rows: list[dict[str, Any]], threshold: float = 90.0) -> list
     """Calls published by two sources: near-identical titles (token-set ratio >= ``threshold``, rapidfuzz, on
     titles of comparable length) and deadlines that agree where both give one.
     Returns ``(duplicate_id, canonical_id, score, reason)``."""
-    calls = [r for r in rows if r["type"] == "call" and len(_title_key(r["title"]).split()) >= 3]
+    calls = [r for r in rows if r["type"] == DocType.CALL and len(_title_key(r["title"]).split()) >= 3]
     if len(calls) < 2:
         return []
     keys = [_title_key(r["title"]) for r in calls]
@@ -228,10 +229,10 @@ class CatalogBuilder:
         meta = payload.get("metadata") or {}
         document_id, kind = str(payload["document_id"]), str(payload.get("type", ""))
         text = f"{payload.get('title', '')}\n{payload.get('text', '')}"
-        status = str(payload.get("status") or "unknown")
+        status = str(payload.get("status") or CallStatus.UNKNOWN)
         deadline = payload.get("deadline")
-        if status == "open" and deadline and str(deadline)[:10] < self.today.isoformat():
-            status = "closed"  # the index was written before the deadline passed
+        if status == CallStatus.OPEN and deadline and str(deadline)[:10] < self.today.isoformat():
+            status = CallStatus.CLOSED  # the index was written before the deadline passed
         row = {
             "id": document_id, "type": kind, "source": str(payload.get("source", "")),
             "title": str(payload.get("title", "")), "url": payload.get("url"), "status": status,
@@ -375,9 +376,9 @@ class Catalog:
             )
         return dict(out)
 
-    def levers(self, document_ids: Iterable[str]) -> dict[str, list[str]]:
+    def levers(self, document_ids: Iterable[str]) -> dict[str, list[Lever]]:
         rows = self._rows_for("SELECT id, levers FROM documents WHERE id IN ({marks})", document_ids)
-        return {row["id"]: json.loads(row["levers"]) for row in rows}
+        return {row["id"]: [Lever(v) for v in json.loads(row["levers"])] for row in rows}
 
     def actors_of(self, document_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         """``document_id -> [{id, name, type, role}]`` (issuers, implementers)."""

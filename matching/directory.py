@@ -8,6 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from convergenze.core.vocabulary import CallStatus, DocType
+
 from .catalog import EUROPE, NATIONAL, UNSPECIFIED, Catalog
 
 
@@ -172,12 +174,12 @@ def mission_map(catalog: Catalog, framework: str, region: str | None = None) -> 
 
 def _count(cell: dict[str, Any], doc: Any) -> None:
     cell["documents"] += 1
-    if doc["type"] == "call":
+    if doc["type"] == DocType.CALL:
         cell["calls"] += 1
-        if doc["status"] == "open":
+        if doc["status"] == CallStatus.OPEN:
             cell["open_calls"] += 1
             cell["open_budget"] += doc["budget"] or 0.0
-    elif doc["type"] == "project":
+    elif doc["type"] == DocType.PROJECT:
         cell["projects"] += 1
         cell["funded_amount"] += doc["amount"] or 0.0
 

@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from convergenze.core.records import Hit, Partner, Profile, SearchFilters
+from convergenze.core.vocabulary import ActorType, Lever, MissionFramework, Relation, SearchMode
 from convergenze.extractors.call_parties import actors_in
 from convergenze.extractors.gazetteer import Gazetteer, region_neighbours
 from convergenze.index.search import SearchService
 
 from .catalog import EUROPE, NATIONAL, Catalog, collapse_duplicates
-from .eligibility import ACTOR_LABELS
+from .eligibility import actor_label
 from .explain import Explainer
-from .levers import LEVER_LABELS, document_levers, levers_in_text
+from .levers import document_levers, levers_in_text
 
 SAME, NEIGHBOUR, WIDER, OTHER, DIFFERENT, UNKNOWN = "same", "neighbour", "wider", "other", "different", "unknown"
 
@@ -34,7 +35,7 @@ SAME, NEIGHBOUR, WIDER, OTHER, DIFFERENT, UNKNOWN = "same", "neighbour", "wider"
 @dataclass(slots=True)
 class OverlapItem:
     hit: Hit
-    relation: str
+    relation: Relation
     score: float
     reason: str
     criteria: dict[str, str]
@@ -47,8 +48,8 @@ class OverlapResult:
     overlaps: list[OverlapItem]
     complements: list[OverlapItem]
     missions: list[dict[str, Any]]
-    levers: list[str]
-    targets: list[str]
+    levers: list[Lever]
+    targets: list[ActorType]
     partners: list[Partner]
 
 
@@ -56,8 +57,8 @@ class OverlapResult:
 class _Programme:
     missions: dict[str, str]  # convergenze code -> label
     regions: set[str]
-    targets: set[str]
-    levers: list[str]
+    targets: set[ActorType]
+    levers: list[Lever]
     municipality: str | None = None
 
 
@@ -104,7 +105,7 @@ class OverlapFinder:
         programme = self._programme(text, read.missions, profile)
         # Dense scores are cosines: comparable across queries, so thresholds mean the same for every text.
         hits = self.search.store.search(query_vector.tolist(), None, SearchFilters(types=types), self.candidates,
-                                        mode="dense")
+                                        mode=SearchMode.DENSE)
         hits = [h for h in hits if h.score >= self.min_similarity]
         hits, copies = collapse_duplicates(self.catalog, hits)
         levers = self.catalog.levers(h.document_id for h in hits)
@@ -116,7 +117,7 @@ class OverlapFinder:
             if item is None:
                 continue
             item.also_published_as = copies.get(hit.document_id, [])
-            (overlaps if item.relation == "overlap" else complements).append(item)
+            (overlaps if item.relation == Relation.OVERLAP else complements).append(item)
         partners = self._partners(complements[:limit], actors)
         main = next(iter(programme.missions.items()), None)
         if active_actors and main and len(partners) < 8:
@@ -130,17 +131,18 @@ class OverlapFinder:
         )
 
     def _programme(self, text: str, missions: list[Any], profile: Profile) -> _Programme:
-        codes = {m.code: m.label for m in missions if m.framework == "convergenze"}
+        codes = {m.code: m.label for m in missions if m.framework == MissionFramework.CONVERGENZE}
         regions = {profile.region} if profile.region else {
             m.entry.name for m in self.gazetteer.find_places(text[:5000]) if m.entry.level == "region"}
-        targets = {profile.actor_type} if profile.actor_type else {s.value for s in actors_in(text, 0, len(text))}
+        named = {ActorType(s.value) for s in actors_in(text, 0, len(text))}
+        targets = {profile.actor_type} if profile.actor_type else named
         return _Programme(codes, regions, targets, levers_in_text(text), profile.municipality)
 
-    def _judge(self, hit: Hit, programme: _Programme, levers: list[str] | None,
+    def _judge(self, hit: Hit, programme: _Programme, levers: list[Lever] | None,
                actors: list[dict[str, Any]]) -> OverlapItem | None:
         payload, meta = hit.payload, hit.payload.get("metadata") or {}
         theirs = {m["code"]: m.get("label", m["code"]) for m in meta.get("missions") or []
-                  if isinstance(m, dict) and m.get("framework") == "convergenze"}
+                  if isinstance(m, dict) and m.get("framework") == MissionFramework.CONVERGENZE}
         shared = sorted(set(theirs) & set(programme.missions))
         mission = SAME if shared or hit.score >= self.same_text_similarity else (
             DIFFERENT if theirs and programme.missions else UNKNOWN)
@@ -158,11 +160,11 @@ class OverlapFinder:
             return None
         if (territory == SAME and target != DIFFERENT and lever != DIFFERENT
                 and hit.score >= self.overlap_similarity):
-            relation = "overlap"
+            relation = Relation.OVERLAP
         elif territory in (SAME, NEIGHBOUR, WIDER, UNKNOWN) and (
                 lever == DIFFERENT or target == DIFFERENT or territory in (NEIGHBOUR, WIDER)
                 or hit.score < self.overlap_similarity):
-            relation = "complement"
+            relation = Relation.COMPLEMENT
         else:
             return None
         evidence = {
@@ -219,17 +221,17 @@ class OverlapFinder:
         return list(out.values())[:8]
 
 
-def _reason(relation: str, criteria: dict[str, str], evidence: dict[str, Any], programme: _Programme) -> str:
+def _reason(relation: Relation, criteria: dict[str, str], evidence: dict[str, Any], programme: _Programme) -> str:
     missions = ", ".join(m["label"] for m in evidence["missions"]) or "a related mission"
     where = ", ".join(evidence["territory"]) or "an unstated territory"
-    levers = ", ".join(LEVER_LABELS.get(v, v) for v in evidence["levers"]) or "an unstated lever"
-    targets = ", ".join(ACTOR_LABELS.get(t, t) for t in evidence["targets"]) or "unstated actors"
-    if relation == "overlap":
+    levers = ", ".join(Lever(v).label for v in evidence["levers"]) or "an unstated lever"
+    targets = ", ".join(actor_label(t) for t in evidence["targets"]) or "unstated actors"
+    if relation == Relation.OVERLAP:
         return (f"Same mission ({missions}) in the same territory ({where}), for {targets}, through {levers}: "
                 "a risk of duplication.")
     parts = [f"Same mission ({missions})"]
     if criteria["lever"] == DIFFERENT:
-        mine = ", ".join(LEVER_LABELS.get(v, v) for v in programme.levers)
+        mine = ", ".join(Lever(v).label for v in programme.levers)
         parts.append(f"another lever ({levers}, yours: {mine})")
     if criteria["target"] == DIFFERENT:
         parts.append(f"other actors ({targets})")

@@ -6,9 +6,8 @@ import dataclasses
 from datetime import date
 
 from convergenze.core.records import Profile
+from convergenze.core.vocabulary import ActorType
 from convergenze.extractors.gazetteer import Gazetteer
-
-from .actors import ACTOR_TYPES
 
 
 class ProfileError(ValueError):
@@ -29,10 +28,13 @@ def canonical_region(name: str, gazetteer: Gazetteer) -> str:
 
 
 def check_profile(profile: Profile, gazetteer: Gazetteer, today: date) -> Profile:
-    region, municipality = profile.region, profile.municipality
-    if profile.actor_type is not None and profile.actor_type not in ACTOR_TYPES:
-        raise ProfileError("unknown_actor_type", f"Unknown actor type {profile.actor_type!r}: use one of "
-                           f"{', '.join(ACTOR_TYPES)}.")
+    region, municipality, actor = profile.region, profile.municipality, profile.actor_type
+    if actor is not None:
+        try:
+            actor = ActorType(actor)
+        except ValueError:
+            raise ProfileError("unknown_actor_type", f"Unknown actor type {actor!r}: use one of "
+                               f"{', '.join(ActorType)}.") from None
     if region is not None:
         region = canonical_region(region, gazetteer)
     if municipality is not None:
@@ -47,4 +49,4 @@ def check_profile(profile: Profile, gazetteer: Gazetteer, today: date) -> Profil
         municipality, region = town.name, town_region or region
     if profile.needed_by is not None and profile.needed_by < today:
         raise ProfileError("needed_by_in_past", f"needed_by ({profile.needed_by.isoformat()}) is in the past.")
-    return dataclasses.replace(profile, region=region, municipality=municipality)
+    return dataclasses.replace(profile, actor_type=actor, region=region, municipality=municipality)

@@ -4,13 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
+from convergenze.core.vocabulary import ActorType
 from convergenze.matching.catalog import CatalogMissing
 from convergenze.matching.directory import ActorQuery, list_actors
 
 from ..deps import ServicesDep
 from ..errors import CATALOG_MISSING
 from ..inputs import canonical_mission, canonical_region
-from ..models import ActorList, BeneficiaryName, ErrorOut
+from ..models import ActorList, ErrorOut
 
 router = APIRouter(prefix="/v1", tags=["actors"])
 
@@ -21,7 +22,7 @@ def actors(
     mission: Annotated[str | None, Query(max_length=40, description="A mission code of any framework: "
                                          "climate, M2, M2C1, SDG7, PO2, cluster5...")] = None,
     region: Annotated[str | None, Query(max_length=60, examples=["Puglia"])] = None,
-    type: BeneficiaryName | None = None,  # noqa: A002 - the public name
+    type: ActorType | None = None,  # noqa: A002 - the public name
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> ActorList:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import cast
 
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
@@ -12,7 +11,7 @@ from convergenze.matching.profiles import ProfileError
 from ..deps import ServicesDep
 from ..errors import TEXT_EMPTY
 from ..inputs import canonical_region, profile_error, read_body, upload_openapi
-from ..models import ConvergenceMatchRequest, ErrorOut, MatchOut, SourceName, match_out
+from ..models import ConvergenceMatchRequest, ErrorOut, MatchOut, match_out
 
 router = APIRouter(prefix="/v1", tags=["match"])
 
@@ -41,4 +40,4 @@ async def match(services: ServicesDep, request: Request) -> MatchOut:
         )
     except ProfileError as error:
         raise profile_error(error) from error
-    return match_out(result, cast(SourceName, source))
+    return match_out(result, source)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import cast
-
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -10,7 +8,7 @@ from convergenze.matching.profiles import ProfileError
 from ..deps import ServicesDep
 from ..errors import TEXT_EMPTY
 from ..inputs import profile_error, read_body, upload_openapi
-from ..models import ErrorOut, OverlapOut, OverlapRequest, SourceName, overlap_out
+from ..models import ErrorOut, OverlapOut, OverlapRequest, overlap_out
 
 router = APIRouter(prefix="/v1", tags=["overlaps"])
 
@@ -34,4 +32,4 @@ async def overlaps(services: ServicesDep, request: Request) -> OverlapOut:
         )
     except ProfileError as error:
         raise profile_error(error) from error
-    return overlap_out(result, cast(SourceName, source))
+    return overlap_out(result, source)

@@ -6,11 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from convergenze.core.records import SearchFilters
+from convergenze.core.vocabulary import ActorType, CallStatus, DocType, SearchMode
 
 from ..deps import ServicesDep
 from ..errors import QUERY_EMPTY
 from ..inputs import canonical_region
-from ..models import BeneficiaryName, DocTypeName, ErrorOut, HitList, HitOut, ModeName, check_ranges
+from ..models import ErrorOut, HitList, HitOut, check_ranges
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -20,19 +21,19 @@ def search(
     services: ServicesDep,
     q: Annotated[str, Query(max_length=500, description="Words to search for, Italian or English.")],
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    type: Annotated[list[DocTypeName] | None, Query(max_length=5)] = None,  # noqa: A002 - the public name
+    type: Annotated[list[DocType] | None, Query(max_length=5)] = None,  # noqa: A002 - the public name
     language: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
     region: Annotated[str | None, Query(max_length=60)] = None,
-    status: Annotated[str | None, Query(pattern="^(open|forthcoming|closed|unknown)$")] = None,
+    status: CallStatus | None = None,
     source: Annotated[str | None, Query(max_length=60)] = None,
     mission: Annotated[str | None, Query(max_length=40, description="A mission code, e.g. M2 or M1C1.")] = None,
     programme: Annotated[str | None, Query(max_length=80, description="e.g. PNRR, FESR, Horizon Europe.")] = None,
-    beneficiary_type: BeneficiaryName | None = None,
+    beneficiary_type: ActorType | None = None,
     deadline_from: Annotated[date | None, Query(description="Deadline on or after (YYYY-MM-DD).")] = None,
     deadline_to: Annotated[date | None, Query(description="Deadline on or before (YYYY-MM-DD).")] = None,
     budget_min: Annotated[float | None, Query(ge=0)] = None,
     budget_max: Annotated[float | None, Query(ge=0)] = None,
-    mode: ModeName = "hybrid",
+    mode: SearchMode = SearchMode.HYBRID,
 ) -> HitList:
     if not q.strip():
         raise HTTPException(status_code=400, detail=QUERY_EMPTY)
