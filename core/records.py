@@ -6,9 +6,13 @@ pipeline has no import cycles. Dataclasses inside the pipeline; pydantic only at
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import types
+import typing
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -161,6 +165,34 @@ class Skipped:
     reason: str
 
 
+# --- Records back from their stored form ---
+
+Record = TypeVar("Record")
+
+
+def from_dict(cls: type[Record], data: Mapping[str, Any]) -> Record:
+    """A record from its ``dataclasses.asdict`` form, as payloads store it: nested records and lists of them are
+    rebuilt, vocabulary fields become members; keys the record does not have are ignored (a payload written by
+    a newer version), missing ones take the record's defaults (one written by an older version)."""
+    hints = typing.get_type_hints(cls)
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    values = {f.name: _value(hints[f.name], data[f.name]) for f in fields if f.name in data}
+    return cls(**values)
+
+
+def _value(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(hint, types.UnionType):  # "X | None": the record type among the union's members
+        hint = next(h for h in typing.get_args(hint) if h is not type(None))
+    if typing.get_origin(hint) is list:
+        (item,) = typing.get_args(hint)
+        return [_value(item, v) for v in value]
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, Mapping):
+        return from_dict(hint, value)
+    return value
+
+
 # --- Extraction records ---
 
 Member = TypeVar("Member", bound=StrEnum)
@@ -263,7 +295,7 @@ class Code:
 class CallMetadata:
     """What a funding call says about itself; every value carries the passage it came from."""
 
-    is_funding_call: bool
+    is_funding_call: bool = True
     non_call_kind: str | None = None
     non_call_evidence: Evidence | None = None
     opening: DateValue | None = None
@@ -292,6 +324,15 @@ class CallMetadata:
             raise ValueError(
                 f"cofinancing_rate {self.cofinancing_rate} must be a fraction in [0, 1] (50% -> 0.5)."
             )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CallMetadata:
+        """The extraction as a document's ``metadata["extracted"]`` stores it (``to_dict``)."""
+        return from_dict(cls, data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: evidence as ``{text, start, end}``, vocabulary values as their strings."""
+        return dataclasses.asdict(self)
 
 
 # --- Mission and objective records ---
@@ -394,7 +435,7 @@ class Partner:
 
     id: str
     name: str
-    actor_type: str | None
+    actor_type: ActorType | None
     reason: str
     regions: list[str] = field(default_factory=list)
     projects: int = 0

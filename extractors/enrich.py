@@ -24,20 +24,6 @@ _EXTRACT_TYPES = (DocType.CALL, DocType.PROGRAMME, DocType.POLICY)
 _NATIONAL = {"ambito nazionale", "italia", "tutto il territorio nazionale", "nazionale"}
 
 
-def _plain(value: Any) -> Any:
-    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) and not isinstance(value, type) else value
-
-
-def serialize(found: CallMetadata) -> dict[str, Any]:
-    """JSON-ready form of the extraction (evidence as {text, start, end})."""
-    return {
-        f.name: _plain(getattr(found, f.name))
-        if not isinstance(getattr(found, f.name), list)
-        else [_plain(v) for v in getattr(found, f.name)]
-        for f in dataclasses.fields(found)
-    }
-
-
 class Enricher:
     def __init__(
         self,
@@ -66,7 +52,7 @@ class Enricher:
             found = self.calls.run(
                 f"{document.title}\n\n{document.text}", language="en" if document.language == "en" else "it"
             )
-            meta["extracted"] = serialize(found)
+            meta["extracted"] = found.to_dict()
             self._fill_gaps(meta, found)
             meta["objectives"] = self._objectives(document)
         recipients = meta.get("recipients")

@@ -12,6 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from convergenze.core.errors import InvalidInput
 from convergenze.core.vocabulary import TextSource
 
 from .pdf import PdfExtractionError, PdfTextExtractor
@@ -19,7 +20,7 @@ from .pdf import PdfExtractionError, PdfTextExtractor
 MAX_UPLOAD_BYTES = 10 * 2**20
 
 
-class UploadError(ValueError):
+class UploadError(InvalidInput):
     """An upload that cannot become text. ``kind``: 'unsupported', 'unreadable' or 'empty'."""
 
     def __init__(self, kind: str, message: str) -> None:

@@ -10,11 +10,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from convergenze.core.embedding import Embedder
+from convergenze.core.payload import document_payload
 from convergenze.core.records import Chunk, Document, IndexedChunk, MissionLabel
 from convergenze.core.vocabulary import DocType
 
 from .chunking import Chunker
-from .payload import document_payload
 from .sparse import Bm25SparseEncoder
 from .store.base import VectorStore
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from convergenze.core.embedding import Embedder
+from convergenze.core.errors import InvalidInput
 from convergenze.core.records import Hit, SearchFilters
 from convergenze.core.vocabulary import SearchMode
 
@@ -32,7 +33,7 @@ class SearchService:
 
     def _run(self, text: str, filters: SearchFilters, limit: int, mode: SearchMode) -> list[Hit]:
         if not text.strip():
-            raise ValueError("The query is empty: give a few words or a project description.")
+            raise InvalidInput("The query is empty: give a few words or a project description.")
         mode = SearchMode(mode)
         if limit < 1:
             raise ValueError("limit must be at least 1.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from convergenze.core.vocabulary import DocType, Lever
@@ -61,7 +62,7 @@ def levers_in_text(text: str, max_chars: int = 20_000) -> list[Lever]:
     return [lever for lever in found[:2] if counts[lever] * 3 >= top]
 
 
-def document_levers(document_type: str, metadata: dict[str, Any], text: str) -> list[Lever]:
+def document_levers(document_type: str, metadata: Mapping[str, Any], text: str) -> list[Lever]:
     """Levers of a stored document: a project's from its CUP, a call's is funding, a text's from its cues."""
     if document_type == DocType.PROJECT:
         # The CUP's lever, and the text's main one: a description of the same project names the latter.

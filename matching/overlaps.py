@@ -18,13 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from convergenze.core.errors import InvalidInput
+from convergenze.core.payload import DocumentPayload
 from convergenze.core.records import Hit, Partner, Profile, SearchFilters
 from convergenze.core.vocabulary import ActorType, Lever, MissionFramework, Relation, SearchMode
 from convergenze.extractors.call_parties import actors_in
 from convergenze.extractors.gazetteer import Gazetteer, region_neighbours
 from convergenze.index.search import SearchService
 
-from .catalog import EUROPE, NATIONAL, Catalog, collapse_duplicates
+from .catalog import EUROPE, IMPLEMENTER, NATIONAL, ActorRole, Catalog, Publication, collapse_duplicates
 from .eligibility import actor_label
 from .explain import Explainer
 from .levers import document_levers, levers_in_text
@@ -40,7 +42,7 @@ class OverlapItem:
     reason: str
     criteria: dict[str, str]
     evidence: dict[str, Any]
-    also_published_as: list[dict[str, Any]] = field(default_factory=list)
+    also_published_as: list[Publication] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -97,7 +99,7 @@ class OverlapFinder:
         active_actors: Callable[[str, str, str | None, int], list[Partner]] | None = None,
     ) -> OverlapResult:
         if not text.strip():
-            raise ValueError("The programme description is empty.")
+            raise InvalidInput("The programme description is empty.")
         if limit < 1:
             raise ValueError("limit must be at least 1.")
         query_vector = self.search.embedder.embed_queries([text])[0]
@@ -139,20 +141,19 @@ class OverlapFinder:
         return _Programme(codes, regions, targets, levers_in_text(text), profile.municipality)
 
     def _judge(self, hit: Hit, programme: _Programme, levers: list[Lever] | None,
-               actors: list[dict[str, Any]]) -> OverlapItem | None:
-        payload, meta = hit.payload, hit.payload.get("metadata") or {}
-        theirs = {m["code"]: m.get("label", m["code"]) for m in meta.get("missions") or []
-                  if isinstance(m, dict) and m.get("framework") == MissionFramework.CONVERGENZE}
+               actors: list[ActorRole]) -> OverlapItem | None:
+        document = DocumentPayload.from_payload(hit.payload)
+        theirs = {m.code: m.label or m.code for m in document.missions
+                  if m.framework == MissionFramework.CONVERGENZE}
         shared = sorted(set(theirs) & set(programme.missions))
         mission = SAME if shared or hit.score >= self.same_text_similarity else (
             DIFFERENT if theirs and programme.missions else UNKNOWN)
-        territory, where = self._territory(payload, programme)
-        targets = set(payload.get("beneficiary_types") or []) | {
-            a["type"] for a in actors if a["role"] == "implementer" and a.get("type")}
+        territory, where = self._territory(document, programme)
+        targets = set(document.beneficiary_types) | {a.type for a in actors if a.role == IMPLEMENTER and a.type}
         target = UNKNOWN if not targets or not programme.targets else (
             SAME if targets & programme.targets else DIFFERENT)
         levers = levers if levers is not None else document_levers(
-            str(payload.get("type")), meta, f"{payload.get('title', '')}\n{hit.snippet}")
+            document.type, document.metadata, f"{document.title}\n{hit.snippet}")
         lever = UNKNOWN if not levers or not programme.levers else (
             SAME if set(levers) & set(programme.levers) else DIFFERENT)
         criteria = {"mission": mission, "territory": territory, "target": target, "lever": lever}
@@ -177,12 +178,10 @@ class OverlapFinder:
         return OverlapItem(hit, relation, round(hit.score, 4), _reason(relation, criteria, evidence, programme),
                            criteria, evidence)
 
-    def _territory(self, payload: dict[str, Any], programme: _Programme) -> tuple[str, list[str]]:
+    def _territory(self, document: DocumentPayload, programme: _Programme) -> tuple[str, list[str]]:
         regions = programme.regions
-        theirs = {r for r in payload.get("region") or [] if isinstance(r, str)}
-        meta = payload.get("metadata") or {}
-        towns = {str(p.get("municipality")) for p in meta.get("places") or [] if isinstance(p, dict)
-                 and p.get("municipality")}
+        theirs = set(document.region)
+        towns = {p.municipality for p in document.places if p.municipality}
         if programme.municipality and towns:
             # Both name their municipalities: the same one is the same territory, another in the region is next door.
             if programme.municipality.casefold() in {t.casefold() for t in towns}:
@@ -190,9 +189,9 @@ class OverlapFinder:
             if theirs & regions:
                 return NEIGHBOUR, sorted(towns)[:3]
         if not theirs:
-            if payload.get("source") == "eu-funding-tenders":
+            if document.source == "eu-funding-tenders":
                 return WIDER, [EUROPE]
-            if meta.get("national") or str(payload.get("source", "")).startswith(("pnrr", "pnc")):
+            if document.national or document.source.startswith(("pnrr", "pnc")):
                 return (SAME if regions else UNKNOWN), [NATIONAL]
             return UNKNOWN, []
         if not regions:
@@ -204,17 +203,17 @@ class OverlapFinder:
             return NEIGHBOUR, sorted(theirs & near)
         return OTHER, sorted(theirs)
 
-    def _partners(self, complements: list[OverlapItem], actors: dict[str, list[dict[str, Any]]]) -> list[Partner]:
+    def _partners(self, complements: list[OverlapItem], actors: dict[str, list[ActorRole]]) -> list[Partner]:
         out: dict[str, Partner] = {}
         for item in complements:
             for actor in actors.get(item.hit.document_id, []):
-                if actor["id"] in out:
-                    out[actor["id"]].documents.append(item.hit.document_id)
+                if actor.id in out:
+                    out[actor.id].documents.append(item.hit.document_id)
                     continue
-                role = "Implements" if actor["role"] == "implementer" else "Issued"
+                role = "Implements" if actor.role == IMPLEMENTER else "Issued"
                 title = str(item.hit.payload.get("title", ""))[:100]
-                out[actor["id"]] = Partner(
-                    id=actor["id"], name=actor["name"], actor_type=actor["type"],
+                out[actor.id] = Partner(
+                    id=actor.id, name=actor.name, actor_type=actor.type,
                     regions=list(item.evidence["territory"]), documents=[item.hit.document_id],
                     reason=f"{role} a complementary initiative: \"{title}\"",
                 )

@@ -1,16 +1,19 @@
-"""A caller's profile checked against the gazetteer: places made canonical, contradictions refused."""
+"""A caller's profile checked against the gazetteer: places made canonical, contradictions refused; mission codes
+as the taxonomy spells them."""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import date
 
+from convergenze.core.errors import InvalidInput
 from convergenze.core.records import Profile
 from convergenze.core.vocabulary import ActorType
 from convergenze.extractors.gazetteer import Gazetteer
+from convergenze.extractors.taxonomy import Taxonomy
 
 
-class ProfileError(ValueError):
+class ProfileError(InvalidInput):
     """A profile that cannot be used. ``code`` names the problem (the API maps it to a fixed message)."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -25,6 +28,18 @@ def canonical_region(name: str, gazetteer: Gazetteer) -> str:
         raise ProfileError("unknown_region", f"Unknown region {name!r}: use an Italian region's name, "
                            "e.g. 'Lazio' or 'Emilia-Romagna'.")
     return entry.name
+
+
+def canonical_mission(code: str, taxonomy: Taxonomy) -> str:
+    """A mission code of any framework ('SDG7', 'm2', 'climate') as the taxonomy spells it; an unknown code is a
+    ``ProfileError``."""
+    wanted = code.strip().casefold()
+    for framework in taxonomy.frameworks:
+        for entry in taxonomy.entries(framework):
+            if entry.code.casefold() == wanted:
+                return entry.code
+    raise ProfileError("unknown_mission", f"Unknown mission code {code!r}: `convergenze map` and GET /v1/taxonomy "
+                       "list the codes of every framework.")
 
 
 def check_profile(profile: Profile, gazetteer: Gazetteer, today: date) -> Profile:

@@ -1,27 +1,27 @@
 """Convergence: match a project to calls (with eligibility, reasons, precedents and partners), and find what a
 programme overlaps with or completes. The documented Python entry point behind the API and the CLI:
 
-    from convergenze.matching.wiring import open_convergence
-    service = open_convergence()                   # settings-driven store, model and catalog
-    result = service.match("Riqualificazione energetica di una scuola...", Profile(region="Lazio"))
-    for item in result.items: print(item.hit.document_id, item.eligibility, item.why.missions)
+    with open_services(Settings.load()) as services:   # convergenze.services.wiring
+        result = services.convergence.match("Riqualificazione energetica di una scuola...", Profile(region="Lazio"))
+    for item in result.items: print(item.hit.document_id, item.eligibility, item.why)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 import numpy as np
 
+from convergenze.core.errors import InvalidInput
+from convergenze.core.payload import DocumentPayload
 from convergenze.core.records import CriterionVerdict, FundedProject, Hit, MissionLabel, Partner, Profile, SearchFilters
 from convergenze.core.vocabulary import ActorType, DocType, Eligibility, IneligiblePolicy, MissionFramework, SearchMode
 from convergenze.extractors.gazetteer import Gazetteer
 from convergenze.index.search import SearchService
 from convergenze.index.store.base import VectorStore
 
-from .catalog import Catalog, CatalogMissing, collapse_duplicates
+from .catalog import Catalog, CatalogMissing, Publication, collapse_duplicates
 from .directory import ActorQuery, MissionMap, list_actors, mission_map
 from .eligibility import EligibilityChecker, euro
 from .explain import Explainer, Explanation, ReadDescription
@@ -36,7 +36,7 @@ class MatchItem:
     eligible: Eligibility
     why: Explanation | None
     similar_projects: list[FundedProject]
-    also_published_as: list[dict[str, Any]] = field(default_factory=list)
+    also_published_as: list[Publication] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -99,7 +99,7 @@ class ConvergenceService:
         criterion, the reasons it matched, and funded projects like it under the same PNRR sub-measure."""
         ineligible = IneligiblePolicy(ineligible)
         if not text.strip():
-            raise ValueError("The project description is empty.")
+            raise InvalidInput("The project description is empty.")
         profile = check_profile(profile or Profile(), self.gazetteer, self.eligibility.today)
         filters = filters or SearchFilters(types=(DocType.CALL, DocType.MEASURE))
         query_vector = self.search.embedder.embed_queries([text])[0]
@@ -107,7 +107,7 @@ class ConvergenceService:
         pool = max(limit * 3, self.candidates) if ineligible != IneligiblePolicy.KEEP else limit * 2
         hits = self.store.search(query_vector.tolist(), sparse, filters, pool, mode=mode)
         hits, copies = collapse_duplicates(self.catalog, hits)
-        judged = [(hit, self.eligibility.run(hit.payload, profile)) for hit in hits]
+        judged = [(hit, self.eligibility.run(DocumentPayload.from_payload(hit.payload), profile)) for hit in hits]
         ranked = [(hit, verdicts, EligibilityChecker.overall(verdicts)) for hit, verdicts in judged]
         if ineligible == IneligiblePolicy.EXCLUDE:
             ranked = [r for r in ranked if r[2] != Eligibility.INELIGIBLE]
@@ -153,11 +153,11 @@ class ConvergenceService:
 
         for project in sorted(precedents, key=nearby_first):
             for actor in actors.get(project.id, []):
-                if actor["id"] in partners or len(partners) >= self.max_partners:
+                if actor.id in partners or len(partners) >= self.max_partners:
                     continue
                 where = f" in {project.places[0]}" if project.places else ""
-                partners[actor["id"]] = Partner(
-                    id=actor["id"], name=actor["name"], actor_type=actor["type"], documents=[project.id],
+                partners[actor.id] = Partner(
+                    id=actor.id, name=actor.name, actor_type=actor.type, documents=[project.id],
                     reason=f"Implemented a funded project like yours{where}: \"{project.title[:120]}\".",
                     regions=[p.split(", ")[-1] for p in project.places][:3],
                 )
@@ -177,11 +177,11 @@ class ConvergenceService:
             return []
         where = f" in {region}" if region else ""
         return [
-            Partner(id=a["id"], name=a["name"], actor_type=a["type"], regions=a["regions"][:3],
-                    projects=a["projects"], amount=a["amount"], documents=[d["id"] for d in a["documents"]],
-                    reason=f"{a['projects']} funded projects on {label}{where}"
-                           + (f" ({euro(a['amount'])})." if a["amount"] else "."))
-            for a in actors if a["projects"]
+            Partner(id=a.id, name=a.name, actor_type=a.type, regions=a.regions[:3], projects=a.projects,
+                    amount=a.amount, documents=[d.id for d in a.documents],
+                    reason=f"{a.projects} funded projects on {label}{where}"
+                           + (f" ({euro(a.amount)})." if a.amount else "."))
+            for a in actors if a.projects
         ]
 
     def mission_map(self, framework: str, region: str | None = None) -> MissionMap:

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from convergenze.core.payload import document_payload
 from convergenze.core.records import Document, stable_hash
 from convergenze.core.vocabulary import CallStatus
 from convergenze.corpora.state import Event, NoticeState, StateStore, now_iso
-from convergenze.index.payload import document_payload
 
 # Fields whose change makes a new version; ``status`` is tracked too, as events only.
 VERSIONED = ("title", "text", "opening", "deadline", "budget")

@@ -2,16 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
 from convergenze.core.vocabulary import ActorType
-from convergenze.matching.catalog import CatalogMissing
 from convergenze.matching.directory import ActorQuery, list_actors
+from convergenze.services.responses import ActorList, actors_out
 
 from ..deps import ServicesDep
-from ..errors import CATALOG_MISSING
 from ..inputs import canonical_mission, canonical_region
-from ..models import ActorList, ErrorOut
+from ..models import ErrorOut
 
 router = APIRouter(prefix="/v1", tags=["actors"])
 
@@ -35,8 +34,5 @@ def actors(
         limit=limit,
         offset=offset,
     )
-    try:
-        found, total = list_actors(services.convergence.catalog, query)
-    except CatalogMissing as error:
-        raise HTTPException(status_code=503, detail=CATALOG_MISSING) from error
-    return ActorList(data=found, count=total, limit=limit, offset=offset)  # type: ignore[arg-type]
+    found, total = list_actors(services.catalog, query)
+    return actors_out(found, total, limit, offset)

@@ -3,17 +3,16 @@ from __future__ import annotations
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from convergenze.core.vocabulary import ExportFormat, MissionFramework
-from convergenze.matching.catalog import CatalogMissing
+from convergenze.services.responses import MissionMapOut, mission_map_out
 
 from ..deps import ServicesDep
-from ..errors import CATALOG_MISSING
 from ..inputs import canonical_region
-from ..models import ErrorOut, MissionMapOut
+from ..models import ErrorOut
 
 router = APIRouter(prefix="/v1", tags=["missions"])
 
@@ -32,15 +31,11 @@ async def missions_map(
     """Documents, open calls, funded projects and amounts by mission x territory x actor type, with gaps:
     missions with funded projects but no open call in a region, open calls with no local implementer."""
     place = canonical_region(region, services.gazetteer)
-    try:
-        found = await run_in_threadpool(services.convergence.mission_map, framework, place)
-    except CatalogMissing as error:
-        raise HTTPException(status_code=503, detail=CATALOG_MISSING) from error
+    found = await run_in_threadpool(services.convergence.mission_map, framework, place)
     if format == ExportFormat.CSV:
         buffer = io.StringIO()
         found.write_csv(buffer)
         name = f"missions-{framework}{'-' + place if place else ''}.csv"
         return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    return MissionMapOut(framework=framework, region=place, data=found.rows, count=len(found.rows),  # type: ignore[arg-type]
-                         gaps=found.gaps)
+    return mission_map_out(found, place)

@@ -3,12 +3,12 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from convergenze.matching.profiles import ProfileError
+from convergenze.services.responses import OverlapOut, overlap_out
 
 from ..deps import ServicesDep
 from ..errors import TEXT_EMPTY
-from ..inputs import profile_error, read_body, upload_openapi
-from ..models import ErrorOut, OverlapOut, OverlapRequest, overlap_out
+from ..inputs import read_body, upload_openapi
+from ..models import ErrorOut, OverlapRequest
 
 router = APIRouter(prefix="/v1", tags=["overlaps"])
 
@@ -22,14 +22,11 @@ router = APIRouter(prefix="/v1", tags=["overlaps"])
 async def overlaps(services: ServicesDep, request: Request) -> OverlapOut:
     """Existing initiatives a programme overlaps (same mission, territory, target and lever: a risk of
     duplication) or completes (same mission, another lever, actor type or a neighbouring territory)."""
-    body, source = await read_body(request, OverlapRequest, services.settings.max_upload_bytes)
+    body, source = await read_body(request, OverlapRequest, services.settings.api.max_upload_bytes)
     if not body.text.strip():
         raise HTTPException(status_code=400, detail=TEXT_EMPTY)
-    try:
-        result = await run_in_threadpool(
-            services.convergence.overlaps, body.text, body.region, body.actor_type, body.limit, tuple(body.types),
-            None, body.municipality,
-        )
-    except ProfileError as error:
-        raise profile_error(error) from error
+    result = await run_in_threadpool(
+        services.convergence.overlaps, body.text, body.region, body.actor_type, body.limit, tuple(body.types),
+        None, body.municipality,
+    )
     return overlap_out(result, source)

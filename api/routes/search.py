@@ -7,11 +7,12 @@ from fastapi import APIRouter, HTTPException, Query
 
 from convergenze.core.records import SearchFilters
 from convergenze.core.vocabulary import ActorType, CallStatus, DocType, SearchMode
+from convergenze.services.responses import HitList, hits_out
 
 from ..deps import ServicesDep
 from ..errors import QUERY_EMPTY
 from ..inputs import canonical_region
-from ..models import ErrorOut, HitList, HitOut, check_ranges
+from ..models import ErrorOut, check_ranges
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -52,6 +53,4 @@ def search(
         budget_min=budget_min,
         budget_max=budget_max,
     )
-    hits = services.search.search(q, filters, limit=limit, mode=mode)
-    data = [HitOut.from_hit(h) for h in hits]
-    return HitList(data=data, count=len(data))
+    return hits_out(services.search.search(q, filters, limit=limit, mode=mode))

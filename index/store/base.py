@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from types import TracebackType
 from typing import Any, Self
 
+from convergenze.core.errors import Unavailable
 from convergenze.core.records import Hit, IndexedChunk, SearchFilters, SparseVector
 from convergenze.core.vocabulary import SearchMode
 
@@ -45,7 +46,7 @@ RRF_K = 2
 _CHUNK_FIELDS = ("document_id", "position", "text", "heading")
 
 
-class StoreBusyError(RuntimeError):
+class StoreBusyError(Unavailable):
     """Another writer holds the index: only one ingestion may write at a time."""
 
 
