@@ -1,4 +1,4 @@
-# One entry point for developers and CI (.ci/run mirrors `make setup` + `make test`).
+# One entry point for developers and CI (.ci/run mirrors `make setup`, `make lint` and `make test`).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -54,6 +54,7 @@ screenshots: setup setup-browser  ## the README's screenshots of the web pages, 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy -p convergenze
+	$(BIN)/lint-imports
 
 bench: setup  ## every benchmark; the ingestion ones use a scratch data dir
 	$(BIN)/python benchmarks/relevance.py

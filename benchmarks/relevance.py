@@ -33,7 +33,8 @@ from convergenze.index.indexer import Indexer
 from convergenze.index.search import MODES, SearchService
 from convergenze.index.sparse import Bm25SparseEncoder
 from convergenze.index.store.edge import EdgeStore
-from convergenze.matching.catalog import Catalog, CatalogBuilder
+from convergenze.matching.catalog import Catalog
+from convergenze.matching.catalog_build import CatalogBuilder
 from convergenze.matching.explain import Explainer
 from convergenze.matching.service import ConvergenceService
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
+from convergenze.core.embedding import Embedder
+from convergenze.core.errors import InvalidInput
 from convergenze.core.records import Hit, SearchFilters
+from convergenze.core.vocabulary import SearchMode
 
-from .embeddings import Embedder
 from .sparse import Bm25SparseEncoder
 from .store.base import VectorStore
-
-Mode = Literal["hybrid", "dense", "sparse"]
-MODES: tuple[Mode, ...] = ("hybrid", "dense", "sparse")
 
 
 class SearchService:
@@ -21,24 +18,25 @@ class SearchService:
         self.sparse = sparse
 
     def search(
-        self, query: str, filters: SearchFilters | None = None, limit: int = 10, mode: Mode = "hybrid"
+        self, query: str, filters: SearchFilters | None = None, limit: int = 10,
+        mode: SearchMode = SearchMode.HYBRID,
     ) -> list[Hit]:
         """Short keyword-like queries ("digitalizzazione PMI Lazio")."""
         return self._run(query, filters or SearchFilters(), limit, mode)
 
     def match(
-        self, description: str, filters: SearchFilters | None = None, limit: int = 10, mode: Mode = "hybrid"
+        self, description: str, filters: SearchFilters | None = None, limit: int = 10,
+        mode: SearchMode = SearchMode.HYBRID,
     ) -> list[Hit]:
         """A project description of a paragraph or more, ranked against calls and measures."""
         return self._run(description, filters or SearchFilters(), limit, mode)
 
-    def _run(self, text: str, filters: SearchFilters, limit: int, mode: Mode) -> list[Hit]:
+    def _run(self, text: str, filters: SearchFilters, limit: int, mode: SearchMode) -> list[Hit]:
         if not text.strip():
-            raise ValueError("The query is empty: give a few words or a project description.")
-        if mode not in MODES:
-            raise ValueError(f"Unknown search mode {mode!r}; use one of {MODES}.")
+            raise InvalidInput("The query is empty: give a few words or a project description.")
+        mode = SearchMode(mode)
         if limit < 1:
             raise ValueError("limit must be at least 1.")
-        dense = self.embedder.embed_queries([text])[0].tolist() if mode != "sparse" else None
-        sparse = self.sparse.encode_query(text) if mode != "dense" else None
+        dense = self.embedder.embed_queries([text])[0].tolist() if mode != SearchMode.SPARSE else None
+        sparse = self.sparse.encode_query(text) if mode != SearchMode.DENSE else None
         return self.store.search(dense, sparse, filters, limit, mode=mode)

@@ -26,6 +26,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from convergenze.core.records import SearchFilters
+from convergenze.core.vocabulary import SearchMode
 from convergenze.corpora.http import FetchError, HttpFetcher
 from convergenze.corpora.state import StateStore, now_iso
 from convergenze.index.search import SearchService
@@ -266,7 +267,7 @@ class AlertEvaluator:
             language=alert.filters.get("language"),
             document_ids=tuple(sorted(latest)),
         )
-        found = self.search.search(alert.text, filters, limit=len(latest), mode="dense")
+        found = self.search.search(alert.text, filters, limit=len(latest), mode=SearchMode.DENSE)
         hits = []
         for hit in found:
             if hit.score < alert.min_score:

@@ -11,13 +11,14 @@ import icalendar
 import pytest
 from babel.messages.extract import extract_from_dir
 
-from convergenze.api.models import HitOut
 from convergenze.api.web import choropleth, labels, reasons, views
 from convergenze.api.web.i18n import Catalogue, format_amount, format_date, format_number
 from convergenze.api.web.pages.calendar import feed
-from convergenze.core.records import CALL_STATUSES, CRITERIA, VERDICTS, DocType, Profile
-from convergenze.matching.actors import ACTOR_TYPES
+from convergenze.core.payload import DocumentPayload
+from convergenze.core.records import Profile
+from convergenze.core.vocabulary import ActorType, CallStatus, Criterion, DocType, Eligibility, Verdict
 from convergenze.matching.eligibility import EligibilityChecker
+from convergenze.services.responses import HitOut
 
 WEB = Path(__file__).resolve().parents[1] / "api" / "web"
 
@@ -40,10 +41,11 @@ def test_every_message_of_the_pages_has_an_english_translation() -> None:
 
 
 def test_labels_cover_the_values_the_project_defines() -> None:
-    assert set(labels.ACTOR_TYPES) == set(ACTOR_TYPES)
-    assert set(labels.DOC_TYPES) == {t.value for t in DocType}
-    assert set(CALL_STATUSES) <= set(labels.STATUSES)
-    assert set(labels.CRITERIA) == set(CRITERIA) and set(labels.VERDICTS) == set(VERDICTS)
+    assert set(labels.ACTOR_TYPES) == set(ActorType)
+    assert set(labels.DOC_TYPES) == set(DocType)
+    assert set(labels.STATUSES) == set(CallStatus)
+    assert set(labels.CRITERIA) == set(Criterion) and set(labels.VERDICTS) == set(Verdict)
+    assert set(labels.ELIGIBLE) == set(Eligibility)
 
 
 def test_italian_and_english_notation() -> None:
@@ -58,7 +60,11 @@ def test_italian_and_english_notation() -> None:
 
 def _payloads() -> list[dict]:
     """Calls that make the eligibility checker say each of its sentences at least once."""
-    extracted = {"max_per_project": {"value": 500_000.0}, "min_per_project": {"value": 50_000.0}}
+    def amount(value: float, kind: str) -> dict:
+        return {"value": value, "kind": kind, "evidence": {"text": f"{kind} {value}", "start": 0, "end": 5}}
+
+    extracted = {"is_funding_call": True, "max_per_project": amount(500_000.0, "max_per_project"),
+                 "min_per_project": amount(50_000.0, "min_per_project")}
     return [
         {"type": "measure"}, {"type": "project"}, {"type": "programme"}, {"type": "policy"},
         {"type": "call", "deadline": "2020-01-01", "status": "open", "region": ["Lazio"]},
@@ -76,15 +82,15 @@ def _payloads() -> list[dict]:
 
 @pytest.mark.parametrize("profile", [
     Profile(),
-    Profile(actor_type="cooperative", region="Lazio", municipality="Viterbo", budget_needed=200_000,
+    Profile(actor_type=ActorType.COOPERATIVE, region="Lazio", municipality="Viterbo", budget_needed=200_000,
             needed_by=date(2029, 6, 1)),
-    Profile(actor_type="citizen", region="Sicilia", budget_needed=5_000_000),
-    Profile(actor_type="company", region="Puglia", budget_needed=10_000),
+    Profile(actor_type=ActorType.CITIZEN, region="Sicilia", budget_needed=5_000_000),
+    Profile(actor_type=ActorType.COMPANY, region="Puglia", budget_needed=10_000),
 ])
 def test_every_eligibility_reason_has_italian_wording(profile: Profile) -> None:
     checker = EligibilityChecker(today=date(2026, 12, 1))
     for payload in _payloads():
-        for verdict in checker.run(payload, profile):
+        for verdict in checker.run(DocumentPayload.from_payload({"document_id": "x:1", **payload}), profile):
             assert reasons.italian(verdict.reason) is not None, verdict.reason
 
 

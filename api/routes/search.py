@@ -5,10 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
+from convergenze.services.responses import HitList, hits_out
+
 from ..deps import ServicesDep
 from ..errors import QUERY_EMPTY
 from ..inputs import canonical_region
-from ..models import ErrorOut, HitList, HitOut, SearchParams
+from ..models import ErrorOut, SearchParams
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -18,6 +20,4 @@ def search(services: ServicesDep, params: Annotated[SearchParams, Query()]) -> H
     if not params.q.strip():
         raise HTTPException(status_code=400, detail=QUERY_EMPTY)
     filters = dataclasses.replace(params.filters(), region=canonical_region(params.region, services.gazetteer))
-    hits = services.search.search(params.q, filters, limit=params.limit, mode=params.mode)
-    data = [HitOut.from_hit(h) for h in hits]
-    return HitList(data=data, count=len(data))
+    return hits_out(services.search.search(params.q, filters, limit=params.limit, mode=params.mode))

@@ -12,12 +12,13 @@ from fastapi import HTTPException, Request
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
+from convergenze.core.errors import ConvergenzeError
 from convergenze.core.records import SearchFilters
 from convergenze.extractors.amounts_it import parse_amount, parse_number
 from convergenze.extractors.uploads import UploadedText, UploadError
+from convergenze.services.wiring import Services
 
 from .. import errors
-from ..deps import Services
 from ..inputs import canonical_region, read_upload, upload_too_large
 from ..models import SearchParams
 from . import messages
@@ -56,15 +57,16 @@ def read_query(request: Request, model: type[Params], lists: tuple[str, ...] = (
 
 
 def search_filters(params: SearchParams, services: Services) -> SearchFilters:
-    """The API's filters for ``params`` (its range checks, the canonical region); raises HTTPException."""
+    """The API's filters for ``params`` (its range checks, the canonical region); raises HTTPException or a
+    named error, as the API would."""
     return dataclasses.replace(params.filters(), region=canonical_region(params.region, services.gazetteer))
 
 
 def filters_or_message(request: Request, params: SearchParams, services: Services) -> tuple[SearchFilters, str | None]:
     try:
         return search_filters(params, services), None
-    except HTTPException as error:
-        return SearchFilters(types=tuple(params.type or ())), translate(request, messages.from_http(error))
+    except (HTTPException, ConvergenzeError) as error:
+        return SearchFilters(types=tuple(params.type or ())), translate(request, messages.from_error(error))
 
 
 def region_names(services: Services) -> list[str]:
@@ -107,7 +109,7 @@ class PostedForm:
 async def read_form(request: Request, names: tuple[str, ...], max_upload_bytes: int) -> PostedForm:
     """The fields ``names`` and the ``file`` part of a posted form; a file larger than the limit is not read."""
     if upload_too_large(request, max_upload_bytes):
-        return PostedForm({name: "" for name in names}, error=messages.from_http(
+        return PostedForm({name: "" for name in names}, error=messages.from_error(
             HTTPException(status_code=413, detail=errors.UPLOAD_TOO_LARGE)))
     form = await request.form(max_files=1, max_fields=len(names) + 2)
     try:
@@ -118,6 +120,6 @@ async def read_form(request: Request, names: tuple[str, ...], max_upload_bytes: 
         try:
             return PostedForm(fields, await read_upload(upload, max_upload_bytes))
         except UploadError as error:
-            return PostedForm(fields, error=messages.from_upload(error))
+            return PostedForm(fields, error=messages.from_error(error))
     finally:
         await form.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import HTTPException
 from pydantic import ValidationError
 
-from convergenze.extractors.uploads import UploadError
+from convergenze.core.errors import ConvergenzeError
 
 from .. import errors
 from .i18n import N_
@@ -47,12 +47,6 @@ _API = {
     errors.CATALOG_MISSING: CATALOG_MISSING,
     errors.ALERT_NEEDS_ONE_TEXT: N_("Un avviso segue una ricerca oppure un progetto, non entrambi."),
 }
-_UPLOAD = {
-    "too_large": errors.UPLOAD_TOO_LARGE,
-    "unsupported": errors.UPLOAD_UNSUPPORTED,
-    "unreadable": errors.UPLOAD_UNREADABLE,
-    "empty": errors.UPLOAD_EMPTY,
-}
 # Field names as the forms label them, for a validation error.
 _FIELDS = {
     "q": N_("testo"),
@@ -78,13 +72,12 @@ _FIELDS = {
 }
 
 
-def from_http(error: HTTPException) -> str:
-    """The page's message for an HTTPException raised by the parsing the API and the pages share."""
-    return _API.get(str(error.detail), str(error.detail))
-
-
-def from_upload(error: UploadError) -> str:
-    return _API[_UPLOAD[error.kind]]
+def from_error(error: HTTPException | ConvergenzeError) -> str:
+    """The page's message for what the API would answer with a fixed message: an HTTPException from the
+    parsing the API and the pages share, or one of the project's named errors (a bad upload, an unknown
+    region or municipality, a catalog not built yet)."""
+    detail = str(error.detail) if isinstance(error, HTTPException) else errors.http_answer(error)[1]
+    return _API.get(detail, detail)
 
 
 def invalid_fields(error: ValidationError) -> list[str]:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from convergenze.matching.eligibility import ACTOR_LABELS
+from convergenze.core.vocabulary import ActorType
 
 from .labels import ACTOR_TYPES
 
-_ENGLISH_ACTORS = {english: ACTOR_TYPES[key] for key, english in ACTOR_LABELS.items()}
+_ENGLISH_ACTORS = {actor.label: ACTOR_TYPES[actor] for actor in ActorType}
 
 
 def _actors(listed: str) -> str:

@@ -12,13 +12,14 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from convergenze.core.payload import DocumentPayload, budget_of
 from convergenze.core.records import Hit, SearchFilters
 from convergenze.extractors.taxonomy import Taxonomy
-from convergenze.index.payload import budget_of
 from convergenze.index.store.base import VectorStore
-from convergenze.matching.catalog import NATIONAL, UNSPECIFIED, territories
+from convergenze.matching.catalog import NATIONAL, UNSPECIFIED
+from convergenze.matching.catalog_build import territories
+from convergenze.services.responses import HitOut
 
-from ..models import HitOut
 from .i18n import as_date
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -115,10 +116,10 @@ def card(item: HitOut, stems: tuple[str, ...], taxonomy: Taxonomy, lang: str, to
     meta = item.metadata
     day = as_date(meta.get("deadline"))
     programmes = meta.get("programme") or []
-    regions = meta.get("region") or []
+    document = DocumentPayload.from_payload({"document_id": item.id, "type": item.type, "source": item.source,
+                                             "region": meta.get("region"), "metadata": meta})
     # every region listed one by one is the whole country
-    places = [NATIONAL] if len(set(regions)) >= ALL_REGIONS else territories(
-        {"region": regions, "metadata": meta, "source": item.source})
+    places = [NATIONAL] if len(set(document.region)) >= ALL_REGIONS else territories(document)
     return Card(
         id=item.id,
         type=item.type,
@@ -129,7 +130,7 @@ def card(item: HitOut, stems: tuple[str, ...], taxonomy: Taxonomy, lang: str, to
         deadline=str(meta["deadline"]) if meta.get("deadline") else None,
         days_left=(day - today).days if day else None,
         budget=budget_of(meta),
-        issuer=meta.get("issuer") or meta.get("administration") or meta.get("implementing_body"),
+        issuer=document.issuer or document.administration or document.implementing_body,
         territory=[p for p in places if p != UNSPECIFIED],
         missions=[m for m in missions_of(meta, taxonomy, lang) if m.framework == "convergenze" or len(m.code) == 2],
         programmes=[str(p) for p in (programmes if isinstance(programmes, list) else [programmes])],

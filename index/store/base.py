@@ -23,9 +23,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Self
 
+from convergenze.core.errors import Unavailable
 from convergenze.core.records import Hit, IndexedChunk, SearchFilters, SparseVector
+from convergenze.core.vocabulary import SearchMode
 
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "bm25"
@@ -41,12 +43,10 @@ FLOAT_FIELDS: tuple[str, ...] = ("budget",)
 # Qdrant's own default k for RRF; pinned here because Edge needs it spelled out and both backends must agree.
 RRF_K = 2
 
-SearchMode = Literal["hybrid", "dense", "sparse"]
-_MODES: tuple[str, ...] = ("hybrid", "dense", "sparse")
 _CHUNK_FIELDS = ("document_id", "position", "text", "heading")
 
 
-class StoreBusyError(RuntimeError):
+class StoreBusyError(Unavailable):
     """Another writer holds the index: only one ingestion may write at a time."""
 
 
@@ -417,15 +417,15 @@ class VectorStore(ABC):
         sparse: SparseVector | None,
         filters: SearchFilters,
         limit: int,
-        mode: SearchMode = "hybrid",
+        mode: SearchMode = SearchMode.HYBRID,
     ) -> list[Hit]:
-        if mode not in _MODES:
-            raise ValueError(f"Unknown search mode {mode!r}: use one of {', '.join(_MODES)}.")
+        if mode not in set(SearchMode):
+            raise ValueError(f"Unknown search mode {mode!r}: use one of {', '.join(SearchMode)}.")
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}.")
-        if mode in ("hybrid", "dense") and dense is None:
+        if mode in (SearchMode.HYBRID, SearchMode.DENSE) and dense is None:
             raise ValueError(f"mode={mode!r} needs a dense query vector; pass one or use mode='sparse'.")
-        if mode in ("hybrid", "sparse") and sparse is None:
+        if mode in (SearchMode.HYBRID, SearchMode.SPARSE) and sparse is None:
             raise ValueError(f"mode={mode!r} needs a sparse query vector; pass one or use mode='dense'.")
         fetch = limit * self.chunk_oversampling
         chunks = self._query_chunks(dense, sparse, filter_spec(filters), fetch, mode)

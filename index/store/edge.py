@@ -44,6 +44,7 @@ from typing import IO, Any
 import qdrant_edge as qe
 
 from convergenze.core.records import SparseVector
+from convergenze.core.vocabulary import SearchMode
 from convergenze.index.store.base import (
     DATETIME_FIELDS,
     DENSE_VECTOR,
@@ -57,7 +58,6 @@ from convergenze.index.store.base import (
     FilterSpec,
     NumberRange,
     ScoredChunk,
-    SearchMode,
     StoreBusyError,
     StoredPoint,
     VectorStore,
@@ -454,7 +454,7 @@ class EdgeStore(VectorStore):
         if sparse is not None:
             nearest[SPARSE_VECTOR] = qe.Query.Nearest(
                 qe.SparseVector(sparse.indices, sparse.values), using=SPARSE_VECTOR)
-        if mode == "hybrid":
+        if mode == SearchMode.HYBRID:
             request = qe.QueryRequest(
                 limit=limit,
                 prefetches=[qe.Prefetch(limit=limit, query=nearest[name], filter=flt)
@@ -468,7 +468,7 @@ class EdgeStore(VectorStore):
         else:
             request = qe.QueryRequest(
                 limit=limit,
-                query=nearest[DENSE_VECTOR if mode == "dense" else SPARSE_VECTOR],
+                query=nearest[DENSE_VECTOR if mode == SearchMode.DENSE else SPARSE_VECTOR],
                 filter=flt,
                 with_payload=True,
                 with_vector=False,

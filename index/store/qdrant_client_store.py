@@ -14,6 +14,7 @@ from typing import Any
 from qdrant_client import QdrantClient, models
 
 from convergenze.core.records import SparseVector
+from convergenze.core.vocabulary import SearchMode
 from convergenze.index.store.base import (
     DATETIME_FIELDS,
     DENSE_VECTOR,
@@ -27,7 +28,6 @@ from convergenze.index.store.base import (
     FilterSpec,
     NumberRange,
     ScoredChunk,
-    SearchMode,
     StoredPoint,
     VectorStore,
     VectorWriter,
@@ -232,7 +232,7 @@ class QdrantClientStore(VectorStore):
             nearest[DENSE_VECTOR] = dense
         if sparse is not None:
             nearest[SPARSE_VECTOR] = models.SparseVector(indices=sparse.indices, values=sparse.values)
-        if mode == "hybrid":
+        if mode == SearchMode.HYBRID:
             response = self.client.query_points(
                 self.collection,
                 prefetch=[models.Prefetch(query=nearest[name], using=name, limit=limit, filter=flt)
@@ -245,7 +245,7 @@ class QdrantClientStore(VectorStore):
                 with_vectors=False,
             )
         else:
-            name = DENSE_VECTOR if mode == "dense" else SPARSE_VECTOR
+            name = DENSE_VECTOR if mode == SearchMode.DENSE else SPARSE_VECTOR
             response = self.client.query_points(
                 self.collection, query=nearest[name], using=name, query_filter=flt, limit=limit,
                 with_payload=True, with_vectors=False,

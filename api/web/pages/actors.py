@@ -10,12 +10,14 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from convergenze.matching.catalog import CatalogMissing
+from convergenze.core.errors import ConvergenzeError
+from convergenze.core.vocabulary import ActorType, MissionFramework
+from convergenze.matching.catalog import Actor, CatalogMissing
 from convergenze.matching.directory import ActorQuery, list_actors
+from convergenze.services.wiring import Services
 
 from ...deps import ServicesDep
 from ...inputs import canonical_mission, canonical_region
-from ...models import BeneficiaryName
 from .. import forms, messages
 from ..i18n import language
 from ..templating import render, translate
@@ -28,32 +30,30 @@ DOCUMENTS_PER_ACTOR = 100
 class ActorsPage(BaseModel):
     mission: str | None = Field(default=None, max_length=40)
     region: str | None = Field(default=None, max_length=60)
-    type: BeneficiaryName | None = None
+    type: ActorType | None = None
     page: int = Field(default=1, ge=1, le=500)
     sort: Literal["amount"] = "amount"
 
 
-def _missions(services: ServicesDep, lang: str) -> list[tuple[str, str]]:
+def _missions(services: Services, lang: str) -> list[tuple[str, str]]:
     """(code, label) of the Convergenze missions and the PNRR missions: the choices of the mission field."""
-    tax = services.taxonomy
-    return [(e.code, tax.label(f, e.code, lang) if f == "convergenze" else f"{e.code} · {tax.label(f, e.code, lang)}")
-            for f in ("convergenze", "pnrr") for e in tax.entries(f) if f == "convergenze" or len(e.code) == 2]
+    tax, own = services.taxonomy, MissionFramework.CONVERGENZE
+    return [(e.code, tax.label(f, e.code, lang) if f == own else f"{e.code} · {tax.label(f, e.code, lang)}")
+            for f in (own, MissionFramework.PNRR) for e in tax.entries(f) if f == own or len(e.code) == 2]
 
 
 @router.get("/actors", response_class=HTMLResponse)
 async def actors_page(request: Request, services: ServicesDep) -> HTMLResponse:
     params, error = forms.read_query(request, ActorsPage, lists=())
-    found: list[dict] = []
+    found: list[Actor] = []
     total = 0
     try:
         query = ActorQuery(mission=canonical_mission(params.mission, services.taxonomy),
                            region=canonical_region(params.region, services.gazetteer), actor_type=params.type,
                            limit=PER_PAGE, offset=(params.page - 1) * PER_PAGE)
-        found, total = await run_in_threadpool(list_actors, services.convergence.catalog, query)
-    except HTTPException as http_error:
-        error = error or translate(request, messages.from_http(http_error))
-    except CatalogMissing:
-        error = translate(request, messages.CATALOG_MISSING)
+        found, total = await run_in_threadpool(list_actors, services.catalog, query)
+    except (HTTPException, ConvergenzeError) as named:
+        error = error or translate(request, messages.from_error(named))
     return render(request, "actors.html", {
         "params": params, "error": error, "actors": found, "total": total, "per_page": PER_PAGE,
         "missions": _missions(services, language(request)), "regions": forms.region_names(services),
@@ -64,7 +64,7 @@ async def actors_page(request: Request, services: ServicesDep) -> HTMLResponse:
 async def actor_page(request: Request, services: ServicesDep, actor_id: str) -> HTMLResponse:
     query = ActorQuery(actor_id=actor_id[:200], limit=1)
     try:
-        found, _ = await run_in_threadpool(list_actors, services.convergence.catalog, query, DOCUMENTS_PER_ACTOR)
+        found, _ = await run_in_threadpool(list_actors, services.catalog, query, DOCUMENTS_PER_ACTOR)
     except CatalogMissing:
         return render(request, "error.html", {"message": translate(request, messages.CATALOG_MISSING)}, 503)
     if not found:

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from convergenze.pipelines.alerts import AlertStore
 
+from ...deps import get_services
 from ...routes.alerts import AlertIn, save_alert
-from ...routes.history import get_state
 from .. import messages
 from ..templating import render, translate
 
@@ -23,7 +23,7 @@ FIELDS = ("name", "query", "match_text", "email", *FILTERS)
 
 def alert_store(request: Request) -> AlertStore:
     """The alerts a visitor sees and changes. The one seam for ownership: today every alert is everyone's."""
-    return AlertStore(get_state(request))
+    return AlertStore(get_services(request).state)
 
 
 AlertStoreDep = Annotated[AlertStore, Depends(alert_store)]
@@ -55,12 +55,12 @@ async def create_alert(request: Request, store: AlertStoreDep) -> Response:
     if not fields["query"] and not fields["match_text"]:
         return _page(request, store, fields, translate(request, messages.QUERY_EMPTY), 400)
     try:
-        alert, _ = save_alert(store, alert_in(fields))
+        alert, _ = save_alert(store, alert_in(fields), get_services(request).settings.alerts.min_score)
     except ValidationError as error:
         names = ", ".join(translate(request, f) for f in messages.invalid_fields(error))
         return _page(request, store, fields, translate(request, messages.BAD_FIELDS, fields=names), 400)
     except HTTPException as error:
-        return _page(request, store, fields, translate(request, messages.from_http(error)), 400)
+        return _page(request, store, fields, translate(request, messages.from_error(error)), 400)
     return RedirectResponse(f"/alerts?saved={alert.id}", status_code=303)
 
 

@@ -15,8 +15,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from convergenze.services.responses import HitOut
+
 from ...deps import ServicesDep
-from ...models import HitOut
 from .. import forms, views
 from ..forms import SearchPage
 from ..i18n import N_, as_date, language

@@ -13,12 +13,12 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from convergenze.core.records import Chunk, FundedProject, SearchFilters
+from convergenze.core.vocabulary import DocType, SearchMode
 from convergenze.matching.service import funded_project
+from convergenze.services.responses import DocumentOut, HitOut, document_out
+from convergenze.services.wiring import Services
 
-from ...deps import Services, ServicesDep
-from ...models import DocumentOut, HitOut
-from ...routes.documents import document_out
-from ...routes.history import StateDep
+from ...deps import ServicesDep
 from .. import messages, views
 from ..i18n import N_, as_date, language
 from ..templating import render, translate
@@ -68,22 +68,22 @@ def _related(services: Services, document: DocumentOut, vector: list[float] | No
              ) -> tuple[list[HitOut], list[FundedProject]]:
     if vector is None:
         return [], []
-    similar = services.store.search(vector, None, SearchFilters(types=("call",), exclude_ids=(document.id,)),
-                                    SIMILAR, mode="dense")
+    similar = services.store.search(vector, None, SearchFilters(types=(DocType.CALL,), exclude_ids=(document.id,)),
+                                    SIMILAR, mode=SearchMode.DENSE)
     codes = [str(c) for c in document.metadata.get("submeasure_codes") or []] or (
         [str(document.metadata["submeasure_code"])] if document.metadata.get("submeasure_code") else [])
     projects: list[FundedProject] = []
     if document.type != "project":
         for code in codes[:3]:
-            found = services.store.search(vector, None, SearchFilters(types=("project",), submeasure=code),
-                                          SIMILAR, mode="dense")
+            found = services.store.search(vector, None, SearchFilters(types=(DocType.PROJECT,), submeasure=code),
+                                          SIMILAR, mode=SearchMode.DENSE)
             projects += [funded_project(hit, code) for hit in found]
     projects.sort(key=lambda p: -(p.amount or 0))
     return [HitOut.from_hit(h) for h in similar], projects[: SIMILAR * 2]
 
 
 @router.get("/documents/{document_id:path}", response_class=HTMLResponse)
-async def document_page(request: Request, services: ServicesDep, state: StateDep, document_id: str) -> HTMLResponse:
+async def document_page(request: Request, services: ServicesDep, document_id: str) -> HTMLResponse:
     chunks = await run_in_threadpool(services.store.get_document_chunks, document_id[:200])
     if not chunks:
         return render(request, "error.html", {"message": translate(request, messages.DOCUMENT_NOT_FOUND)}, 404)
@@ -91,8 +91,8 @@ async def document_page(request: Request, services: ServicesDep, state: StateDep
     lang, today = language(request), date.today()
     vector = await run_in_threadpool(_head_vector, services, document_id, chunks)
     similar, projects = await run_in_threadpool(_related, services, document, vector)
-    notice = state.notice(document_id)
-    versions, events = state.history(document_id) if notice else ([], [])
+    notice = services.state.notice(document_id)
+    versions, events = services.state.history(document_id) if notice else ([], [])
     meta = document.metadata
     item = HitOut(id=document.id, type=document.type, title=document.title, score=0.0, snippet="",
                   source=document.source, url=document.url, language=document.language,

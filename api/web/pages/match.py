@@ -5,15 +5,21 @@ why it matched, funded projects like it; and partners to contact."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from ...deps import Services, ServicesDep
+from convergenze.core.errors import ConvergenzeError
+from convergenze.core.vocabulary import TextSource
+from convergenze.services.responses import MatchOut
+from convergenze.services.wiring import Services
+
+from ...deps import ServicesDep
+from ...errors import http_answer
 from ...inputs import MAX_TEXT_CHARS
-from ...models import ConvergenceMatchRequest, MatchOut, SourceName
+from ...models import ConvergenceMatchRequest
 from ...routes.match import run_match
 from .. import forms, messages, reasons, views
 from ..i18n import language
@@ -44,7 +50,7 @@ def match_form(request: Request, services: ServicesDep) -> HTMLResponse:
 
 @router.post("/match", response_class=HTMLResponse)
 async def match_page(request: Request, services: ServicesDep) -> HTMLResponse:
-    posted = await forms.read_form(request, FIELDS, services.settings.max_upload_bytes)
+    posted = await forms.read_form(request, FIELDS, services.settings.api.max_upload_bytes)
     fields, lang = posted.fields, language(request)
     if posted.error:
         return _page(request, services, fields, None, translate(request, posted.error), 400)
@@ -55,12 +61,15 @@ async def match_page(request: Request, services: ServicesDep) -> HTMLResponse:
         return _page(request, services, fields, None, translate(request, messages.TEXT_EMPTY), 400)
     try:
         body = request_from(fields, text, lang)
-        result = await run_match(services, body, cast(SourceName, posted.upload.kind if posted.upload else "text"))
+        result = await run_match(services, body, posted.upload.kind if posted.upload else TextSource.TEXT)
     except ValidationError as error:
         names = ", ".join(translate(request, f) for f in messages.invalid_fields(error))
         return _page(request, services, fields, None, translate(request, messages.BAD_FIELDS, fields=names), 400)
     except HTTPException as error:
-        return _page(request, services, fields, None, translate(request, messages.from_http(error)), error.status_code)
+        return _page(request, services, fields, None, translate(request, messages.from_error(error)), error.status_code)
+    except ConvergenzeError as error:
+        status, _ = http_answer(error)
+        return _page(request, services, fields, None, translate(request, messages.from_error(error)), status)
     if posted.upload:
         fields = {**fields, "uploaded": posted.upload.kind}
     return _page(request, services, fields, result, None, text=text)

@@ -5,6 +5,7 @@ open calls, open budget, gaps), with the table beside it and its CSV: the catalo
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -14,10 +15,11 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from convergenze.core.vocabulary import MissionFramework
 from convergenze.matching.catalog import EUROPE, NATIONAL, UNSPECIFIED, CatalogMissing
+from convergenze.services.wiring import Services
 
-from ...deps import Services, ServicesDep
-from ...models import FrameworkName
+from ...deps import ServicesDep
 from .. import choropleth, forms, messages
 from ..i18n import N_, format_amount, format_number, language
 from ..templating import render, translate
@@ -39,7 +41,7 @@ COLUMNS = ("territory", "documents", "calls", "open_calls", "open_budget", "proj
 
 
 class MapParams(BaseModel):
-    framework: FrameworkName = "convergenze"
+    framework: MissionFramework = MissionFramework.CONVERGENZE
     mission: str | None = Field(default=None, max_length=40)
     measure: Measure = "funded_amount"
 
@@ -53,15 +55,15 @@ class MapTable:
 
 def table(services: Services, params: MapParams) -> MapTable:
     found = services.convergence.mission_map(params.framework, None)
-    missions = sorted({(r["mission"], r["label"]) for r in found.totals}, key=lambda m: m[1].casefold())
+    missions = sorted({(r.mission, r.label) for r in found.totals}, key=lambda m: m[1].casefold())
     weight: dict[str, float] = {}
-    for row in found.totals:
-        weight[row["mission"]] = weight.get(row["mission"], 0.0) + row["funded_amount"] + row["documents"]
+    for cell in found.totals:  # the mission shown first: the one with most money and documents
+        weight[cell.mission] = weight.get(cell.mission, 0.0) + cell.funded_amount + cell.documents
     codes = {code for code, _ in missions}
     chosen = next((code for code in codes if params.mission and code.casefold() == params.mission.casefold()),
                   max(weight, key=lambda c: weight[c]) if weight else None)
-    gaps = {g["territory"]: g["kind"] for g in found.gaps if g["mission"] == chosen}
-    rows = [{**r, "gap": gaps.get(r["territory"])} for r in found.totals if r["mission"] == chosen]
+    gaps = {g.territory: g.kind for g in found.gaps if g.mission == chosen}
+    rows = [{**dataclasses.asdict(r), "gap": gaps.get(r.territory)} for r in found.totals if r.mission == chosen]
     rows.sort(key=lambda r: (r["territory"] in (NATIONAL, EUROPE, UNSPECIFIED), r["territory"]))
     return MapTable(missions, chosen, rows)
 

@@ -5,15 +5,21 @@ duplication) and those it completes (a coalition), with the reasons, the four cr
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from ...deps import Services, ServicesDep
+from convergenze.core.errors import ConvergenzeError
+from convergenze.core.vocabulary import TextSource
+from convergenze.services.responses import OverlapOut
+from convergenze.services.wiring import Services
+
+from ...deps import ServicesDep
+from ...errors import http_answer
 from ...inputs import MAX_TEXT_CHARS
-from ...models import OverlapOut, OverlapRequest, SourceName
+from ...models import OverlapRequest
 from ...routes.overlaps import run_overlaps
 from .. import forms, messages, reasons, views
 from ..i18n import language
@@ -31,7 +37,7 @@ def overlaps_form(request: Request, services: ServicesDep) -> HTMLResponse:
 
 @router.post("/overlaps", response_class=HTMLResponse)
 async def overlaps_page(request: Request, services: ServicesDep) -> HTMLResponse:
-    posted = await forms.read_form(request, FIELDS, services.settings.max_upload_bytes)
+    posted = await forms.read_form(request, FIELDS, services.settings.api.max_upload_bytes)
     fields = posted.fields
     if posted.error:
         return _page(request, services, fields, None, translate(request, posted.error), 400)
@@ -43,12 +49,15 @@ async def overlaps_page(request: Request, services: ServicesDep) -> HTMLResponse
     body: dict[str, Any] = {"text": text, "limit": RESULTS, **{k: fields[k] for k in FIELDS[1:] if fields[k]}}
     try:
         result = await run_overlaps(services, OverlapRequest.model_validate(body),
-                                    cast(SourceName, posted.upload.kind if posted.upload else "text"))
+                                    posted.upload.kind if posted.upload else TextSource.TEXT)
     except ValidationError as error:
         names = ", ".join(translate(request, f) for f in messages.invalid_fields(error))
         return _page(request, services, fields, None, translate(request, messages.BAD_FIELDS, fields=names), 400)
     except HTTPException as error:
-        return _page(request, services, fields, None, translate(request, messages.from_http(error)), error.status_code)
+        return _page(request, services, fields, None, translate(request, messages.from_error(error)), error.status_code)
+    except ConvergenzeError as error:
+        status, _ = http_answer(error)
+        return _page(request, services, fields, None, translate(request, messages.from_error(error)), status)
     return _page(request, services, fields, result, None)
 
 

@@ -13,9 +13,10 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from convergenze.core.records import Hit, SearchFilters
+from convergenze.services.responses import HitList, HitOut
+from convergenze.services.wiring import Services
 
-from ...deps import Services, ServicesDep
-from ...models import HitList, HitOut
+from ...deps import ServicesDep
 from .. import facets, forms, messages, views
 from ..forms import SearchPage
 from ..i18n import N_, language
