@@ -8,8 +8,9 @@ from starlette.concurrency import run_in_threadpool
 from convergenze.core.records import Profile
 from convergenze.core.vocabulary import TextSource
 from convergenze.services.responses import MatchOut, match_out
+from convergenze.services.wiring import Services
 
-from ..deps import Services, ServicesDep
+from ..deps import ServicesDep
 from ..errors import TEXT_EMPTY
 from ..inputs import canonical_region, read_body, upload_openapi
 from ..models import ConvergenceMatchRequest, ErrorOut

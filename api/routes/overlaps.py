@@ -5,8 +5,9 @@ from starlette.concurrency import run_in_threadpool
 
 from convergenze.core.vocabulary import TextSource
 from convergenze.services.responses import OverlapOut, overlap_out
+from convergenze.services.wiring import Services
 
-from ..deps import Services, ServicesDep
+from ..deps import ServicesDep
 from ..errors import TEXT_EMPTY
 from ..inputs import read_body, upload_openapi
 from ..models import ErrorOut, OverlapRequest

@@ -25,8 +25,8 @@ from .i18n import as_date
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Words too common in calls to be worth highlighting, even when typed.
 _COMMON = frozenset(
-    "alla alle allo anche bando bandi come con dal dalla dei del della delle dello degli gli nel nella nelle "
-    "per sono sul sulla una uno che the and for with from that this into".split()
+    "alla alle allo anche bando bandi come con dal dalla dall dei del dell della delle dello degli gli nel nell "
+    "nella nelle nello per sono sul sull sulla una uno che the and for with from that this into".split()
 )
 SNIPPET_CHARS = 320
 ALL_REGIONS = 20

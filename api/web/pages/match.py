@@ -28,6 +28,7 @@ from ..templating import render, translate
 router = APIRouter()
 FIELDS = ("text", "actor_type", "region", "municipality", "budget_needed", "needed_by", "ineligible")
 RESULTS = 10
+PASSAGE_CHARS = 600  # of each passage of the pair shown side by side, around the first shared word
 
 
 def request_from(fields: dict[str, str], text: str, lang: str) -> ConvergenceMatchRequest:
@@ -86,8 +87,8 @@ def _page(request: Request, services: Services, fields: dict[str, str], result: 
                 "hit": hit,
                 "card": views.card(hit, stems, services.taxonomy, lang, today),
                 "verdicts": [{"v": v, "reason": reasons.in_language(v.reason, lang)} for v in hit.eligibility],
-                "pairs": [(views.highlight(p.query, views.query_stems(p.document), None),
-                           views.highlight(p.document, views.query_stems(p.query), None), p.score)
+                "pairs": [(views.highlight(p.query, views.query_stems(p.document), PASSAGE_CHARS),
+                           views.highlight(p.document, views.query_stems(p.query), PASSAGE_CHARS), p.score)
                           for p in (hit.why.passages if hit.why else [])],
             })
     return render(request, "match.html", {
