@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from convergenze.core.formatting import euro, italian_date
 from convergenze.core.payload import DocumentPayload
 from convergenze.core.records import Amount, CallMetadata, CriterionVerdict, DateValue, Evidence, Profile
 from convergenze.core.vocabulary import ActorType, CallStatus, Criterion, DocType, Eligibility, Verdict
@@ -32,12 +33,6 @@ def actor_label(value: str) -> str:
         return value
 
 
-def euro(value: float) -> str:
-    """Italian notation: 1500000 -> '€ 1.500.000,00'."""
-    whole, cents = f"{value:,.2f}".split(".")
-    return f"€ {whole.replace(',', '.')},{cents}"
-
-
 def _day(value: Any) -> date | None:
     if not isinstance(value, str) or len(value) < 10:
         return None
@@ -45,10 +40,6 @@ def _day(value: Any) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError:
         return None
-
-
-def _italian(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 def _quotes(*found: Evidence | None) -> list[str]:
@@ -92,20 +83,20 @@ class EligibilityChecker:
         deadline, opening = _day(document.deadline), _day(document.opening)
         status = document.status
         if deadline and deadline < self.today:
-            return CriterionVerdict(STATUS, NO, f"Closed: the deadline was {_italian(deadline)}.", evidence)
+            return CriterionVerdict(STATUS, NO, f"Closed: the deadline was {italian_date(deadline)}.", evidence)
         if status == CallStatus.CLOSED:
             return CriterionVerdict(STATUS, NO, "The call is closed.", evidence)
         if document.withdrawn:
             return CriterionVerdict(STATUS, NO, "The notice is no longer listed by its source (withdrawn).", evidence)
         if profile.needed_by and opening and opening > profile.needed_by:
-            return CriterionVerdict(STATUS, NO, f"It opens on {_italian(opening)}, after the date you need the funds "
-                                    f"({_italian(profile.needed_by)}).", evidence)
+            return CriterionVerdict(STATUS, NO, f"It opens on {italian_date(opening)}, after the date you need the "
+                                    f"funds ({italian_date(profile.needed_by)}).", evidence)
         if status == CallStatus.OPEN:
-            until = f" until {_italian(deadline)}" if deadline else (
+            until = f" until {italian_date(deadline)}" if deadline else (
                 " until resources run out" if document.rolling or extracted.rolling else "")
             return CriterionVerdict(STATUS, OK, f"Open{until}.", evidence or _quotes(extracted.rolling_evidence))
         if status == CallStatus.FORTHCOMING:
-            when = f" on {_italian(opening)}" if opening else ""
+            when = f" on {italian_date(opening)}" if opening else ""
             return CriterionVerdict(STATUS, OK, f"Not open yet: it opens{when}.", evidence)
         return CriterionVerdict(STATUS, UNKNOWN, "The call gives no dates that tell whether it is open.", evidence)
 

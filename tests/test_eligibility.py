@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
+from convergenze.core.formatting import euro
 from convergenze.core.payload import DocumentPayload
 from convergenze.core.records import CriterionVerdict, Profile
 from convergenze.extractors.gazetteer import default_gazetteer
-from convergenze.matching.eligibility import EligibilityChecker, euro
+from convergenze.matching.eligibility import EligibilityChecker
 from convergenze.matching.profiles import ProfileError, check_profile
 
 TODAY = date(2026, 11, 24)
