@@ -27,12 +27,14 @@ from convergenze.core.records import (
     Code,
     DateValue,
     Evidence,
+    FirmSizeValue,
     Place,
     Programme,
+    SupportFormValue,
 )
-from convergenze.core.vocabulary import ActorType, AmountKind, CallStatus, DateKind, PlaceLevel
+from convergenze.core.vocabulary import ActorType, AmountKind, CallStatus, DateKind, FirmSize, PlaceLevel, SupportForm
 
-from . import amounts_it, call_cues, call_parties, dates_it
+from . import amounts_it, call_cues, call_parties, call_support, dates_it
 from .gazetteer import NATIONAL, Gazetteer, default_gazetteer
 
 _BLOCK_CHARS = 100_000  # spaCy refuses texts over nlp.max_length; long acts are segmented in blocks
@@ -207,6 +209,14 @@ class _Run:
             cofinancing_rate=rate.value if rate else None,
             cofinancing_evidence=self.ev(rate.start, rate.end) if rate else None,
             beneficiaries=self.beneficiaries(),
+            support_forms=[
+                SupportFormValue(SupportForm(s.value), self.ev(s.start, s.end))
+                for s in call_support.find_support_forms(self.text, self.sents.bounds, self.in_preamble)
+            ],
+            firm_sizes=[
+                FirmSizeValue(FirmSize(s.value), self.ev(s.start, s.end))
+                for s in call_support.find_firm_sizes(self.text, self.sents.bounds, self.in_preamble)
+            ],
             territory=self.territory(),
             issuer=issuer.value if issuer else None,
             issuer_evidence=self.ev(issuer.start, issuer.end) if issuer else None,
