@@ -77,7 +77,8 @@ def test_official_fields_are_facts_in_the_payload(sample: dict[str, Any]) -> Non
     assert typed.official("grant_max") is None  # not published: nothing to quote
     assert [s.heading for s in document.sections] == ["Cos'è", "A chi si rivolge", "Cosa prevede",
                                                        "Note di apertura e chiusura"]
-    assert document.sections[0].text.startswith("Beni Strumentali - Nuova Sabatini\nLa misura")
+    assert document.sections[0].text.startswith("Beni Strumentali - Nuova Sabatini\nCos'è\nLa misura")
+    assert document.sections[1].text.startswith("A chi si rivolge\nPossono beneficiare")
     assert "https://benistrumentali.dgiai.gov.it" in document.text  # glued list items split, URLs left alone
 
 

@@ -201,12 +201,11 @@ def sections_of(title: str, description: str, notes: str) -> list[Section]:
         parts.append((heading, description[cursor : match.start()].strip()))
         cursor, heading = match.end(), name
     parts.append((heading, description[cursor:].strip()))
-    sections = [Section(text=text, heading=heading) for heading, text in parts if text]
-    if sections:
-        first = sections[0]
-        sections[0] = Section(text=f"{title}\n{first.text}", heading=first.heading)
-    else:
-        sections = [Section(text=title)]
+    # The heading stays the section's first line too: "A chi si rivolge" is what tells the extractor who applies.
+    sections = [Section(text=f"{heading}\n{text}" if heading else text, heading=heading) for heading, text in parts
+                if text]
+    sections = [Section(text=f"{title}\n{sections[0].text}", heading=sections[0].heading), *sections[1:]] if sections \
+        else [Section(text=title)]
     if notes:
         sections.append(Section(text=notes, heading="Note di apertura e chiusura"))
     return sections
