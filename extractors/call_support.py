@@ -66,27 +66,38 @@ _FORMS: tuple[tuple[SupportForm, re.Pattern[str]], ...] = tuple(
 )
 # Mentions that are not the call's own aid: conditions, costs, the GBER, cumulation with other aid.
 _NOT_OWN = re.compile(
-    r"cumul\w*|\bnon\s+(?:è|sono)\s+(?:previst|concess|ammess)\w*|\bad\s+eccezione\b|\besclus[oaie]\b", re.IGNORECASE
+    r"cumul\w*|\bnon\s+(?:è|sono)\s+(?:previst|concess|ammess)\w*|\bad\s+eccezione\b|\besclus[oaie]\b"
+    r"|equivalente\s+sovvenzione", re.IGNORECASE
 )
 
 _ALL_SIZES = (FirmSize.MICRO, FirmSize.SMALL, FirmSize.MEDIUM, FirmSize.LARGE)
 _SME = (FirmSize.MICRO, FirmSize.SMALL, FirmSize.MEDIUM)
+_ADJECTIVES = {"micro": FirmSize.MICRO, "piccol": FirmSize.SMALL, "medi": FirmSize.MEDIUM, "grand": FirmSize.LARGE}
+_ADJECTIVE = r"(?:micro|piccol[ea]|medi[ea]|grand[ie])"
+# "micro, piccole e medie imprese", "Micro o Piccole o Medie imprese", "piccole e micro imprese", "micro,
+# piccole, medie e grandi imprese", "imprese di piccola e media dimensione": every size the list names.
+_SIZE_LIST = word_regex(
+    rf"{_ADJECTIVE}(?:\s*(?:,|\be\b|\bed\b|\bo\b|/)\s*{_ADJECTIVE})*\s*[-\s]?\s*impres[ae]"
+    rf"|impres[ae]\s+di\s+(?:piccol[ea]|medi[ea]|grand[ie])(?:\s+(?:e|o)\s+(?:piccol[ea]|medi[ea]|grand[ie]))?\s+dimension[ei]"
+)
 _SIZES: tuple[tuple[tuple[FirmSize, ...], re.Pattern[str]], ...] = (
-    (_SME, word_regex(r"micro\s*,?\s+piccol[ea]\s+e\s+medi[ea](?:\s+impres[ae])?|micro,\s+small\s+and\s+medium"
-                      r"(?:[\s-]sized)?\s+enterprises")),
-    (_SME, word_regex(r"piccol[ea]\s+e\s+medi[ea]\s+impres[ae]|impres[ae]\s+di\s+piccola\s+e\s+media\s+dimensione"
+    (_SME, word_regex(r"micro,\s+small\s+and\s+medium(?:[\s-]sized)?\s+enterprises"
                       r"|small\s+and\s+medium[\s-]sized\s+enterprises|SMEs?")),
     (_SME, word_regex(r"M?PMI|P\.M\.I\.", 0)),
     (_ALL_SIZES, word_regex(r"impres[ae]\s+di\s+(?:qualsiasi|ogni|qualunque)\s+dimensione"
                             r"|indipendentemente\s+dalla\s+(?:loro\s+)?dimensione|di\s+tutte\s+le\s+dimensioni")),
-    ((FirmSize.MICRO,), word_regex(r"micro[\s-]?impres[ae]|micro[\s-]enterprises?")),
-    ((FirmSize.SMALL,), word_regex(r"piccol[ea]\s+impres[ae]|impres[ae]\s+di\s+piccol[ea]\s+dimension[ei]"
-                                   r"|small\s+enterprises?")),
-    ((FirmSize.MEDIUM,), word_regex(r"medi[ea]\s+impres[ae]|impres[ae]\s+di\s+medi[ea]\s+dimension[ei]"
-                                    r"|medium[\s-]sized\s+enterprises?")),
-    ((FirmSize.LARGE,), word_regex(r"grand[ie]\s+impres[ae]|impres[ae]\s+di\s+grand[ie]\s+dimension[ei]"
-                                   r"|large\s+enterprises?|mid[\s-]?caps?")),
+    ((FirmSize.MICRO,), word_regex(r"microimpres[ae]|micro-impres[ae]|micro[\s-]enterprises?")),
+    ((FirmSize.SMALL,), word_regex(r"small\s+enterprises?")),
+    ((FirmSize.MEDIUM,), word_regex(r"medium[\s-]sized\s+enterprises?")),
+    ((FirmSize.LARGE,), word_regex(r"large\s+enterprises?|mid[\s-]?caps?")),
 )
+
+
+def _listed(phrase: str) -> tuple[FirmSize, ...]:
+    lowered = phrase.lower()
+    return tuple(size for stem, size in _ADJECTIVES.items() if re.search(rf"\b{stem}", lowered))
+
+
 # "non PMI", "ad eccezione delle grandi imprese", "non sono ammesse le microimprese": ruled out, not in; read in
 # the clause before the phrase (from the last comma, colon or semicolon).
 _SIZE_NEGATED = re.compile(
@@ -124,16 +135,17 @@ def find_firm_sizes(
     """One span per firm size, at the first phrase that admits it."""
     found: dict[FirmSize, Span] = {}
     taken: list[tuple[int, int]] = []
-    for sizes, pattern in _SIZES:
-        for match in pattern.finditer(text):
-            if any(s < match.end() and match.start() < e for s, e in taken):
-                continue
-            taken.append((match.start(), match.end()))
-            if in_preamble(match.start()) or _SIZE_NEGATED.search(text, _clause_start(text, match.start(),
-                                                                                       sentence_of), match.start()):
-                continue
-            for size in sizes:
-                found.setdefault(size, Span(size, match.start(), match.end(), detail=match.group(0)))
+    phrases = [(_listed(m.group(0)), m) for m in _SIZE_LIST.finditer(text)]
+    phrases += [(sizes, m) for sizes, pattern in _SIZES for m in pattern.finditer(text)]
+    for sizes, match in phrases:
+        if any(s < match.end() and match.start() < e for s, e in taken):
+            continue
+        taken.append((match.start(), match.end()))
+        clause = _clause_start(text, match.start(), sentence_of)
+        if in_preamble(match.start()) or _SIZE_NEGATED.search(text, clause, match.start()):
+            continue
+        for size in sizes:
+            found.setdefault(size, Span(size, match.start(), match.end(), detail=match.group(0)))
     return sorted(found.values(), key=lambda s: (s.start, _ALL_SIZES.index(FirmSize(s.value))))
 
 
