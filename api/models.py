@@ -9,11 +9,21 @@ from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from convergenze.core.records import SearchFilters
-from convergenze.core.vocabulary import ActorType, CallStatus, DocType, IneligiblePolicy, SearchMode
+from convergenze.core.vocabulary import (
+    ActorType,
+    CallStatus,
+    DocType,
+    FirmSize,
+    IneligiblePolicy,
+    SearchMode,
+    SupportForm,
+)
 
 from .errors import BAD_BUDGET_RANGE, BAD_DEADLINE_RANGE
 
 _MATCH_TYPES = (DocType.CALL, DocType.MEASURE)
+# A whole call, annexes included, is read for its dates and amounts; an uploaded file's text is cut here.
+MAX_EXTRACT_CHARS = 300_000
 
 
 def check_ranges(
@@ -36,6 +46,8 @@ class MatchRequest(BaseModel):
     mission: str | None = Field(default=None, max_length=40)
     programme: str | None = Field(default=None, max_length=80)
     beneficiary_type: ActorType | None = None
+    support_form: SupportForm | None = None
+    firm_size: FirmSize | None = None
     deadline_from: date | None = None
     deadline_to: date | None = None
     budget_min: float | None = Field(default=None, ge=0)
@@ -51,6 +63,8 @@ class MatchRequest(BaseModel):
             mission=self.mission,
             programme=self.programme,
             beneficiary_type=self.beneficiary_type,
+            support_form=self.support_form,
+            firm_size=self.firm_size,
             deadline_from=self.deadline_from,
             deadline_to=self.deadline_to,
             budget_min=self.budget_min,
@@ -102,3 +116,13 @@ class OverlapRequest(BaseModel):
     actor_type: ActorType | None = None
     limit: int = Field(default=20, ge=1, le=100)
     types: list[DocType] = Field(default_factory=lambda: list(DocType), max_length=5)
+
+
+class ExtractRequest(BaseModel):
+    """``POST /v1/extract``: the text of a call (or, as multipart, a PDF, DOCX or TXT file) to read, not store."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(default="", max_length=MAX_EXTRACT_CHARS, description="The call's text, Italian or English.")
+    today: date | None = Field(default=None, description="The day the call's status is judged on (YYYY-MM-DD); "
+                               "default: the server's today.")

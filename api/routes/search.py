@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from convergenze.core.records import SearchFilters
-from convergenze.core.vocabulary import ActorType, CallStatus, DocType, SearchMode
+from convergenze.core.vocabulary import ActorType, CallStatus, DocType, FirmSize, SearchMode, SupportForm
 from convergenze.services.responses import HitList, hits_out
 
 from ..deps import ServicesDep
@@ -30,6 +30,8 @@ def search(
     mission: Annotated[str | None, Query(max_length=40, description="A mission code, e.g. M2 or M1C1.")] = None,
     programme: Annotated[str | None, Query(max_length=80, description="e.g. PNRR, FESR, Horizon Europe.")] = None,
     beneficiary_type: ActorType | None = None,
+    support_form: Annotated[SupportForm | None, Query(description="How the call supports: a grant, a loan...")] = None,
+    firm_size: Annotated[FirmSize | None, Query(description="A firm size the call admits.")] = None,
     deadline_from: Annotated[date | None, Query(description="Deadline on or after (YYYY-MM-DD).")] = None,
     deadline_to: Annotated[date | None, Query(description="Deadline on or before (YYYY-MM-DD).")] = None,
     budget_min: Annotated[float | None, Query(ge=0)] = None,
@@ -48,6 +50,8 @@ def search(
         mission=mission,
         programme=programme,
         beneficiary_type=beneficiary_type,
+        support_form=support_form,
+        firm_size=firm_size,
         deadline_from=deadline_from,
         deadline_to=deadline_to,
         budget_min=budget_min,
