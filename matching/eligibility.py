@@ -1,6 +1,8 @@
 """Eligibility of a call for a profile, criterion by criterion: ``ok``, ``no`` or ``unknown``, with the call's
 own wording as evidence. A verdict is only ``no`` when the call says something that excludes the profile;
-missing information is ``unknown``, never a silent pass or a silent fail."""
+missing information is ``unknown``, never a silent pass or a silent fail. A fact the source publishes in a field of
+its own (incentivi.gov.it's closing date, regions, grant ceiling) wins over what the extractor read in the text,
+and is quoted as the source names it ("Agevolazione concedibile max: € 200.000,00")."""
 
 from __future__ import annotations
 
@@ -48,6 +50,11 @@ def _quotes(*found: Evidence | None) -> list[str]:
     return list(dict.fromkeys(texts))[:3]
 
 
+def _official(document: DocumentPayload, *keys: str) -> list[str]:
+    """The source's own fields, quoted as it names them, for the keys it published."""
+    return [quote for quote in (document.official(key) for key in keys) if quote]
+
+
 def _of(value: DateValue | Amount | None) -> Evidence | None:
     return value.evidence if value is not None else None
 
@@ -79,7 +86,8 @@ class EligibilityChecker:
     def _status(self, document: DocumentPayload, extracted: CallMetadata, profile: Profile) -> CriterionVerdict:
         if document.type in _NOT_CALLS:
             return CriterionVerdict(STATUS, UNKNOWN, _NOT_CALLS[document.type])
-        evidence = _quotes(_of(extracted.deadline)) or _quotes(_of(extracted.opening))
+        evidence = _official(document, "deadline", "opening") or _quotes(_of(extracted.deadline)) or _quotes(
+            _of(extracted.opening))
         deadline, opening = _day(document.deadline), _day(document.opening)
         status = document.status
         if deadline and deadline < self.today:
@@ -102,12 +110,12 @@ class EligibilityChecker:
 
     def _territory(self, document: DocumentPayload, extracted: CallMetadata, profile: Profile) -> CriterionVerdict:
         regions = document.region
-        evidence = _quotes(*(place.evidence for place in extracted.territory))
+        evidence = _official(document, "region") or _quotes(*(place.evidence for place in extracted.territory))
         national = document.national or (not regions and document.source.startswith("pnrr"))
         if document.source == "eu-funding-tenders" and not regions:
             return CriterionVerdict(TERRITORY, OK, "An EU call: open to applicants from every Member State.",
                                     [f"territory: {EUROPE}"])
-        if national and not regions:
+        if national and (not regions or document.official("region")):
             return CriterionVerdict(TERRITORY, OK, "Open to the whole national territory.",
                                     evidence or [f"territory: {NATIONAL}"])
         if not profile.region:
@@ -115,6 +123,13 @@ class EligibilityChecker:
             return CriterionVerdict(TERRITORY, UNKNOWN,
                                     f"Your profile gives no region (the call's territory: {where}).", evidence)
         place = profile.municipality or profile.region
+        towns = [str(t) for t in document.metadata.get("municipalities") or []]
+        if profile.municipality and towns and profile.region in regions:
+            if profile.municipality in towns:
+                return CriterionVerdict(TERRITORY, OK, f"{profile.municipality} is one of the call's municipalities.",
+                                        _official(document, "municipalities") or evidence)
+            return CriterionVerdict(TERRITORY, NO, f"The call is for {len(towns)} named municipalities, not "
+                                    f"{profile.municipality}.", _official(document, "municipalities") or evidence)
         if profile.region in regions:
             return CriterionVerdict(TERRITORY, OK, f"{place} is in the call's territory ({', '.join(regions)}).",
                                     evidence or [f"region: {', '.join(regions)}"])
@@ -126,7 +141,7 @@ class EligibilityChecker:
     def _beneficiary(self, document: DocumentPayload, extracted: CallMetadata, profile: Profile) -> CriterionVerdict:
         types = document.beneficiary_types
         wording = [b.wording for b in extracted.beneficiaries if b.wording]
-        evidence = _quotes(*(b.evidence for b in extracted.beneficiaries)) or (
+        evidence = _official(document, "recipients") or _quotes(*(b.evidence for b in extracted.beneficiaries)) or (
             [document.recipients] if document.recipients else wording)
         if not types:
             return CriterionVerdict(BENEFICIARY, UNKNOWN, "The call does not say who may apply.", evidence)
@@ -140,11 +155,15 @@ class EligibilityChecker:
         return CriterionVerdict(BENEFICIARY, NO, f"The call is for {listed}, not {label}.", evidence)
 
     def _budget(self, document: DocumentPayload, extracted: CallMetadata, profile: Profile) -> CriterionVerdict:
-        low = extracted.min_per_project.value if extracted.min_per_project else None
-        high = extracted.max_per_project.value if extracted.max_per_project else None
+        # The source's own grant limits are facts; the extractor's per-project amounts fill in where it has none.
+        official = _official(document, "grant_max", "grant_min")
+        low = document.grant_min or (extracted.min_per_project.value if extracted.min_per_project else None)
+        high = document.grant_max or (extracted.max_per_project.value if extracted.max_per_project else None)
         total = document.budget
-        evidence = (_quotes(_of(extracted.max_per_project), _of(extracted.min_per_project))
-                    or _quotes(_of(extracted.total_budget)))
+        extracted_limits = [_of(extracted.max_per_project) if not document.grant_max else None,
+                            _of(extracted.min_per_project) if not document.grant_min else None]
+        evidence = (official + _quotes(*extracted_limits)
+                    or _quotes(_of(extracted.total_budget)) or _official(document, "budget_total"))
         need = profile.budget_needed
         if need is None:
             return CriterionVerdict(BUDGET, UNKNOWN, "Your profile gives no budget.", evidence)
