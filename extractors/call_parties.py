@@ -87,18 +87,20 @@ _CITIZEN_IN_COMPANY = re.compile(
 # chamber an applicant is registered with, the bank or Confidi the aid passes through, the persons an employer
 # hires, the association a professional belongs to, the towns where the applicant must be, an exclusion.
 _NOT_APPLICANT: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
-    (re.compile(words, re.IGNORECASE), re.compile(rf"(?:{before})[^.;:\n]{{0,40}}$", re.IGNORECASE))
+    (re.compile(words, re.IGNORECASE), re.compile(before, re.IGNORECASE))
     for words, before in (
-        (r"camer[ae]\s+di\s+commercio", r"\biscritt\w*|\bregistr\w*|\bcircoscrizion\w*|\bpromoss\w*|\bdalla\b"
-                                         r"|\bcompetenza\b|\bsede\b"),
+        (r"camer[ae]\s+di\s+commercio", r"(?:\biscritt\w*|\bregistr\w*|\bcircoscrizion\w*|\bpromoss\w*|\bdalla\b"
+                                         r"|\bcompetenza\b|\bsede\b)[^.;:\n]{0,40}$"),
         (r"banche|istituti\s+di\s+credito|intermediari|confidi|soggetti\s+finanziatori",
-         r"\btramite\b|\bpresso\b|\battraverso\b|\bda\s+parte\b|\b(?:dai|dal|dalle|dagli)\b|\bconvenzionat\w*"),
+         r"(?:\btramite\b|\bpresso\b|\battraverso\b|\bda\s+parte\b|\b(?:dai|dal|dalle|dagli)\b|\bconvenzionat\w*)"
+         r"[^.;:\n]{0,40}$"),
         (r"giovani|donne|disoccupat[ei]|persone|cittadin[ei]|student[ei]",
-         r"\bassunzion\w*|\bassumer\w*|\binseriment\w*|\boccupazione\s+d\w*|\bstabilizzazion\w*"),
-        (r"associazion[ei]|cooperativ[ae]", r"\baderent\w*|\biscritt\w*|\binserit\w*|\bsoci[ea]?\s+d\w*"),
-        (r"comuni|regioni", r"\bsede\b|\bubicat\w*|\blocalizzat\w*|\binsediar\w*|\bnei\b|\bUnione\b|\bterritori\w*"
-                            r"|\bFondo\b"),
-        (r"\w+", r"\besclusion\w*|\bescluse?\b|\besclusi\b|\bad\s+eccezione\b|\btranne\b"),
+         r"(?:\bassunzion\w*|\bassumer\w*|\binseriment\w*|\boccupazione\s+d\w*|\bstabilizzazion\w*)[^.;:\n]{0,40}$"),
+        (r"associazion[ei]|cooperativ[ae]",
+         r"(?:\baderent\w*|\biscritt\w*|\binserit\w*|\bsoci[ea]?\s+d\w*)[^.;:\n]{0,40}$"),
+        (r"comuni|regioni", r"(?:\bnei|\bUnione\s+d\w+|\bFondo)\s*$|(?:\bsede\b|\bubicat\w*|\blocalizzat\w*"
+                            r"|\binsediar\w*|\bterritori\w*)[^.;:\n]{0,40}$"),
+        (r".+", r"(?:\besclusion\w*|\bescluse?\b|\besclusi\b|\bad\s+eccezione\b|\btranne\b)[^.;:\n]{0,40}$"),
     )
 )
 _BENEFICIARY_CUE = re.compile(
