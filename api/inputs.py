@@ -58,8 +58,11 @@ def _validate(model: type[Body], data: Any) -> Body:
         raise RequestValidationError(error.errors(include_url=False)) from error
 
 
-async def read_body(request: Request, model: type[Body], max_upload_bytes: int) -> tuple[Body, TextSource]:
-    """The request's options and where its text came from ('text', 'pdf', 'docx', 'txt')."""
+async def read_body(
+    request: Request, model: type[Body], max_upload_bytes: int, max_chars: int = MAX_TEXT_CHARS
+) -> tuple[Body, TextSource]:
+    """The request's options and where its text came from ('text', 'pdf', 'docx', 'txt'); a file's text is cut
+    at ``max_chars`` (the request model's own limit for a text)."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         try:
@@ -86,7 +89,7 @@ async def read_body(request: Request, model: type[Body], max_upload_bytes: int) 
         extracted = await read_upload(upload, max_upload_bytes)
     finally:
         await form.close()
-    body = _validate(model, {**parsed, "text": extracted.text[:MAX_TEXT_CHARS]})
+    body = _validate(model, {**parsed, "text": extracted.text[:max_chars]})
     return body, extracted.kind
 
 

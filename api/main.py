@@ -17,7 +17,7 @@ from convergenze.services.wiring import Services
 
 from . import web
 from .errors import named_error_handler
-from .routes import actors, documents, health, match, missions_map, overlaps, search, taxonomy
+from .routes import actors, documents, extract, health, match, missions_map, overlaps, search, taxonomy
 from .routes import alerts as alert_routes
 from .routes import history as history_routes
 
@@ -43,8 +43,8 @@ def create_app(services: Services | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_exception_handler(ConvergenzeError, named_error_handler)
-    for module in (health, search, match, overlaps, actors, missions_map, documents, history_routes, alert_routes,
-                   taxonomy):
+    for module in (health, search, match, extract, overlaps, actors, missions_map, documents, history_routes,
+                   alert_routes, taxonomy):
         app.include_router(module.router)
     web.install(app, reports_dir=settings.data.reports_dir, sources_file=settings.fetch.sources_file or SOURCES_FILE,
                 csrf_secret=settings.web.csrf_secret)

@@ -1,4 +1,5 @@
-"""The `convergenze` command: ingest, search, match, overlaps, actors, map, serve, stats, setup-model, schedule.
+"""The `convergenze` command: ingest, search, match, extract, overlaps, actors, map, serve, stats, setup-model,
+schedule.
 
 A thin layer over the shared services (``convergenze.services``): the settings are read once, in the
 callback; each command opens what it needs, asks one service, and prints the same response models the API
@@ -12,7 +13,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,9 +27,11 @@ from convergenze.core.vocabulary import (
     CallStatus,
     DocType,
     ExportFormat,
+    FirmSize,
     IneligiblePolicy,
     MissionFramework,
     SearchMode,
+    SupportForm,
     TextSource,
 )
 from convergenze.services import responses
@@ -115,13 +118,15 @@ def search(
     status: Annotated[CallStatus | None, typer.Option(help="Call status.")] = None,
     language: Annotated[str | None, typer.Option(help="Language code, e.g. it or en.")] = None,
     source: Annotated[str | None, typer.Option(help="Source name, e.g. eu-funding-tenders.")] = None,
+    support_form: Annotated[SupportForm | None, typer.Option(help="How the call supports: grant, loan...")] = None,
+    firm_size: Annotated[FirmSize | None, typer.Option(help="A firm size the call admits.")] = None,
     mode: ModeOpt = SearchMode.HYBRID,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the index with a few words."""
     with _services(ctx) as services:
         filters = SearchFilters(types=tuple(doc_type or ()), region=_region(services, region), status=status,
-                                language=language, source=source)
+                                language=language, source=source, support_form=support_form, firm_size=firm_size)
         found = responses.hits_out(services.search.search(query, filters, limit=limit, mode=mode))
     if as_json:
         output.dump(found)
@@ -178,6 +183,36 @@ def match(
         output.dump(out)
     else:
         output.matches(out)
+
+
+@app.command()
+def extract(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="A call as PDF, DOCX or TXT; '-' reads the text from standard input.")],
+    today: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="The day status is judged on (YYYY-MM-DD).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What a call says about itself: dates, amounts, who may apply, where, how it supports, missions; each value
+    with the passage it came from. Nothing is stored."""
+    from convergenze.extractors.uploads import text_from_upload
+
+    with _services(ctx) as services:
+        if file == "-":
+            text, source = sys.stdin.read(), TextSource.TEXT
+        else:
+            path = Path(file)
+            if not path.is_file():
+                raise InvalidInput(f"{file}: no such file; give a PDF, DOCX or TXT file, or '-' for standard input.")
+            found = text_from_upload(path.name, path.read_bytes())
+            text, source = found.text, found.kind
+        day: date | None = today.date() if today else None  # typer gives a datetime
+        out = responses.extract_out(services.extraction.run(text, day), source)
+    if as_json:
+        output.dump(out)
+    else:
+        output.extraction(out)
 
 
 @app.command()

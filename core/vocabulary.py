@@ -106,6 +106,7 @@ class PlaceLevel(StrEnum):
     PROVINCE = "province"
     MUNICIPALITY = "municipality"
     NATIONAL = "national"
+    EU = "eu"
 
 
 class SupportForm(StrEnum):
@@ -120,6 +121,8 @@ class SupportForm(StrEnum):
 
 
 class FirmSize(StrEnum):
+    """Firm sizes as the EU SME definition (Recommendation 2003/361/EC) draws them."""
+
     MICRO = "micro"
     SMALL = "small"
     MEDIUM = "medium"

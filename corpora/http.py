@@ -210,6 +210,15 @@ class HttpFetcher:
         return b"".join(chunks)
 
 
+def download(fetcher: HttpFetcher, url: str, target: Path) -> Path:
+    """``url`` saved at ``target``; a 304 keeps the file already there (unchanged since the last download)."""
+    fetched = fetcher.get(url)
+    if fetched.not_modified and target.exists():
+        return target
+    _write_atomic(target, fetched.body)
+    return target
+
+
 def full_url(url: str, params: dict[str, Any] | None) -> str:
     """``url`` with ``params`` added to the query it already has (a listing URL carries its own filters)."""
     return str(httpx.URL(url).copy_merge_params(params)) if params else url

@@ -14,6 +14,7 @@ from datetime import date
 import numpy as np
 
 from convergenze.core.errors import InvalidInput
+from convergenze.core.formatting import euro
 from convergenze.core.payload import DocumentPayload
 from convergenze.core.records import CriterionVerdict, FundedProject, Hit, MissionLabel, Partner, Profile, SearchFilters
 from convergenze.core.vocabulary import ActorType, DocType, Eligibility, IneligiblePolicy, MissionFramework, SearchMode
@@ -23,7 +24,7 @@ from convergenze.index.store.base import VectorStore
 
 from .catalog import Catalog, CatalogMissing, Publication, collapse_duplicates
 from .directory import ActorQuery, MissionMap, list_actors, mission_map
-from .eligibility import EligibilityChecker, euro
+from .eligibility import EligibilityChecker
 from .explain import Explainer, Explanation, ReadDescription
 from .overlaps import OverlapFinder, OverlapResult
 from .profiles import check_profile

@@ -23,10 +23,13 @@ from convergenze.matching.catalog_build import CatalogBuilder
 
 if TYPE_CHECKING:
     from convergenze.core.embedding import Embedder
+    from convergenze.extractors.missions import MissionClassifier
     from convergenze.extractors.taxonomy import Taxonomy
     from convergenze.index.search import SearchService
     from convergenze.index.store.base import VectorStore
     from convergenze.matching.service import ConvergenceService
+
+    from .extraction import ExtractionService
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +42,8 @@ class IndexStats:
 
 
 class Services:
-    """The store (a reader), the model, search, convergence, the catalog, the gazetteer, the taxonomy and the
-    ingestion state, all from one ``Settings``."""
+    """The store (a reader), the model, search, convergence, extraction, the catalog, the gazetteer, the taxonomy
+    and the ingestion state, all from one ``Settings``."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -88,14 +91,26 @@ class Services:
         return StateStore(self.settings.data.state_dir / "state.sqlite")
 
     @cached_property
-    def convergence(self) -> ConvergenceService:
+    def missions(self) -> MissionClassifier:
+        """The ingestion's mission classifier (the model and the taxonomy's prototypes)."""
         from convergenze.extractors.missions import MissionClassifier
+
+        return MissionClassifier.from_settings(self.embedder, self.settings.data)
+
+    @cached_property
+    def convergence(self) -> ConvergenceService:
         from convergenze.matching.explain import Explainer
         from convergenze.matching.service import ConvergenceService
 
-        classifier = MissionClassifier.from_settings(self.embedder, self.settings.data)
-        explainer = Explainer(self.embedder, self.store, classifier)
+        explainer = Explainer(self.embedder, self.store, self.missions)
         return ConvergenceService(self.search, self.catalog, explainer, self.gazetteer)
+
+    @cached_property
+    def extraction(self) -> ExtractionService:
+        """What a call says, read without storing it (needs no index: the model and the extractors)."""
+        from .extraction import ExtractionService
+
+        return ExtractionService(self.gazetteer, self.missions)
 
     def stats(self) -> IndexStats:
         latest = self.settings.data.reports_dir / "latest.json"
@@ -112,6 +127,7 @@ class Services:
         if not self.catalog.path.is_file() and self.store.count_points():
             CatalogBuilder(self.catalog.path).run(self.store)
         self.convergence.warm_up()
+        self.extraction.run("Avviso pubblico per le imprese: domande entro il 31 dicembre 2026.")
 
     def close(self) -> None:
         if "store" in self.__dict__:  # only what was opened

@@ -144,6 +144,13 @@ def mini_mirror(corpora_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         json.dumps(topics + [{"title": "no id"}]), encoding="utf-8"
     )
     shutil.copytree(corpora_dir / "regional-api-captures", root / "regional-api-captures")
+    export = json.loads((corpora_dir / "incentivi-opendata/opendata-export-sample.json").read_text(encoding="utf-8"))
+    # A national measure, a regional guarantee, an ISI grant filed as equity, a chamber of commerce, a UTC date.
+    keep = {52, 80, 907, 1285, 2768, 3469}
+    (root / "incentivi-opendata").mkdir()
+    (root / "incentivi-opendata/opendata-export-sample.json").write_text(
+        json.dumps([r for r in export if r["ID_Incentivo"] in keep], ensure_ascii=False), encoding="utf-8"
+    )
     lazio = root / "regional-api-captures/lazioinnova_wp_bandi.json"
     capture = json.loads(lazio.read_text(encoding="utf-8"))
     capture["posts"] = capture["posts"][:6]  # long HTML pages: six are enough and keep the run short

@@ -77,7 +77,7 @@ def test_eu_topics_repair_mojibake_and_split_sections(corpora_dir: Path, tmp_pat
     [
         ("emilia-romagna", 18, "er-bando:"),
         ("lazio-innova", 15, "lazioinnova-bando:"),
-        ("incentivi-gov", 13, "incentivi:"),
+        ("incentivi-gov", 213, "incentivi:"),
     ],
 )
 def test_regional_captures_strip_html(

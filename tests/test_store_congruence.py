@@ -36,6 +36,8 @@ MISSIONS = ("M1", "M2", "M3", "M4", "M5", "M6")
 PROGRAMMES = ("PNRR", "FESR", "Horizon Europe", "FSE+")
 SOURCES = ("italia-domani", "eu-topics", "regional")
 BENEFICIARIES = ("sme", "university", "municipality", "ngo")
+SUPPORT_FORMS = ("grant", "loan", "guarantee", "tax_relief")
+FIRM_SIZES = ("micro", "small", "medium", "large")
 TOLERANCE = 1e-4
 
 
@@ -73,6 +75,9 @@ def make_points(seed: int = SEED) -> list[IndexedChunk]:
             "deadline": _deadline(rng),
             "title": f"Document {document}",
         }
+        if rng.random() < 0.7:  # projects and measures state neither: a field a point does not have
+            payload["support_forms"] = sorted(rng.sample(SUPPORT_FORMS, rng.randint(1, 2)))
+            payload["firm_sizes"] = sorted(rng.sample(FIRM_SIZES, rng.randint(1, 4)))
         for position in range(rng.randint(2, 6)):
             terms = sorted(rng.sample(range(VOCABULARY), rng.randint(6, 14)))
             points.append(IndexedChunk(
@@ -115,6 +120,8 @@ FILTERS: list[SearchFilters] = [
                   types=("call", "measure", "policy")),
     SearchFilters(exclude_ids=tuple(DOCUMENT_IDS[::3])),
     SearchFilters(mission="M1", deadline_from=date(2025, 9, 1), exclude_ids=tuple(DOCUMENT_IDS[1::4])),
+    SearchFilters(support_form="loan"),
+    SearchFilters(firm_size="large", support_form="grant", types=("call", "measure", "policy")),
 ]
 
 
@@ -141,8 +148,10 @@ def matches(point: IndexedChunk, filters: SearchFilters) -> bool:
                         ("source", filters.source)):
         if wanted is not None and payload[key] != wanted:
             return False
-    if filters.mission is not None and filters.mission not in payload["mission_codes"]:
-        return False
+    for key, contained in (("mission_codes", filters.mission), ("support_forms", filters.support_form),
+                           ("firm_sizes", filters.firm_size)):
+        if contained is not None and contained not in payload.get(key, ()):
+            return False
     if filters.deadline_from is not None or filters.deadline_to is not None:
         moment = _deadline_instant(payload["deadline"])
         if moment is None:

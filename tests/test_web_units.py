@@ -16,7 +16,16 @@ from convergenze.api.web.i18n import Catalogue, format_amount, format_date, form
 from convergenze.api.web.pages.calendar import feed
 from convergenze.core.payload import DocumentPayload
 from convergenze.core.records import Profile
-from convergenze.core.vocabulary import ActorType, CallStatus, Criterion, DocType, Eligibility, Verdict
+from convergenze.core.vocabulary import (
+    ActorType,
+    CallStatus,
+    Criterion,
+    DocType,
+    Eligibility,
+    FirmSize,
+    SupportForm,
+    Verdict,
+)
 from convergenze.matching.eligibility import EligibilityChecker
 from convergenze.services.responses import HitOut
 
@@ -46,6 +55,7 @@ def test_labels_cover_the_values_the_project_defines() -> None:
     assert set(labels.STATUSES) == set(CallStatus)
     assert set(labels.CRITERIA) == set(Criterion) and set(labels.VERDICTS) == set(Verdict)
     assert set(labels.ELIGIBLE) == set(Eligibility)
+    assert set(labels.SUPPORT_FORMS) == set(SupportForm) and set(labels.FIRM_SIZES) == set(FirmSize)
 
 
 def test_italian_and_english_notation() -> None:

@@ -30,6 +30,20 @@ ACTOR_TYPES = {
     "university_research": N_("Università ed enti di ricerca"),
     "citizen": N_("Cittadini"),
 }
+SUPPORT_FORMS = {
+    "grant": N_("Contributo a fondo perduto"),
+    "loan": N_("Finanziamento agevolato"),
+    "guarantee": N_("Garanzia"),
+    "equity": N_("Partecipazione al capitale"),
+    "tax_relief": N_("Agevolazione fiscale"),
+    "social_security_relief": N_("Sgravio contributivo"),
+}
+FIRM_SIZES = {
+    "micro": N_("Microimprese"),
+    "small": N_("Piccole imprese"),
+    "medium": N_("Medie imprese"),
+    "large": N_("Grandi imprese"),
+}
 CRITERIA = {
     "status": N_("Stato"),
     "territory": N_("Territorio"),

@@ -63,6 +63,8 @@ _FIELDS = {
     "budget_needed": N_("importo necessario"),
     "needed_by": N_("fondi entro"),
     "beneficiary_type": N_("beneficiari"),
+    "support_form": N_("forma di sostegno"),
+    "firm_size": N_("dimensione d'impresa"),
     "actor_type": N_("tipo di soggetto"),
     "page": N_("pagina"),
     "sort": N_("ordine"),

@@ -34,7 +34,7 @@ SPARSE_VECTOR = "bm25"
 
 KEYWORD_FIELDS: tuple[str, ...] = (
     "document_id", "type", "source", "language", "region", "status", "programme", "mission_codes",
-    "beneficiary_types", "submeasure_codes",
+    "beneficiary_types", "support_forms", "firm_sizes", "submeasure_codes",
 )
 DATETIME_FIELDS: tuple[str, ...] = ("deadline",)
 INTEGER_FIELDS: tuple[str, ...] = ("position",)
@@ -115,6 +115,8 @@ def filter_spec(filters: SearchFilters | None) -> FilterSpec:
         ("mission_codes", filters.mission),
         ("programme", filters.programme),
         ("beneficiary_types", filters.beneficiary_type),
+        ("support_forms", filters.support_form),
+        ("firm_sizes", filters.firm_size),
         ("status", filters.status),
         ("language", filters.language),
         ("source", filters.source),

