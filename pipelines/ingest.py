@@ -154,14 +154,7 @@ def ingest_flow(
     clock = _Clock()
     state = StateStore(data.state_dir / "state.sqlite")
     fetcher = HttpFetcher(
-        FetchPolicy(
-            timeout=fetching.timeout,
-            max_bytes=fetching.max_bytes,
-            min_interval=fetching.min_interval,
-            retries=fetching.retries,
-            backoff=fetching.backoff,
-            max_redirects=fetching.max_redirects,
-        ),
+        FetchPolicy.from_settings(fetching),
         state=state,
         cache_dir=data.data_dir / "cache" / "http",
     )

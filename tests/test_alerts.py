@@ -21,7 +21,7 @@ from convergenze.corpora.http import FetchPolicy, HttpFetcher
 from convergenze.corpora.state import Event, StateStore
 from convergenze.pipelines.alerts import AlertStore, Notifier, SmtpConfig
 from convergenze.services.wiring import Services
-from tests.local_server import LocalSite, Request, Response, serve
+from tests.local_server import LOCAL, LocalSite, Request, Response, serve
 
 SECRET = "s3cret-shared-key"
 
@@ -96,7 +96,7 @@ def webhook_site(answers: list[int]) -> LocalSite:
 
 
 def fetcher() -> HttpFetcher:
-    return HttpFetcher(FetchPolicy(min_interval=0.0, retries=1, backoff=0.0, timeout=5.0))
+    return HttpFetcher(FetchPolicy(min_interval=0.0, retries=1, backoff=0.0, timeout=5.0, net=LOCAL))
 
 
 def test_webhooks_are_signed_retried_and_never_sent_twice(client: TestClient, state: StateStore) -> None:
