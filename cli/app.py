@@ -1,4 +1,5 @@
-"""The `convergenze` command: ingest, search, match, overlaps, actors, map, serve, stats, setup-model, schedule.
+"""The `convergenze` command: ingest, search, match, overlaps, actors, map, serve, stats, setup-model, schedule,
+keys.
 
 A thin layer over the shared services (``convergenze.services``): the settings are read once, in the
 callback; each command opens what it needs, asks one service, and prints the same response models the API
@@ -34,7 +35,7 @@ from convergenze.core.vocabulary import (
 from convergenze.services import responses
 from convergenze.services.wiring import Services, open_services
 
-from . import output
+from . import keys, output
 from .errors import reported
 
 app = typer.Typer(
@@ -42,6 +43,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+app.add_typer(keys.app, name="keys")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="How many results.")]

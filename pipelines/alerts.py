@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
+from convergenze.core.errors import InvalidInput
 from convergenze.core.records import SearchFilters
 from convergenze.core.vocabulary import SearchMode
 from convergenze.corpora.http import FetchError, HttpFetcher
@@ -42,7 +43,8 @@ CREATE TABLE IF NOT EXISTS alerts (
     spec TEXT NOT NULL,
     secret TEXT,
     last_event_id INTEGER NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    owner TEXT
 );
 CREATE TABLE IF NOT EXISTS alert_hits (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -90,6 +92,7 @@ class Alert:
     email: str | None
     has_secret: bool
     created_at: str
+    owner: str | None = None  # the id of the API key that made it (None: made before keys existed)
 
     @property
     def text(self) -> str:
@@ -107,23 +110,37 @@ class AlertRun:
     errors: list[str] = field(default_factory=list)
 
 
+class AlertLimitReached(InvalidInput):
+    """An owner who has as many alerts as allowed."""
+
+
 class AlertStore:
     def __init__(self, state: StateStore) -> None:
         self.state = state
         with state.connect() as db:
             db.executescript(_SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(alerts)")}
+            if "owner" not in columns:  # a state file from before alerts had owners
+                db.execute("ALTER TABLE alerts ADD COLUMN owner TEXT")
+            db.execute("CREATE INDEX IF NOT EXISTS alerts_owner ON alerts (owner)")
 
-    def save(self, spec: dict[str, Any], secret: str | None) -> tuple[Alert, bool]:
-        """Store an alert; its id comes from its content, so saving the same alert twice returns the first
-        (``created`` False). A new alert starts from now: it is told about changes after its creation."""
+    def save(self, spec: dict[str, Any], secret: str | None, owner: str | None = None,
+             max_per_owner: int | None = None) -> tuple[Alert, bool]:
+        """Store an alert; its id comes from its owner and content, so saving the same alert twice returns the
+        first (``created`` False). A new alert starts from now: it is told about changes after its creation.
+        Past ``max_per_owner`` alerts, a new one raises ``AlertLimitReached``."""
         canonical = json.dumps(spec, sort_keys=True, ensure_ascii=False)
-        alert_id = "alert-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+        alert_id = "alert-" + hashlib.sha256(f"{owner or ''}\n{canonical}".encode()).hexdigest()[:16]
         with self.state.connect() as db:
+            exists = db.execute("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+            owned = db.execute("SELECT COUNT(*) FROM alerts WHERE owner IS ?", (owner,)).fetchone()[0]
+            if not exists and max_per_owner is not None and owned >= max_per_owner:
+                raise AlertLimitReached(f"at most {max_per_owner} alerts per key")
             mark = db.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
             inserted = db.execute(
-                "INSERT OR IGNORE INTO alerts (id, name, spec, secret, last_event_id, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (alert_id, spec["name"], canonical, secret, mark, now_iso()),
+                "INSERT OR IGNORE INTO alerts (id, name, spec, secret, last_event_id, created_at, owner) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (alert_id, spec["name"], canonical, secret, mark, now_iso(), owner),
             ).rowcount
         alert = self.get(alert_id)
         if alert is None:  # pragma: no cover - just inserted or already there
@@ -136,9 +153,19 @@ class AlertStore:
         return None if row is None else _alert(row)
 
     def all(self) -> list[Alert]:
+        """Every alert, whoever owns it (for the evaluation after an ingestion)."""
         with self.state.connect() as db:
             rows = db.execute("SELECT * FROM alerts ORDER BY created_at, id").fetchall()
         return [_alert(r) for r in rows]
+
+    def page(self, owner: str | None, limit: int, offset: int) -> tuple[list[Alert], int]:
+        """One page of an owner's alerts (every owner's when ``owner`` is None) and how many there are."""
+        where, args = ("", ()) if owner is None else ("WHERE owner = ?", (owner,))
+        with self.state.connect() as db:
+            total = db.execute(f"SELECT COUNT(*) FROM alerts {where}", args).fetchone()[0]
+            rows = db.execute(f"SELECT * FROM alerts {where} ORDER BY created_at, id LIMIT ? OFFSET ?",
+                              (*args, limit, offset)).fetchall()
+        return [_alert(r) for r in rows], int(total)
 
     def delete(self, alert_id: str) -> bool:
         with self.state.connect() as db:
@@ -229,6 +256,7 @@ def _alert(row: Any) -> Alert:
         email=spec.get("email"),
         has_secret=bool(row["secret"]),
         created_at=row["created_at"],
+        owner=row["owner"],
     )
 
 

@@ -14,9 +14,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from convergenze.api.limits import RateLimits
 from convergenze.api.routes import alerts as alert_routes
 from convergenze.api.routes import history as history_routes
 from convergenze.core.settings import Settings
+from convergenze.core.vocabulary import Role
 from convergenze.corpora.http import FetchPolicy, HttpFetcher
 from convergenze.corpora.state import Event, StateStore
 from convergenze.pipelines.alerts import AlertStore, Notifier, SmtpConfig
@@ -29,6 +31,7 @@ SECRET = "s3cret-shared-key"
 @pytest.fixture
 def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StateStore:
     monkeypatch.setenv("CONVERGENZE_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("CONVERGENZE_ALLOWED_PRIVATE_HOSTS", "127.0.0.1")
     return StateStore(tmp_path / "data" / "state" / "state.sqlite")
 
 
@@ -37,8 +40,11 @@ def client(state: StateStore) -> Iterator[TestClient]:
     app = FastAPI()
     app.include_router(history_routes.router)
     app.include_router(alert_routes.router)
-    app.state.services = Services(Settings.load())  # only the state store is used: nothing else opens
-    with TestClient(app) as test_client:
+    services = Services(Settings.load())  # only the state store is used: nothing else opens
+    app.state.services = services
+    app.state.rate_limits = RateLimits(services.settings.security)
+    _, key = services.access.create("tests", Role.EDITOR)
+    with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as test_client:
         yield test_client
 
 

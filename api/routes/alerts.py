@@ -1,22 +1,35 @@
 """Saved searches and match profiles: ``/v1/alerts``. Each ingestion run evaluates its new and changed
-documents against them (pipelines/alerts.py); hits go to the alert's webhook, e-mail and Atom feed."""
+documents against them (pipelines/alerts.py); hits go to the alert's webhook, e-mail and Atom feed.
+
+An alert belongs to the API key that made it (an editor's or more): only that key, or an admin's, lists, reads,
+deletes it or reads its feed; to anyone else it does not exist (404), so its webhook URL, secret, e-mail and
+delivery errors are never shown to them. A webhook URL must pass the SSRF policy when the alert is made."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 from xml.etree import ElementTree as ET
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from convergenze.pipelines.alerts import Alert, AlertStore
+from convergenze.corpora.netguard import BlockedDestination, NetPolicy
+from convergenze.pipelines.alerts import Alert, AlertLimitReached, AlertStore
 
 from ..deps import ServicesDep
-from ..errors import ALERT_NEEDS_ONE_TEXT, ALERT_NOT_FOUND, ALERT_WEBHOOK_NEEDS_SECRET
+from ..errors import (
+    ALERT_LIMIT,
+    ALERT_NEEDS_ONE_TEXT,
+    ALERT_NOT_FOUND,
+    ALERT_WEBHOOK_NEEDS_SECRET,
+    WEBHOOK_REFUSED,
+)
+from ..limits import rate_limited
 from ..models import ErrorOut
+from ..security import AUTH_RESPONSES, Caller, Editor, audit
 from .history import StateDep
 
-router = APIRouter(prefix="/v1", tags=["alerts"])
+router = APIRouter(prefix="/v1", tags=["alerts"], responses=AUTH_RESPONSES)
 AlertId = Annotated[str, Path(max_length=40, pattern=r"^alert-[0-9a-f]{16}$", examples=["alert-0123456789abcdef"])]
 ATOM = "http://www.w3.org/2005/Atom"
 
@@ -80,6 +93,9 @@ class AlertDetailOut(AlertOut):
 class AlertListOut(BaseModel):
     data: list[AlertOut]
     count: int
+    total: int
+    limit: int
+    offset: int
 
 
 def _out(alert: Alert) -> dict[str, Any]:
@@ -91,38 +107,61 @@ def _out(alert: Alert) -> dict[str, Any]:
     }
 
 
-def _found(store: AlertStore, alert_id: str) -> Alert:
+def _found(store: AlertStore, alert_id: str, caller: Caller) -> Alert:
+    """The caller's alert (any alert for an admin); someone else's is as missing as one that never was."""
     alert = store.get(alert_id)
-    if alert is None:
+    if alert is None or not (caller.is_admin or alert.owner == caller.id):
         raise HTTPException(status_code=404, detail=ALERT_NOT_FOUND)
     return alert
 
 
-@router.post("/alerts", response_model=AlertOut, status_code=201, responses={400: {"model": ErrorOut}})
-def create_alert(services: ServicesDep, body: AlertIn, response: Response) -> AlertOut:
+@router.post(
+    "/alerts", response_model=AlertOut, status_code=201, dependencies=[Depends(rate_limited("alerts"))],
+    responses={400: {"model": ErrorOut}, 422: {"model": ErrorOut, "description": "Invalid fields, or a "
+                                               "webhook_url the server may not call."},
+               429: {"model": ErrorOut}},
+)
+def create_alert(services: ServicesDep, caller: Editor, body: AlertIn, response: Response) -> AlertOut:
     if (body.query is None) == (body.match_text is None):
         raise HTTPException(status_code=400, detail=ALERT_NEEDS_ONE_TEXT)
     if body.webhook_url is not None and not body.secret:
         raise HTTPException(status_code=400, detail=ALERT_WEBHOOK_NEEDS_SECRET)
+    if body.webhook_url is not None:
+        try:
+            NetPolicy.from_settings(services.settings.fetch).check_url(str(body.webhook_url))
+        except BlockedDestination as error:
+            raise HTTPException(status_code=422, detail=WEBHOOK_REFUSED.format(reason=error)) from error
     spec = body.model_dump(mode="json", exclude={"secret"}, exclude_none=True)
     spec["filters"] = body.filters.model_dump(exclude_none=True, exclude_defaults=True)
     spec["min_score"] = body.min_score if body.min_score is not None else services.settings.alerts.min_score
-    alert, created = AlertStore(services.state).save(spec, body.secret)
-    if not created:
-        response.status_code = 200  # the same alert again: its id comes from its content
+    try:
+        alert, created = AlertStore(services.state).save(spec, body.secret, caller.id,
+                                                         services.settings.security.max_alerts_per_owner)
+    except AlertLimitReached as error:
+        raise HTTPException(status_code=400, detail=ALERT_LIMIT) from error
+    # The same alert again is a 200: its id comes from its owner and content.
+    response.status_code = 201 if created else 200
+    audit(services, caller, "alert.create", alert.id, response.status_code)
     return AlertOut(**_out(alert))
 
 
 @router.get("/alerts", response_model=AlertListOut)
-def list_alerts(state: StateDep) -> AlertListOut:
-    alerts = [AlertOut(**_out(a)) for a in AlertStore(state).all()]
-    return AlertListOut(data=alerts, count=len(alerts))
+def list_alerts(
+    state: StateDep,
+    caller: Editor,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> AlertListOut:
+    """The caller's alerts (an admin sees everyone's), oldest first, a page at a time."""
+    found, total = AlertStore(state).page(None if caller.is_admin else caller.id, limit, offset)
+    alerts = [AlertOut(**_out(a)) for a in found]
+    return AlertListOut(data=alerts, count=len(alerts), total=total, limit=limit, offset=offset)
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertDetailOut, responses={404: {"model": ErrorOut}})
-def get_alert(state: StateDep, alert_id: AlertId) -> AlertDetailOut:
+def get_alert(state: StateDep, caller: Editor, alert_id: AlertId) -> AlertDetailOut:
     store = AlertStore(state)
-    alert = _found(store, alert_id)
+    alert = _found(store, alert_id, caller)
     return AlertDetailOut(
         **_out(alert),
         hits=[AlertHitOut(**{k: h[k] for k in AlertHitOut.model_fields}) for h in store.hits(alert_id)],
@@ -134,9 +173,12 @@ def get_alert(state: StateDep, alert_id: AlertId) -> AlertDetailOut:
 
 
 @router.delete("/alerts/{alert_id}", status_code=204, responses={404: {"model": ErrorOut}})
-def delete_alert(state: StateDep, alert_id: AlertId) -> Response:
-    if not AlertStore(state).delete(alert_id):
+def delete_alert(services: ServicesDep, caller: Editor, alert_id: AlertId) -> Response:
+    store = AlertStore(services.state)
+    _found(store, alert_id, caller)
+    if not store.delete(alert_id):
         raise HTTPException(status_code=404, detail=ALERT_NOT_FOUND)
+    audit(services, caller, "alert.delete", alert_id, 204)
     return Response(status_code=204)
 
 
@@ -145,10 +187,10 @@ def delete_alert(state: StateDep, alert_id: AlertId) -> Response:
     responses={200: {"content": {"application/atom+xml": {}}}, 404: {"model": ErrorOut}},
     response_class=Response,
 )
-def alert_feed(state: StateDep, alert_id: AlertId) -> Response:
+def alert_feed(state: StateDep, caller: Editor, alert_id: AlertId) -> Response:
     """The alert's hits as an Atom feed, newest first (the last 50)."""
     store = AlertStore(state)
-    alert = _found(store, alert_id)
+    alert = _found(store, alert_id, caller)
     hits = store.hits(alert_id)
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
