@@ -14,11 +14,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from convergenze.core.vocabulary import TextSource
 from convergenze.extractors.gazetteer import Gazetteer
+from convergenze.extractors.pdf import PdfTextExtractor
+from convergenze.extractors.pdf_sandbox import SandboxedPdfExtractor
 from convergenze.extractors.taxonomy import Taxonomy
 from convergenze.extractors.uploads import text_from_upload
 from convergenze.matching import profiles
 
 from . import errors
+from .deps import get_services
 from .limits import run_model
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -83,7 +86,11 @@ async def read_body(request: Request, model: type[Body], max_upload_bytes: int) 
             raise HTTPException(status_code=400, detail=errors.TEXT_AND_FILE)
         content = await upload.read(max_upload_bytes + 1)
         # PDF text takes seconds on a long file: off the event loop, in a model slot (api/limits.py).
-        extracted = await run_model(request, text_from_upload, upload.filename or "", content, max_upload_bytes)
+        security = get_services(request).settings.security
+        reader = SandboxedPdfExtractor(memory_bytes=security.pdf_memory_bytes, timeout=security.pdf_timeout,
+                                       extractor=PdfTextExtractor(max_pages=100))
+        extracted = await run_model(request, text_from_upload, upload.filename or "", content, max_upload_bytes,
+                                    100, reader)
     finally:
         await form.close()
     body = _validate(model, {**parsed, "text": extracted.text[:20_000]})

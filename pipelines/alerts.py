@@ -163,7 +163,7 @@ class AlertStore:
         where, args = ("", ()) if owner is None else ("WHERE owner = ?", (owner,))
         with self.state.connect() as db:
             total = db.execute(f"SELECT COUNT(*) FROM alerts {where}", args).fetchone()[0]
-            rows = db.execute(f"SELECT * FROM alerts {where} ORDER BY created_at, id LIMIT ? OFFSET ?",
+            rows = db.execute(f"SELECT * FROM alerts {where} ORDER BY created_at, rowid LIMIT ? OFFSET ?",
                               (*args, limit, offset)).fetchall()
         return [_alert(r) for r in rows], int(total)
 

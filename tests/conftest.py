@@ -193,6 +193,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_DATA_ENV = {"CONVERGENZE_DATA", "CONVERGENZE_CORPORA", "CONVERGENZE_MODELS"}
 ADMIN_KEY = "test-admin-key-0123456789"  # CONVERGENZE_API_KEY of the session's servers
 # The session server: security as shipped, except a rate limit the other HTTP tests cannot reach.
 SESSION_ENV = {
@@ -212,6 +213,8 @@ def serve_api(ingested: dict, env: dict[str, str]) -> Iterator[str]:
 
     with pytest.MonkeyPatch.context() as patch:
         use_environment(patch, ingested["data_dir"], ingested["mirror"], ingested["models_dir"])
+        for key in [k for k in os.environ if k.startswith("CONVERGENZE_") and k not in _DATA_ENV]:
+            patch.delenv(key)  # another server's settings, still set by its fixture
         for key, value in env.items():
             patch.setenv(key, value)
         port = _free_port()
