@@ -109,6 +109,19 @@ def ingest(
 
 
 @app.command()
+def deliver(ctx: typer.Context) -> None:
+    """Deliver the alert hits whose earlier delivery failed and whose backoff has passed (a Prefect flow run)."""
+    from convergenze.pipelines.runtime import configure_prefect
+
+    configure_prefect(ctx.obj.data.data_dir)
+    from convergenze.pipelines.delivery import deliver_flow
+
+    with reported():
+        outcome = deliver_flow()
+    raise typer.Exit(code=1 if outcome["failed"] else 0)
+
+
+@app.command()
 def search(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="Words to search for.")],

@@ -149,6 +149,14 @@ class AlertSettings(BaseSettings):
     # about 0.83 and above, unrelated ones about 0.76-0.81: measured on incentivi.gov.it notices).
     min_score: float = Field(default=0.83, ge=0, le=1, validation_alias=AliasChoices("CONVERGENZE_ALERT_MIN_SCORE"))
     max_attempts: int = Field(default=5, ge=1, validation_alias=AliasChoices("CONVERGENZE_ALERT_MAX_ATTEMPTS"))
+    # A webhook or SMTP server gets this long; an ingestion waits at most `delivery_budget` s for a delivery
+    # pass, the rest goes on the next pass (pipelines/delivery.py).
+    delivery_timeout: float = Field(
+        default=5.0, gt=0, le=30, validation_alias=AliasChoices("CONVERGENZE_ALERT_DELIVERY_TIMEOUT")
+    )
+    delivery_budget: float = Field(
+        default=30.0, gt=0, validation_alias=AliasChoices("CONVERGENZE_ALERT_DELIVERY_BUDGET")
+    )
     smtp_host: str | None = Field(default=None, validation_alias=AliasChoices("CONVERGENZE_SMTP_HOST"))
     smtp_port: int = Field(default=25, validation_alias=AliasChoices("CONVERGENZE_SMTP_PORT"))
     smtp_user: str | None = Field(default=None, validation_alias=AliasChoices("CONVERGENZE_SMTP_USER"))

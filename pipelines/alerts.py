@@ -1,6 +1,6 @@
 """Saved searches and match profiles ("alerts"), evaluated after each ingestion against the documents it
-added or changed, and delivered by webhook (JSON signed with HMAC-SHA256), Atom feed and, when configured,
-e-mail.
+added or changed, and delivered (``delivery.py``) by webhook (JSON signed with HMAC-SHA256), Atom feed and,
+when configured, e-mail.
 
 Exactly-once bookkeeping, all in the state store:
 
@@ -9,7 +9,7 @@ Exactly-once bookkeeping, all in the state store:
   crash re-evaluates and a finished evaluation is never repeated;
 * a hit is unique per (alert, document, version): the same version never alerts twice;
 * a delivery is unique per (hit, channel) and is marked sent once the receiver said 2xx; failed ones are
-  retried (with backoff inside a run, and again on the next runs) up to ``max_attempts``. A receiver that
+  retried on later passes, each after a longer wait (``next_at``), up to ``max_attempts``. A receiver that
   answered but whose answer was lost may see a delivery again: the ``X-Convergenze-Delivery`` header is
   the key to drop it.
 """
@@ -20,15 +20,13 @@ import hashlib
 import hmac
 import json
 import logging
-import smtplib
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from convergenze.core.errors import InvalidInput
 from convergenze.core.records import SearchFilters
 from convergenze.core.vocabulary import SearchMode
-from convergenze.corpora.http import FetchError, HttpFetcher
 from convergenze.corpora.state import StateStore, now_iso
 from convergenze.index.search import SearchService
 
@@ -66,6 +64,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     sent_at TEXT,
+    next_at TEXT,
     PRIMARY KEY (hit_id, channel)
 );
 """
@@ -122,6 +121,8 @@ class AlertStore:
             columns = {row[1] for row in db.execute("PRAGMA table_info(alerts)")}
             if "owner" not in columns:  # a state file from before alerts had owners
                 db.execute("ALTER TABLE alerts ADD COLUMN owner TEXT")
+            if "next_at" not in {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}:
+                db.execute("ALTER TABLE deliveries ADD COLUMN next_at TEXT")
             db.execute("CREATE INDEX IF NOT EXISTS alerts_owner ON alerts (owner)")
 
     def save(self, spec: dict[str, Any], secret: str | None, owner: str | None = None,
@@ -225,21 +226,25 @@ class AlertStore:
         return created
 
     def due(self, max_attempts: int) -> list[dict[str, Any]]:
+        """Deliveries not sent yet, with attempts left, whose backoff has passed."""
         with self.state.connect() as db:
             rows = db.execute(
                 "SELECT d.hit_id, d.channel, d.attempts, h.*, a.name AS alert_name, a.spec AS alert_spec "
                 "FROM deliveries d JOIN alert_hits h ON h.id = d.hit_id JOIN alerts a ON a.id = h.alert_id "
-                "WHERE d.status != 'sent' AND d.attempts < ? ORDER BY d.hit_id, d.channel",
-                (max_attempts,),
+                "WHERE d.status != 'sent' AND d.attempts < ? AND (d.next_at IS NULL OR d.next_at <= ?) "
+                "ORDER BY d.hit_id, d.channel",
+                (max_attempts, now_iso()),
             ).fetchall()
         return [dict(r) for r in rows]
 
-    def mark(self, hit_id: int, channel: str, error: str | None) -> None:
+    def mark(self, hit_id: int, channel: str, error: str | None, retry_in: float = 0.0) -> None:
+        """A delivery's outcome; a failed one is due again ``retry_in`` seconds from now."""
+        next_at = (datetime.now(UTC) + timedelta(seconds=retry_in)).isoformat(timespec="seconds") if error else None
         with self.state.connect() as db:
             db.execute(
-                "UPDATE deliveries SET attempts = attempts + 1, status = ?, last_error = ?, sent_at = ? "
+                "UPDATE deliveries SET attempts = attempts + 1, status = ?, last_error = ?, sent_at = ?, next_at = ? "
                 "WHERE hit_id = ? AND channel = ?",
-                ("failed" if error else "sent", error, None if error else now_iso(), hit_id, channel),
+                ("failed" if error else "sent", error, None if error else now_iso(), next_at, hit_id, channel),
             )
 
 
@@ -314,100 +319,3 @@ class AlertEvaluator:
                 }
             )
         return hits
-
-
-@dataclass(frozen=True, slots=True)
-class SmtpConfig:
-    host: str
-    port: int = 25
-    sender: str = "convergenze@localhost"
-    username: str | None = None
-    password: str | None = None
-    starttls: bool = False
-    timeout: float = 30.0
-
-
-class Notifier:
-    """Delivers the hits not yet delivered: webhook POSTs through the project's HTTP client (its retries and
-    backoff), e-mails through SMTP when configured."""
-
-    def __init__(
-        self, alerts: AlertStore, fetcher: HttpFetcher, smtp: SmtpConfig | None = None, max_attempts: int = 5
-    ) -> None:
-        self.alerts = alerts
-        self.fetcher = fetcher
-        self.smtp = smtp
-        self.max_attempts = max_attempts
-
-    def run(self, outcome: AlertRun | None = None) -> AlertRun:
-        outcome = outcome or AlertRun()
-        for delivery in self.alerts.due(self.max_attempts):
-            body = self.payload(delivery)
-            try:
-                if delivery["channel"] == "webhook":
-                    self._webhook(delivery, body)
-                else:
-                    self._email(delivery, body)
-            except (FetchError, smtplib.SMTPException, OSError) as error:
-                message = f"{delivery['channel']} delivery failed: {error}"
-                self.alerts.mark(delivery["hit_id"], delivery["channel"], message)
-                outcome.failed += 1
-                outcome.errors.append(message)
-                continue
-            self.alerts.mark(delivery["hit_id"], delivery["channel"], None)
-            outcome.sent += 1
-        return outcome
-
-    @staticmethod
-    def payload(delivery: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "alert": {"id": delivery["alert_id"], "name": delivery["alert_name"]},
-            "event": delivery["kind"],
-            "document": {
-                "id": delivery["document_id"],
-                "version": delivery["version"],
-                "title": delivery["title"],
-                "url": delivery["url"],
-            },
-            "changes": json.loads(delivery["changes"]),
-            "score": delivery["score"],
-            "detected_at": delivery["created_at"],
-        }
-
-    def _webhook(self, delivery: dict[str, Any], payload: dict[str, Any]) -> None:
-        spec = json.loads(delivery["alert_spec"])
-        body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        headers = {
-            "Content-Type": "application/json",
-            DELIVERY_HEADER: f"{delivery['alert_id']}:{delivery['document_id']}:{delivery['version']}",
-        }
-        secret = self.alerts.secret(delivery["alert_id"])
-        if secret:
-            headers[SIGNATURE_HEADER] = sign(secret, body)
-        self.fetcher.post(spec["webhook_url"], content=body, headers=headers)
-
-    def _email(self, delivery: dict[str, Any], payload: dict[str, Any]) -> None:
-        if self.smtp is None:
-            raise OSError("no SMTP server is configured (CONVERGENZE_SMTP_HOST)")
-        spec = json.loads(delivery["alert_spec"])
-        message = EmailMessage()
-        message["From"] = self.smtp.sender
-        message["To"] = spec["email"]
-        verb = "Nuovo" if payload["event"] == "new" else "Aggiornato"
-        message["Subject"] = f"[Convergenze] {verb}: {payload['document']['title']}"[:200]
-        message["Message-ID"] = f"<{delivery['alert_id']}.{delivery['hit_id']}@convergenze>"
-        lines = [
-            f"Avviso «{payload['alert']['name']}»",
-            "",
-            payload["document"]["title"],
-            payload["document"]["url"] or payload["document"]["id"],
-            "",
-            *payload["changes"],
-        ]
-        message.set_content("\n".join(lines))
-        with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=self.smtp.timeout) as client:
-            if self.smtp.starttls:
-                client.starttls()
-            if self.smtp.username and self.smtp.password:
-                client.login(self.smtp.username, self.smtp.password)
-            client.send_message(message)

@@ -43,8 +43,9 @@ from convergenze.index.store.base import VectorStore
 from convergenze.index.store.factory import open_store, store_writer
 from convergenze.matching.catalog_build import CatalogBuilder
 
-from .alerts import AlertEvaluator, AlertRun, AlertStore, Notifier, SmtpConfig
+from .alerts import AlertEvaluator, AlertRun, AlertStore
 from .changes import ChangeDetector, SourceChanges
+from .delivery import deliver_alerts
 from .report import IngestReport, SourceReport
 
 
@@ -106,23 +107,17 @@ def _apply_payload_updates(store: VectorStore, changes: SourceChanges, reindexed
 
 
 @task(cache_policy=NO_CACHE)
-def evaluate_alerts(state: StateStore, embedder: Embedder, fetcher: HttpFetcher, settings: Settings) -> dict:
+def evaluate_alerts(state: StateStore, embedder: Embedder, settings: Settings) -> AlertRun:
     """Saved alerts against the documents this run (or a crashed one before it) added or changed, on the
-    index as committed; then every delivery not yet made."""
-    alerts, delivery = AlertStore(state), settings.alerts
-    outcome = AlertRun()
-    if alerts.all():
-        reader = open_store(settings.qdrant, settings.data, write=False)
-        try:
-            outcome = AlertEvaluator(alerts, SearchService(reader, embedder, Bm25SparseEncoder())).run()
-        finally:
-            reader.close()
-    smtp = None
-    if delivery.smtp_host:
-        smtp = SmtpConfig(delivery.smtp_host, delivery.smtp_port, delivery.smtp_from, delivery.smtp_user,
-                          delivery.smtp_password, delivery.smtp_starttls)
-    Notifier(alerts, fetcher, smtp, delivery.max_attempts).run(outcome)
-    return asdict(outcome)
+    index as committed: cheap (one dense search per alert), so it stays on the ingestion's path."""
+    alerts = AlertStore(state)
+    if not alerts.all():
+        return AlertRun()
+    reader = open_store(settings.qdrant, settings.data, write=False)
+    try:
+        return AlertEvaluator(alerts, SearchService(reader, embedder, Bm25SparseEncoder())).run()
+    finally:
+        reader.close()
 
 
 class _Clock:
@@ -223,9 +218,11 @@ def ingest_flow(
     # Only now the state: a run killed before the commit leaves it as it was, and the next run redoes the same.
     for outcome in outcomes:
         outcome.save(state)
-    with clock.stage("alerts"):
-        report.alerts = evaluate_alerts(state, embedder, fetcher, settings)
     fetcher.close()
+    with clock.stage("alerts"):
+        # Deliveries get a bounded pass here; what is left (a slow or failing receiver) is retried with backoff
+        # by the next pass, of this flow or of deliver_flow.
+        report.alerts = asdict(deliver_alerts(state, settings, evaluate_alerts(state, embedder, settings)))
     with clock.stage("catalog"):
         report.catalog = build_catalog(settings, as_of)
     report.finished = datetime.now(UTC).isoformat(timespec="seconds")
