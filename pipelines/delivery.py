@@ -30,6 +30,7 @@ from convergenze.corpora.netguard import NetPolicy
 from convergenze.corpora.state import StateStore
 
 from .alerts import DELIVERY_HEADER, SIGNATURE_HEADER, AlertRun, AlertStore, sign
+from .runtime import IngestionLock
 
 logger = logging.getLogger(__name__)
 MAX_BACKOFF = 6 * 3600.0
@@ -216,6 +217,7 @@ def deliver_alerts(state: StateStore, settings: Settings, outcome: AlertRun | No
 def deliver_flow() -> dict[str, Any]:
     """Deliveries whose backoff has passed, between ingestions (``convergenze deliver``, prefect.yaml)."""
     settings = Settings.load()
-    outcome = deliver_alerts(StateStore(settings.data.state_dir / "state.sqlite"), settings)
+    with IngestionLock(settings.data.data_dir):  # an ingestion delivers too: never both at once
+        outcome = deliver_alerts(StateStore(settings.data.state_dir / "state.sqlite"), settings)
     print(f"alerts: {outcome.sent} sent, {outcome.failed} failed")
     return asdict(outcome)

@@ -47,6 +47,7 @@ from .alerts import AlertEvaluator, AlertRun, AlertStore
 from .changes import ChangeDetector, SourceChanges
 from .delivery import deliver_alerts
 from .report import IngestReport, SourceReport
+from .runtime import IngestionLock
 
 
 @task(cache_policy=NO_CACHE)
@@ -140,8 +141,15 @@ def ingest_flow(
     today: str | None = None,
     progress: bool = True,
 ) -> dict:
-    """Ingest the named sources (all when empty); ``limit`` caps documents per source (for samples)."""
+    """Ingest the named sources (all when empty); ``limit`` caps documents per source (for samples). One at a
+    time per data directory, alerts included (``IngestionLock``)."""
     settings = Settings.load()
+    with IngestionLock(settings.data.data_dir):
+        return _ingest(settings, sources, limit, today, progress)
+
+
+def _ingest(settings: Settings, sources: list[str] | None, limit: int | None, today: str | None,
+            progress: bool) -> dict:
     data, qdrant, fetching = settings.data, settings.qdrant, settings.fetch
     specs = select_sources(load_sources(fetching.sources_file or SOURCES_FILE), sources)
     as_of = date.fromisoformat(today) if today else date.today()
