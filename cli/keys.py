@@ -9,6 +9,7 @@ import typer
 
 from convergenze.core.settings import Settings
 from convergenze.core.vocabulary import Role
+from convergenze.services.access import AccessStore
 from convergenze.services.wiring import Services
 
 from .errors import reported
@@ -16,9 +17,9 @@ from .errors import reported
 app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 
 
-def _access(ctx: typer.Context) -> Services:
+def _access(ctx: typer.Context) -> AccessStore:
     settings: Settings = ctx.obj
-    return Services(settings)
+    return Services(settings).access  # opens the state store only
 
 
 @app.command()
@@ -29,9 +30,9 @@ def create(
 ) -> None:
     """Make a key and print it once: only a hash of it is kept."""
     with reported():
-        services = _access(ctx)
-        key, plain = services.access.create(name, role)
-        services.access.audit("cli", "admin", "key.create", key.id, None, None)
+        access = _access(ctx)
+        key, plain = access.create(name, role)
+        access.audit("cli", "admin", "key.create", key.id, None, None)
     typer.echo(plain)
     typer.echo(f"key {key.id} ({key.role.value}) for {key.name!r}: copy it now, it is not shown again.", err=True)
 
@@ -39,7 +40,7 @@ def create(
 @app.command("list")
 def list_keys(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every key: id, name, role, when made and, if so, revoked (never the key itself)."""
-    keys = _access(ctx).access.all()
+    keys = _access(ctx).all()
     if as_json:
         typer.echo(json.dumps([{"id": k.id, "name": k.name, "role": k.role.value, "created_at": k.created_at,
                                 "revoked_at": k.revoked_at} for k in keys], indent=2))
@@ -53,7 +54,7 @@ def list_keys(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json"
 def revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="The key's id (see `keys list`).")]) -> None:
     """Revoke a key: it is refused from the next request on."""
     with reported():
-        services = _access(ctx)
-        key = services.access.revoke(key_id)
-        services.access.audit("cli", "admin", "key.revoke", key.id, None, None)
+        access = _access(ctx)
+        key = access.revoke(key_id)
+        access.audit("cli", "admin", "key.revoke", key.id, None, None)
     typer.echo(f"key {key.id} ({key.name!r}) revoked")
