@@ -32,6 +32,12 @@ from .history import StateDep
 router = APIRouter(prefix="/v1", tags=["alerts"], responses=AUTH_RESPONSES)
 AlertId = Annotated[str, Path(max_length=40, pattern=r"^alert-[0-9a-f]{16}$", examples=["alert-0123456789abcdef"])]
 ATOM = "http://www.w3.org/2005/Atom"
+# A 422 is either FastAPI's list of invalid fields or a refused webhook_url (a fixed sentence).
+_INVALID_OR_REFUSED: dict[str, Any] = {
+    "description": "Invalid fields, or a webhook_url the server may not call.",
+    "content": {"application/json": {"schema": {"anyOf": [
+        {"$ref": "#/components/schemas/HTTPValidationError"}, {"$ref": "#/components/schemas/ErrorOut"}]}}},
+}
 
 
 class AlertFilters(BaseModel):
@@ -117,9 +123,7 @@ def _found(store: AlertStore, alert_id: str, caller: Caller) -> Alert:
 
 @router.post(
     "/alerts", response_model=AlertOut, status_code=201, dependencies=[Depends(rate_limited("alerts"))],
-    responses={400: {"model": ErrorOut}, 422: {"model": ErrorOut, "description": "Invalid fields, or a "
-                                               "webhook_url the server may not call."},
-               429: {"model": ErrorOut}},
+    responses={400: {"model": ErrorOut}, 422: _INVALID_OR_REFUSED, 429: {"model": ErrorOut}},
 )
 def create_alert(services: ServicesDep, caller: Editor, body: AlertIn, response: Response) -> AlertOut:
     if (body.query is None) == (body.match_text is None):
