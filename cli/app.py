@@ -1,5 +1,5 @@
 """The `convergenze` command: ingest, search, match, extract, overlaps, actors, map, serve, stats, setup-model,
-schedule.
+schedule, keys.
 
 A thin layer over the shared services (``convergenze.services``): the settings are read once, in the
 callback; each command opens what it needs, asks one service, and prints the same response models the API
@@ -37,7 +37,7 @@ from convergenze.core.vocabulary import (
 from convergenze.services import responses
 from convergenze.services.wiring import Services, open_services
 
-from . import output
+from . import keys, output
 from .errors import reported
 
 app = typer.Typer(
@@ -45,6 +45,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+app.add_typer(keys.app, name="keys")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="How many results.")]
@@ -70,6 +72,21 @@ def _services(ctx: typer.Context) -> Iterator[Services]:
         yield services
 
 
+@contextmanager
+def _flow_run(ctx: typer.Context) -> Iterator[None]:
+    """Before a flow run: one line and exit 1 if another ingestion holds the data directory (checked before
+    Prefect starts: no server, no traceback), then a Prefect server that dies with this process."""
+    from convergenze.pipelines.runtime import IngestionLock, configure_prefect, prefect_server
+
+    data_dir = ctx.obj.data.data_dir
+    with reported():
+        with IngestionLock(data_dir):
+            pass  # the flow takes the lock itself; this is the early, quiet check
+        configure_prefect(data_dir)
+        with prefect_server():
+            yield
+
+
 @app.command("setup-model")
 def setup_model(ctx: typer.Context) -> None:
     """Build the default embedding model (multilingual-e5-small) from the installed PyPI packages."""
@@ -93,12 +110,9 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Read the sources, extract, embed and index them (a Prefect flow run), then print the report."""
-    from convergenze.pipelines.runtime import configure_prefect
+    with _flow_run(ctx):
+        from convergenze.pipelines.ingest import ingest_flow
 
-    configure_prefect(ctx.obj.data.data_dir)
-    from convergenze.pipelines.ingest import ingest_flow
-
-    with reported():
         report: dict[str, Any] = ingest_flow(
             sources=source or None, limit=limit, today=today, progress=not as_json
         )
@@ -106,6 +120,16 @@ def ingest(
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     if any(s["error"] for s in report["sources"]):
         raise typer.Exit(code=1)
+
+
+@app.command()
+def deliver(ctx: typer.Context) -> None:
+    """Deliver the alert hits whose earlier delivery failed and whose backoff has passed (a Prefect flow run)."""
+    with _flow_run(ctx):
+        from convergenze.pipelines.delivery import deliver_flow
+
+        outcome = deliver_flow()
+    raise typer.Exit(code=1 if outcome["failed"] else 0)
 
 
 @app.command()

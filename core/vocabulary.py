@@ -205,3 +205,18 @@ class ExportFormat(StrEnum):
 
     JSON = "json"
     CSV = "csv"
+
+
+class Role(StrEnum):
+    """What an API key may do; each role includes the ones before it."""
+
+    READER = "reader"  # public data, when anonymous reading is off
+    EDITOR = "editor"  # its own alerts, adding documents
+    ADMIN = "admin"  # keys, ingestion, everyone's alerts
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def includes(self, other: Role) -> bool:
+        return self.rank >= other.rank

@@ -21,6 +21,8 @@ from convergenze.extractors.gazetteer import Gazetteer, default_gazetteer
 from convergenze.matching.catalog import Catalog
 from convergenze.matching.catalog_build import CatalogBuilder
 
+from .access import AccessStore
+
 if TYPE_CHECKING:
     from convergenze.core.embedding import Embedder
     from convergenze.extractors.missions import MissionClassifier
@@ -89,6 +91,11 @@ class Services:
     def state(self) -> StateStore:
         """Notice versions, change events and alerts (``data/state/state.sqlite``)."""
         return StateStore(self.settings.data.state_dir / "state.sqlite")
+
+    @cached_property
+    def access(self) -> AccessStore:
+        """API keys and the audit log, beside the state (``data/state/state.sqlite``)."""
+        return AccessStore(self.state, self.settings.security.api_key)
 
     @cached_property
     def missions(self) -> MissionClassifier:

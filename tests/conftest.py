@@ -10,6 +10,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -199,15 +200,30 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def base_url(ingested: dict) -> Iterator[str]:
-    """The API of the session's ingested index, served by uvicorn on 127.0.0.1 (real HTTP)."""
+_DATA_ENV = {"CONVERGENZE_DATA", "CONVERGENZE_CORPORA", "CONVERGENZE_MODELS"}
+ADMIN_KEY = "test-admin-key-0123456789"  # CONVERGENZE_API_KEY of the session's servers
+# The session server: security as shipped, except a rate limit the other HTTP tests cannot reach.
+SESSION_ENV = {
+    "CONVERGENZE_API_KEY": ADMIN_KEY,
+    "CONVERGENZE_RATE_LIMIT": "100000/minute",
+    "CONVERGENZE_ALERT_RATE_LIMIT": "100000/minute",
+    "CONVERGENZE_ALLOWED_PRIVATE_HOSTS": "127.0.0.1",
+}
+
+
+@contextmanager
+def serve_api(ingested: dict, env: dict[str, str]) -> Iterator[str]:
+    """The API of the session's ingested index with ``env`` set, served by uvicorn on 127.0.0.1 (real HTTP)."""
     import uvicorn
 
     from convergenze.api.main import create_app
 
     with pytest.MonkeyPatch.context() as patch:
         use_environment(patch, ingested["data_dir"], ingested["mirror"], ingested["models_dir"])
+        for key in [k for k in os.environ if k.startswith("CONVERGENZE_") and k not in _DATA_ENV]:
+            patch.delenv(key)  # another server's settings, still set by its fixture
+        for key, value in env.items():
+            patch.setenv(key, value)
         port = _free_port()
         server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
@@ -220,6 +236,13 @@ def base_url(ingested: dict) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def base_url(ingested: dict) -> Iterator[str]:
+    """The API of the session's ingested index, served by uvicorn on 127.0.0.1 (real HTTP)."""
+    with serve_api(ingested, SESSION_ENV) as url:
+        yield url
 
 
 @pytest.fixture

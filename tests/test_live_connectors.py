@@ -22,7 +22,7 @@ from convergenze.corpora.registry import (
     select_sources,
 )
 from convergenze.corpora.state import StateStore
-from tests.local_server import LocalSite, Request, Response, serve
+from tests.local_server import LOCAL, LocalSite, Request, Response, serve
 
 TODAY = date(2026, 11, 24)
 
@@ -34,7 +34,7 @@ def capture(corpora_dir: Path, name: str) -> dict[str, Any]:
 def resolver(tmp_path: Path, retries: int = 0) -> SourceResolver:
     state = StateStore(tmp_path / "state" / "state.sqlite")
     http = HttpFetcher(
-        FetchPolicy(min_interval=0.0, retries=retries, backoff=0.0, timeout=5.0),
+        FetchPolicy(min_interval=0.0, retries=retries, backoff=0.0, timeout=5.0, net=LOCAL),
         state=state,
         cache_dir=tmp_path / "cache" / "http",
     )

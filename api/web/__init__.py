@@ -7,9 +7,10 @@ browser-safety headers for the whole app and CSRF protection for the pages' form
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
@@ -18,8 +19,9 @@ from starlette.types import Scope, Send
 
 from . import messages
 from .i18n import Catalogue
-from .pages import PAGES
+from .pages import PAGES, alerts
 from .security import CsrfProtection, SecurityHeaders
+from .session import KeySession, page_reader
 from .templating import STATIC_DIR, Web, build_templates, render, translate
 
 # Paths whose errors stay JSON (the API and its docs); every other path is a page and answers with one.
@@ -32,15 +34,18 @@ CSRF_EXEMPT = ("/v1/", "/match", "/overlaps")
 
 def install(app: FastAPI, *, reports_dir: Path, sources_file: Path, csrf_secret: str | None) -> None:
     catalogue = Catalogue.load()
-    app.state.web = Web(build_templates(catalogue), catalogue, reports_dir, sources_file)
+    # Unset, a secret per process: sessions and forms opened before a restart must be opened again.
+    session = KeySession(csrf_secret or secrets.token_urlsafe(32))
+    app.state.web = Web(build_templates(catalogue), catalogue, reports_dir, sources_file, session)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in PAGES:
-        app.include_router(module.router, include_in_schema=False)
+        guard = [] if module is alerts else [Depends(page_reader)]
+        app.include_router(module.router, include_in_schema=False, dependencies=guard)
 
     async def page_error(request: Request, error: Exception) -> Response:
         if not isinstance(error, StarletteHTTPException) or request.url.path.startswith(API_PREFIXES):
             return await http_exception_handler(request, error)  # type: ignore[arg-type]
-        message = messages.NOT_FOUND if error.status_code == 404 else str(error.detail)
+        message = messages.NOT_FOUND if error.status_code == 404 else messages.from_error(error)
         return render(request, "error.html", {"message": translate(request, message)}, error.status_code)
 
     async def csrf_failed(scope: Scope, send: Send, _reason: object) -> None:
