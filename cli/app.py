@@ -86,6 +86,7 @@ def _print_hits(hits: list[Hit], as_json: bool) -> None:
             "score": round(h.score, 4),
             "snippet": h.snippet,
             "source": h.payload.get("source"),
+            "language": h.payload.get("language"),
             "url": h.payload.get("url"),
             "metadata": h.payload.get("metadata") or {},
         }
@@ -97,7 +98,8 @@ def _print_hits(hits: list[Hit], as_json: bool) -> None:
     if not rows:
         typer.echo("no results")
     for rank, row in enumerate(rows, 1):
-        typer.echo(f"{rank:>2}. [{row['type']}] {row['title']}  ({row['id']}, score {row['score']})")
+        language = f", {row['language']}" if row["language"] else ""
+        typer.echo(f"{rank:>2}. [{row['type']}{language}] {row['title']}  ({row['id']}, score {row['score']})")
         snippet = " ".join(str(row["snippet"]).split())
         typer.echo(f"    {snippet[:220]}{'…' if len(snippet) > 220 else ''}")
 

@@ -99,12 +99,12 @@ class OverlapFinder:
             raise ValueError("The programme description is empty.")
         if limit < 1:
             raise ValueError("limit must be at least 1.")
-        query_vector = self.search.embedder.embed_queries([text])[0]
+        query_vector = self.search.embed(text)
         read = self.explainer.read(text, language, query_vector)
         programme = self._programme(text, read.missions, profile)
-        # Dense scores are cosines: comparable across queries, so thresholds mean the same for every text.
-        hits = self.search.store.search(query_vector.tolist(), None, SearchFilters(types=types), self.candidates,
-                                        mode="dense")
+        # Dense scores are cosines (calibrated across languages): comparable across queries, so thresholds mean
+        # the same for every text, Italian or English, and for documents in either language.
+        hits = self.search.similar(text, SearchFilters(types=types), self.candidates, query_vector)
         hits = [h for h in hits if h.score >= self.min_similarity]
         hits, copies = collapse_duplicates(self.catalog, hits)
         levers = self.catalog.levers(h.document_id for h in hits)

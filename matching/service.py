@@ -105,10 +105,9 @@ class ConvergenceService:
             raise ValueError("The project description is empty.")
         profile = check_profile(profile or Profile(), self.gazetteer, self.eligibility.today)
         filters = filters or SearchFilters(types=("call", "measure"))
-        query_vector = self.search.embedder.embed_queries([text])[0]
-        sparse = self.search.sparse.encode_query(text) if mode != "dense" else None
+        query_vector = self.search.embed(text)
         pool = max(limit * 3, self.candidates) if ineligible != "keep" else limit * 2
-        hits = self.store.search(query_vector.tolist(), sparse, filters, pool, mode=mode)
+        hits = self.search.retrieve(text, filters, pool, mode, query_vector)
         hits, copies = collapse_duplicates(self.catalog, hits)
         judged = [(hit, self.eligibility.run(hit.payload, profile)) for hit in hits]
         ranked = [(hit, verdicts, EligibilityChecker.overall(verdicts)) for hit, verdicts in judged]
