@@ -81,8 +81,9 @@ class ConvergenceService:
 
     def warm_up(self) -> None:
         """Compute what the first request would otherwise pay for (the taxonomy's prototype vectors, a few
-        seconds on two cores), so that a server answers its first match as fast as the next ones."""
+        seconds on two cores, and the glossary), so that a server answers its first match as fast as the next ones."""
         self.explainer.read("Avvio del servizio: progetto di prova.", "it")
+        self.search.glossary.translations("avvio")
 
     # --- match --------------------------------------------------------------------------------------------
 
