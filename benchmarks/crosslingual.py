@@ -106,7 +106,7 @@ def main() -> None:
             "legs only": CrossLingual(expansion_weight=0.0),
             "glossary only": CrossLingual(languages=()),
             "legs + glossary w=0.25": CrossLingual(expansion_weight=0.25),
-            "legs + glossary w=1.0": CrossLingual(expansion_weight=1.0),
+            "legs + glossary w=0.5": CrossLingual(expansion_weight=0.5),
         }.items():
             variant = SearchService(store, embedder, sparse, glossary=new.glossary, crosslingual=config)
             methods[label] = runner(variant, "hybrid")

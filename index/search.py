@@ -36,7 +36,7 @@ class CrossLingual:
     """
 
     languages: tuple[str, ...] = LEG_LANGUAGES
-    expansion_weight: float = 0.5
+    expansion_weight: float = 1.0
     cosine_gap: float = 0.03
 
     def __post_init__(self) -> None:
