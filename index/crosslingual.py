@@ -26,12 +26,12 @@ import yaml
 
 from convergenze.core.records import SparseVector
 
-from .sparse import Bm25SparseEncoder
+from .sparse import SUPPORTED, Bm25SparseEncoder
 
 DEFAULT_GLOSSARY = Path(__file__).resolve().parents[1] / "corpora" / "glossary" / "it_en.yaml"
-GLOSSARY_LANGUAGES = ("it", "en")
+GLOSSARY_LANGUAGES = SUPPORTED
 # Legs of a cross-lingual search: Italian passages, then all the others (see VectorStore.search).
-LEG_LANGUAGES: tuple[str, ...] = ("it", "en")
+LEG_LANGUAGES: tuple[str, ...] = SUPPORTED
 SOURCES = ("taxonomy", "programme", "domain")
 
 
