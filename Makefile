@@ -1,4 +1,4 @@
-# One entry point for developers and CI (.ci/run mirrors `make setup` + `make test`).
+# One entry point for developers and CI (.ci/run mirrors `make setup`, `make lint` and `make test`).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: setup model demo ingest serve test lint bench clean
+.PHONY: setup setup-browser model demo ingest serve test screenshots lint bench clean
 
 setup: $(VENV)/.installed model  ## create .venv, install torch (CPU) first, the project pinned, build the model
 
@@ -21,10 +21,21 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used); a font so that
+# pages have text. Recommends are skipped: a headless browser needs no printing, avahi or udev.
+setup-browser:  ## Debian's chromium for the browser tests (apt-get, with sudo when not root)
+	@if [ -x /usr/bin/chromium ] && dpkg -s fonts-dejavu-core >/dev/null 2>&1; then \
+	  /usr/bin/chromium --version 2>/dev/null; \
+	else \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core; \
+	fi
+
 model: $(VENV)/.installed
 	$(BIN)/convergenze setup-model
 
-demo: setup  ## ingest the whole corpus on the embedded default, then serve the API
+demo: setup  ## ingest the whole corpus on the embedded default, then serve the web app and the API
 	$(BIN)/convergenze ingest
 	$(BIN)/convergenze serve --host $(HOST) --port $(PORT)
 
@@ -37,9 +48,13 @@ serve: setup
 test: setup  ## the test suite (network blocked, real Qdrant Edge, real Prefect flow runs, real HTTP)
 	$(BIN)/python -m pytest
 
+screenshots: setup setup-browser  ## the README's screenshots of the web pages, taken by the browser tests
+	CONVERGENZE_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/test_web_browser.py
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy -p convergenze
+	$(BIN)/lint-imports
 
 bench: setup  ## every benchmark; the ingestion ones use a scratch data dir
 	$(BIN)/python benchmarks/relevance.py

@@ -1,4 +1,15 @@
-"""Fixed error messages: clients and tests rely on these exact strings."""
+"""Fixed error messages (clients and tests rely on these exact strings) and how the project's named errors
+become HTTP answers."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from convergenze.core.errors import ConvergenzeError, InvalidInput
+from convergenze.extractors.uploads import UploadError
+from convergenze.matching.catalog import CatalogMissing
+from convergenze.matching.profiles import ProfileError
 
 DOCUMENT_NOT_FOUND = "Document not found."
 ALERT_NOT_FOUND = "Alert not found."
@@ -21,3 +32,41 @@ UPLOAD_UNREADABLE = "The file could not be read: it is damaged or not what its n
 UPLOAD_EMPTY = "No text could be extracted from the uploaded file."
 BAD_MULTIPART = "A multipart request needs a 'file' part and may have a 'request' part with JSON options."
 CATALOG_MISSING = "The catalog is not built yet: run `convergenze ingest`."
+
+
+# --- the project's named errors as HTTP answers (registered on the app by create_app) ---
+
+_PROFILE_ERRORS = {
+    "unknown_region": UNKNOWN_REGION,
+    "unknown_municipality": UNKNOWN_MUNICIPALITY,
+    "municipality_not_in_region": MUNICIPALITY_NOT_IN_REGION,
+    "needed_by_in_past": NEEDED_BY_IN_PAST,
+    "unknown_mission": UNKNOWN_MISSION,
+}
+_UPLOAD_ERRORS = {
+    "too_large": (413, UPLOAD_TOO_LARGE),
+    "unsupported": (415, UPLOAD_UNSUPPORTED),
+    "unreadable": (422, UPLOAD_UNREADABLE),
+    "empty": (422, UPLOAD_EMPTY),
+}
+
+
+def http_answer(error: ConvergenzeError) -> tuple[int, str]:
+    """The status and fixed message a named error gets: the caller's input is a 400 (uploads 413/415/422),
+    what is not built yet or not reachable a 503."""
+    if isinstance(error, ProfileError):
+        return 400, _PROFILE_ERRORS.get(error.code, str(error))
+    if isinstance(error, UploadError):
+        return _UPLOAD_ERRORS.get(error.kind, (422, UPLOAD_UNREADABLE))
+    if isinstance(error, CatalogMissing):
+        return 503, CATALOG_MISSING
+    if isinstance(error, InvalidInput):
+        return 400, str(error)
+    return 503, str(error)
+
+
+async def named_error_handler(request: Request, error: Exception) -> JSONResponse:
+    if not isinstance(error, ConvergenzeError):  # registered for ConvergenzeError only
+        raise error
+    status, detail = http_answer(error)
+    return JSONResponse({"detail": detail}, status_code=status)

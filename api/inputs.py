@@ -11,30 +11,20 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from convergenze.core.vocabulary import TextSource
 from convergenze.extractors.gazetteer import Gazetteer
 from convergenze.extractors.taxonomy import Taxonomy
-from convergenze.extractors.uploads import UploadError, text_from_upload
+from convergenze.extractors.uploads import UploadedText, text_from_upload
 from convergenze.matching import profiles
-from convergenze.matching.profiles import ProfileError
 
 from . import errors
 
 Body = TypeVar("Body", bound=BaseModel)
 
-_PROFILE_ERRORS = {
-    "unknown_region": errors.UNKNOWN_REGION,
-    "unknown_municipality": errors.UNKNOWN_MUNICIPALITY,
-    "municipality_not_in_region": errors.MUNICIPALITY_NOT_IN_REGION,
-    "needed_by_in_past": errors.NEEDED_BY_IN_PAST,
-}
-_UPLOAD_ERRORS = {
-    "too_large": (413, errors.UPLOAD_TOO_LARGE),
-    "unsupported": (415, errors.UPLOAD_UNSUPPORTED),
-    "unreadable": (422, errors.UPLOAD_UNREADABLE),
-    "empty": (422, errors.UPLOAD_EMPTY),
-}
 # Room for the multipart envelope and the JSON options around the file itself.
 _ENVELOPE_BYTES = 64 * 1024
+# What of an uploaded file's text is read (the limit of a typed description).
+MAX_TEXT_CHARS = 20_000
 
 
 def upload_openapi(model: type[BaseModel]) -> dict[str, Any]:
@@ -68,7 +58,7 @@ def _validate(model: type[Body], data: Any) -> Body:
         raise RequestValidationError(error.errors(include_url=False)) from error
 
 
-async def read_body(request: Request, model: type[Body], max_upload_bytes: int) -> tuple[Body, str]:
+async def read_body(request: Request, model: type[Body], max_upload_bytes: int) -> tuple[Body, TextSource]:
     """The request's options and where its text came from ('text', 'pdf', 'docx', 'txt')."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
@@ -77,9 +67,8 @@ async def read_body(request: Request, model: type[Body], max_upload_bytes: int) 
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": "Invalid JSON",
                                            "input": None}]) from error
-        return _validate(model, data), "text"
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_upload_bytes + _ENVELOPE_BYTES:
+        return _validate(model, data), TextSource.TEXT
+    if upload_too_large(request, max_upload_bytes):
         raise HTTPException(status_code=413, detail=errors.UPLOAD_TOO_LARGE)
     form = await request.form(max_files=1, max_fields=5)
     try:
@@ -94,39 +83,31 @@ async def read_body(request: Request, model: type[Body], max_upload_bytes: int) 
             raise HTTPException(status_code=400, detail=errors.BAD_MULTIPART)
         if str(parsed.get("text") or "").strip():
             raise HTTPException(status_code=400, detail=errors.TEXT_AND_FILE)
-        content = await upload.read(max_upload_bytes + 1)
-        try:
-            # PDF text takes seconds on a long file: off the event loop, so other requests keep being answered.
-            extracted = await run_in_threadpool(text_from_upload, upload.filename or "", content, max_upload_bytes)
-        except UploadError as error:
-            status, detail = _UPLOAD_ERRORS[error.kind]
-            raise HTTPException(status_code=status, detail=detail) from error
+        extracted = await read_upload(upload, max_upload_bytes)
     finally:
         await form.close()
-    body = _validate(model, {**parsed, "text": extracted.text[:20_000]})
+    body = _validate(model, {**parsed, "text": extracted.text[:MAX_TEXT_CHARS]})
     return body, extracted.kind
 
 
-def profile_error(error: ProfileError) -> HTTPException:
-    return HTTPException(status_code=400, detail=_PROFILE_ERRORS.get(error.code, str(error)))
+async def read_upload(upload: UploadFile, max_upload_bytes: int) -> UploadedText:
+    """An uploaded file's text (the API's multipart and the pages' forms); raises ``UploadError``."""
+    content = await upload.read(max_upload_bytes + 1)
+    # PDF text takes seconds on a long file: off the event loop, so other requests keep being answered.
+    return await run_in_threadpool(text_from_upload, upload.filename or "", content, max_upload_bytes)
+
+
+def upload_too_large(request: Request, max_upload_bytes: int) -> bool:
+    """The declared body is larger than any allowed upload (checked before the body is read)."""
+    declared = request.headers.get("content-length")
+    return bool(declared and declared.isdigit() and int(declared) > max_upload_bytes + _ENVELOPE_BYTES)
 
 
 def canonical_region(name: str | None, gazetteer: Gazetteer) -> str | None:
     """'emilia romagna' -> 'Emilia-Romagna'; an unknown name is a 400 with a fixed message."""
-    if name is None:
-        return None
-    try:
-        return profiles.canonical_region(name, gazetteer)
-    except ProfileError as error:
-        raise profile_error(error) from error
+    return None if name is None else profiles.canonical_region(name, gazetteer)
 
 
 def canonical_mission(code: str | None, taxonomy: Taxonomy) -> str | None:
-    """A mission code of any framework ('SDG7', 'm2', 'climate'), as the taxonomy spells it."""
-    if code is None:
-        return None
-    for framework in taxonomy.frameworks:
-        for entry in taxonomy.entries(framework):
-            if entry.code.casefold() == code.strip().casefold():
-                return entry.code
-    raise HTTPException(status_code=400, detail=errors.UNKNOWN_MISSION)
+    """A mission code of any framework ('SDG7', 'm2', 'climate'), as the taxonomy spells it; else a 400."""
+    return None if code is None else profiles.canonical_mission(code, taxonomy)

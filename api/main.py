@@ -1,4 +1,5 @@
-"""The HTTP API: FastAPI over the search services. ``create_app()`` opens the store and the model."""
+"""The HTTP API: FastAPI over the shared services. ``create_app()`` builds them from the settings when the
+application starts (or takes ready ones, as tests and benchmarks do)."""
 
 from __future__ import annotations
 
@@ -6,46 +7,34 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from convergenze import __version__
-from convergenze.core.settings import ApiSettings, DataSettings, QdrantSettings
+from convergenze.core.errors import ConvergenzeError
+from convergenze.core.settings import Settings
+from convergenze.corpora.registry import SOURCES_FILE
+from convergenze.services.wiring import Services
 
-from .deps import Services
+from . import web
+from .errors import named_error_handler
 from .routes import actors, documents, health, match, missions_map, overlaps, search, taxonomy
 from .routes import alerts as alert_routes
 from .routes import history as history_routes
 
 
-def open_services() -> Services:
-    """The production wiring: settings-driven store (reader), embedder and convergence catalog."""
-    from convergenze.extractors.taxonomy import Taxonomy
-    from convergenze.matching.catalog import CatalogBuilder
-    from convergenze.matching.wiring import open_convergence, open_search
-
-    data, qdrant = DataSettings(), QdrantSettings()
-    search = open_search(data)
-    if not data.catalog_path.is_file() and search.store.count_points():
-        CatalogBuilder(data.catalog_path).run(search.store)  # an index built before the catalog existed
-    convergence = open_convergence(search, data)
-    convergence.warm_up()
-    return Services(
-        store=search.store,
-        search=search,
-        settings=ApiSettings(),
-        backend="qdrant-server" if qdrant.url else "qdrant-edge",
-        taxonomy=Taxonomy.load(),
-        convergence=convergence,
-    )
-
-
 def create_app(services: Services | None = None) -> FastAPI:
+    settings = services.settings if services else Settings.load()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.services = services or open_services()
+        ready = services or Services(settings)
+        # Loading the model and the taxonomy's prototypes takes seconds: the first request should not pay them.
+        await run_in_threadpool(ready.warm_up)
+        app.state.services = ready
         try:
             yield
         finally:
-            app.state.services.store.close()
+            ready.close()
 
     app = FastAPI(
         title="Convergenze",
@@ -53,7 +42,10 @@ def create_app(services: Services | None = None) -> FastAPI:
         description="Semantic search over Italian and EU funding calls, PNRR measures and funded projects.",
         lifespan=lifespan,
     )
+    app.add_exception_handler(ConvergenzeError, named_error_handler)
     for module in (health, search, match, overlaps, actors, missions_map, documents, history_routes, alert_routes,
                    taxonomy):
         app.include_router(module.router)
+    web.install(app, reports_dir=settings.data.reports_dir, sources_file=settings.fetch.sources_file or SOURCES_FILE,
+                csrf_secret=settings.web.csrf_secret)
     return app

@@ -27,8 +27,9 @@ import numpy as np
 
 from convergenze.core.records import SearchFilters
 from convergenze.core.settings import DataSettings, EmbeddingSettings, QdrantSettings
+from convergenze.core.vocabulary import SearchMode
 from convergenze.index.embeddings import create_embedder
-from convergenze.index.search import MONOLINGUAL, CrossLingual, Mode, SearchService
+from convergenze.index.search import MONOLINGUAL, CrossLingual, SearchService
 from convergenze.index.sparse import Bm25SparseEncoder
 from convergenze.index.store.factory import open_store
 
@@ -62,7 +63,7 @@ def first_relevant(ranked: list[str], relevant: frozenset[str]) -> int | None:
 Runner = Callable[[str, np.ndarray], list[str]]
 
 
-def runner(service: SearchService, mode: Mode) -> Runner:
+def runner(service: SearchService, mode: SearchMode) -> Runner:
     return lambda text, vector: [h.document_id for h in service.retrieve(text, SearchFilters(), K, mode, vector)]
 
 

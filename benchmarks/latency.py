@@ -18,8 +18,10 @@ import time
 import httpx
 import uvicorn
 
-from convergenze.api.main import create_app, open_services
+from convergenze.api.main import create_app
 from convergenze.core.records import SearchFilters
+from convergenze.core.settings import Settings
+from convergenze.services.wiring import Services
 
 QUERIES = [
     "digitalizzazione delle piccole e medie imprese",
@@ -58,7 +60,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    services = open_services()
+    services = Services(Settings.load())
+    services.warm_up()
     if services.store.count_points() == 0:
         raise SystemExit("The index is empty: run `convergenze ingest` first (CONVERGENZE_DATA).")
     port = _free_port()

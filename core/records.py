@@ -6,24 +6,33 @@ pipeline has no import cycles. Dataclasses inside the pipeline; pydantic only at
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import types
+import typing
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+from .vocabulary import (
+    ActorType,
+    AmountKind,
+    CallStatus,
+    Criterion,
+    DateKind,
+    DocType,
+    LabelSource,
+    MissionFramework,
+    PlaceLevel,
+    Verdict,
+)
 
 # A fixed namespace: point ids must be stable across machines and runs (idempotent upserts).
 POINT_NAMESPACE = uuid.UUID("6b1c5a52-2f0e-4d0c-9a57-3c7f4d0e9b11")
-
-
-class DocType(StrEnum):
-    CALL = "call"
-    MEASURE = "measure"
-    PROJECT = "project"
-    PROGRAMME = "programme"
-    POLICY = "policy"
 
 
 def stable_hash(*parts: Any) -> str:
@@ -156,17 +165,52 @@ class Skipped:
     reason: str
 
 
-# --- Extraction records (issue 3) ---
+# --- Records back from their stored form ---
 
-DATE_KINDS = ("opening", "deadline", "other")
-AMOUNT_KINDS = ("total_budget", "max_per_project", "min_per_project", "other")
-PLACE_LEVELS = ("region", "province", "municipality", "national")
-CALL_STATUSES = ("open", "forthcoming", "closed", "unknown")
+Record = TypeVar("Record")
 
 
-def _require(value: str, allowed: tuple[str, ...], what: str) -> None:
-    if value not in allowed:
-        raise ValueError(f"{what} {value!r} is not one of {allowed}; pass one of those.")
+def from_dict(cls: type[Record], data: Mapping[str, Any]) -> Record:
+    """A record from its ``dataclasses.asdict`` form, as payloads store it: nested records and lists of them are
+    rebuilt, vocabulary fields become members; keys the record does not have are ignored (a payload written by
+    a newer version), missing ones take the record's defaults (one written by an older version)."""
+    hints = typing.get_type_hints(cls)
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    values = {f.name: _value(hints[f.name], data[f.name]) for f in fields if f.name in data}
+    return cls(**values)
+
+
+def _value(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(hint, types.UnionType):  # "X | None": the record type among the union's members
+        hint = next(h for h in typing.get_args(hint) if h is not type(None))
+    if typing.get_origin(hint) is list:
+        (item,) = typing.get_args(hint)
+        return [_value(item, v) for v in value]
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, Mapping):
+        return from_dict(hint, value)
+    return value
+
+
+# --- Extraction records ---
+
+Member = TypeVar("Member", bound=StrEnum)
+
+
+def _member(vocabulary: type[Member], value: str, what: str) -> Member:
+    """``value`` as a member of ``vocabulary``, or a ValueError that lists the allowed values."""
+    try:
+        return vocabulary(value)
+    except ValueError:
+        allowed = tuple(m.value for m in vocabulary)
+        raise ValueError(f"{what} {value!r} is not one of {allowed}; pass one of those.") from None
+
+
+def _coerce(record: object, name: str, vocabulary: type[StrEnum]) -> None:
+    """Store the field as its vocabulary member (frozen dataclasses are set through object.__setattr__)."""
+    what = f"{type(record).__name__}.{name}"
+    object.__setattr__(record, name, _member(vocabulary, getattr(record, name), what))
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,11 +231,11 @@ class DateValue:
     """A date found in the text; ``value`` is ISO: '2026-03-15' or, with a time of day, '2026-03-15T12:00'."""
 
     value: str
-    kind: str
+    kind: DateKind
     evidence: Evidence
 
     def __post_init__(self) -> None:
-        _require(self.kind, DATE_KINDS, "DateValue.kind")
+        _coerce(self, "kind", DateKind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,20 +243,23 @@ class Amount:
     """An amount in euro."""
 
     value: float
-    kind: str
+    kind: AmountKind
     evidence: Evidence
 
     def __post_init__(self) -> None:
-        _require(self.kind, AMOUNT_KINDS, "Amount.kind")
+        _coerce(self, "kind", AmountKind)
 
 
 @dataclass(frozen=True, slots=True)
 class Beneficiary:
     """Who may apply: a Convergenze actor type and the call's own wording for it."""
 
-    actor_type: str
+    actor_type: ActorType
     wording: str
     evidence: Evidence
+
+    def __post_init__(self) -> None:
+        _coerce(self, "actor_type", ActorType)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,12 +267,12 @@ class Place:
     """A territory the call targets; ``istat_code`` is the ISTAT code (region 2, province 3, municipality 6)."""
 
     name: str
-    level: str
+    level: PlaceLevel
     istat_code: str | None
     evidence: Evidence
 
     def __post_init__(self) -> None:
-        _require(self.level, PLACE_LEVELS, "Place.level")
+        _coerce(self, "level", PlaceLevel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +295,7 @@ class Code:
 class CallMetadata:
     """What a funding call says about itself; every value carries the passage it came from."""
 
-    is_funding_call: bool
+    is_funding_call: bool = True
     non_call_kind: str | None = None
     non_call_evidence: Evidence | None = None
     opening: DateValue | None = None
@@ -269,22 +316,26 @@ class CallMetadata:
     programmes: list[Programme] = field(default_factory=list)
     cup_codes: list[Code] = field(default_factory=list)
     cig_codes: list[Code] = field(default_factory=list)
-    status: str = "unknown"
+    status: CallStatus = CallStatus.UNKNOWN
 
     def __post_init__(self) -> None:
-        _require(self.status, CALL_STATUSES, "CallMetadata.status")
+        _coerce(self, "status", CallStatus)
         if self.cofinancing_rate is not None and not 0.0 <= self.cofinancing_rate <= 1.0:
             raise ValueError(
                 f"cofinancing_rate {self.cofinancing_rate} must be a fraction in [0, 1] (50% -> 0.5)."
             )
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CallMetadata:
+        """The extraction as a document's ``metadata["extracted"]`` stores it (``to_dict``)."""
+        return from_dict(cls, data)
 
-# --- Mission and objective records (issue 3) ---
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: evidence as ``{text, start, end}``, vocabulary values as their strings."""
+        return dataclasses.asdict(self)
 
-MISSION_FRAMEWORKS = ("convergenze", "pnrr", "sdg", "cohesion", "horizon")
-# Ordered by trust: official codes of the source, the official PNRR->SDG mapping, a crosswalk from either, and
-# the text-only estimates (embedding prototypes, cue terms).
-LABEL_SOURCES = ("official", "mapping", "crosswalk", "model", "cues")
+
+# --- Mission and objective records ---
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,16 +343,16 @@ class MissionLabel:
     """A document's place in one framework: ``code`` as in corpora/taxonomy/missions.yaml, ``score`` in [0, 1]
     (1.0 for official codes), ``evidence`` the sentences or passages that support it."""
 
-    framework: str
+    framework: MissionFramework
     code: str
     label: str
     score: float
     evidence: list[str] = field(default_factory=list)
-    source: str = "model"
+    source: LabelSource = LabelSource.MODEL
 
     def __post_init__(self) -> None:
-        _require(self.framework, MISSION_FRAMEWORKS, "MissionLabel.framework")
-        _require(self.source, LABEL_SOURCES, "MissionLabel.source")
+        _coerce(self, "framework", MissionFramework)
+        _coerce(self, "source", LabelSource)
         if not 0.0 <= self.score <= 1.0:
             raise ValueError(f"MissionLabel.score {self.score} must be in [0, 1].")
 
@@ -323,10 +374,7 @@ class Objective:
             raise ValueError(f"Objective offsets ({self.start}, {self.end}) need 0 <= start <= end.")
 
 
-# --- Convergence records (issue 4) ---
-
-VERDICTS = ("ok", "no", "unknown")
-CRITERIA = ("status", "territory", "beneficiary", "budget")
+# --- Convergence records ---
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +382,7 @@ class Profile:
     """Who asks: the applicant's actor type, place, the money needed and by when. Places are canonical
     (gazetteer) names; ``region`` is filled from ``municipality`` when only that is given."""
 
-    actor_type: str | None = None
+    actor_type: ActorType | None = None
     region: str | None = None
     municipality: str | None = None
     budget_needed: float | None = None
@@ -346,17 +394,17 @@ class Profile:
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class CriterionVerdict:
     """One eligibility criterion of a call for a profile, with the call's own wording as evidence."""
 
-    criterion: str
-    verdict: str
+    criterion: Criterion
+    verdict: Verdict
     reason: str
     evidence: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        _require(self.criterion, CRITERIA, "Verdict.criterion")
-        _require(self.verdict, VERDICTS, "Verdict.verdict")
+        _coerce(self, "criterion", Criterion)
+        _coerce(self, "verdict", Verdict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,7 +435,7 @@ class Partner:
 
     id: str
     name: str
-    actor_type: str | None
+    actor_type: ActorType | None
     reason: str
     regions: list[str] = field(default_factory=list)
     projects: int = 0

@@ -1,7 +1,13 @@
-"""Settings, one pydantic-settings class per concern, each field with its explicit environment name."""
+"""Settings, one pydantic-settings class per concern, each field with its explicit environment name.
+
+Each entry point (the API's start, a CLI command, a flow run) reads them once with ``Settings.load()`` and
+passes them down; nothing below an entry point reads the environment itself. Every variable is listed in
+the README's configuration table (a test checks it).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
@@ -73,12 +79,21 @@ class QdrantSettings(BaseSettings):
 class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
-    max_query_chars: int = Field(default=500, validation_alias=AliasChoices("CONVERGENZE_MAX_QUERY_CHARS"))
-    max_match_chars: int = Field(default=20_000, validation_alias=AliasChoices("CONVERGENZE_MAX_MATCH_CHARS"))
-    max_limit: int = Field(default=100, validation_alias=AliasChoices("CONVERGENZE_MAX_LIMIT"))
+    # The other request limits (query length, result counts) are part of the API's published schema, so they
+    # are constants of the request models (api/models.py), not settings.
     max_upload_bytes: int = Field(
         default=10 * 2**20, gt=0, validation_alias=AliasChoices("CONVERGENZE_MAX_UPLOAD_BYTES")
     )
+
+
+class WebSettings(BaseSettings):
+    """The web pages (api/web)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    # Signs the CSRF cookie of the pages' forms. Unset: a random secret per process (forms opened before a
+    # restart must be reloaded); set it when several workers serve the same site.
+    csrf_secret: str | None = Field(default=None, validation_alias=AliasChoices("CONVERGENZE_CSRF_SECRET"))
 
 
 class FetchSettings(BaseSettings):
@@ -114,3 +129,21 @@ class AlertSettings(BaseSettings):
     smtp_password: str | None = Field(default=None, validation_alias=AliasChoices("CONVERGENZE_SMTP_PASSWORD"))
     smtp_from: str = Field(default="convergenze@localhost", validation_alias=AliasChoices("CONVERGENZE_SMTP_FROM"))
     smtp_starttls: bool = Field(default=False, validation_alias=AliasChoices("CONVERGENZE_SMTP_STARTTLS"))
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every concern's settings, read from the environment at once."""
+
+    data: DataSettings
+    embedding: EmbeddingSettings
+    qdrant: QdrantSettings
+    api: ApiSettings
+    fetch: FetchSettings
+    alerts: AlertSettings
+    web: WebSettings
+
+    @classmethod
+    def load(cls) -> Settings:
+        return cls(DataSettings(), EmbeddingSettings(), QdrantSettings(), ApiSettings(), FetchSettings(),
+                   AlertSettings(), WebSettings())

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from convergenze import __version__
+from convergenze.core.errors import Unavailable
 
 from .state import StateStore
 
@@ -32,7 +33,7 @@ USER_AGENT = f"Convergenze/{__version__} (+{HOMEPAGE}; document intelligence for
 _RETRY_STATUS = {429, 500, 502, 503, 504}
 
 
-class FetchError(RuntimeError):
+class FetchError(Unavailable):
     """A request that failed; ``retryable`` says whether trying again later may help (a network failure,
     a server error) or not (a 404, a body over the cap, a redirect loop)."""
 

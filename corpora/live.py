@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from convergenze.core.vocabulary import CallStatus
+
 from .connectors.base import SourceSpec
 from .http import Fetched, FetchError, HttpFetcher, full_url
 from .state import StateStore, now_iso
@@ -234,7 +236,7 @@ EU_FIELDS = {
     "deadlineModel": "deadlineModel",
     "portalUrl": "url",
 }
-EU_STATUSES = {"31094501": "forthcoming", "31094502": "open", "31094503": "closed"}
+EU_STATUSES = {"31094501": CallStatus.FORTHCOMING, "31094502": CallStatus.OPEN, "31094503": CallStatus.CLOSED}
 
 
 class EuTopicSearchLister(Lister):

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from convergenze.core.errors import InvalidInput, Unavailable
+
 from .connectors.base import Connector, SourceSpec
 from .http import USER_AGENT, FetchError, FetchPolicy, HttpFetcher
 from .live import LISTERS
@@ -38,7 +40,7 @@ CONNECTORS: dict[str, str] = {
 WEB_LISTING_KINDS = ("feed", "html_listing")
 
 
-class SourceUnavailable(RuntimeError):
+class SourceUnavailable(Unavailable):
     """A source's files are neither in the mirror nor downloadable; the batch goes on without it.
     ``retryable``: a network failure that may pass (worth retrying), not a file that is simply not there."""
 
@@ -78,7 +80,7 @@ def select_sources(specs: list[SourceSpec], names: list[str] | None) -> list[Sou
     known = {s.name for s in specs}
     unknown = sorted(set(names) - known)
     if unknown:
-        raise ValueError(f"Unknown source(s) {unknown}; known sources are {sorted(known)}.")
+        raise InvalidInput(f"Unknown source(s) {unknown}; known sources are {sorted(known)}.")
     return [s for s in specs if s.name in names]
 
 

@@ -30,6 +30,7 @@ from convergenze.core.records import (
     Place,
     Programme,
 )
+from convergenze.core.vocabulary import ActorType, AmountKind, CallStatus, DateKind, PlaceLevel
 
 from . import amounts_it, call_cues, call_parties, dates_it
 from .gazetteer import NATIONAL, Gazetteer, default_gazetteer
@@ -117,16 +118,16 @@ def _blocks(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def derive_status(opening: DateValue | None, deadline: DateValue | None, rolling: bool, today: date) -> str:
+def derive_status(opening: DateValue | None, deadline: DateValue | None, rolling: bool, today: date) -> CallStatus:
     """open, forthcoming, closed or unknown on ``today``. A rolling call is open once it has opened (the text
     cannot say when its money runs out); a call with neither a deadline nor a passed opening is unknown."""
     opens = date.fromisoformat(opening.value[:10]) if opening else None
     closes = date.fromisoformat(deadline.value[:10]) if deadline else None
     if opens is not None and today < opens:
-        return "forthcoming"
+        return CallStatus.FORTHCOMING
     if closes is not None:
-        return "closed" if today > closes else "open"
-    return "open" if rolling and opens is not None else "unknown"
+        return CallStatus.CLOSED if today > closes else CallStatus.OPEN
+    return CallStatus.OPEN if rolling and opens is not None else CallStatus.UNKNOWN
 
 
 class CallMetadataExtractor:
@@ -245,7 +246,7 @@ class _Run:
 
     def _date_value(self, item: dates_it.ClassifiedDate) -> DateValue:
         m = item.mention
-        return DateValue(m.iso, item.kind, self.ev(m.start, m.end))
+        return DateValue(m.iso, DateKind(item.kind), self.ev(m.start, m.end))
 
     def rolling(self) -> Evidence | None:
         for match in _ROLLING.finditer(self.text):
@@ -258,7 +259,7 @@ class _Run:
         mentions = amounts_it.find_amounts(self.text, self.language)
         classified = amounts_it.classify_amounts(self.text, mentions, self.sents.start_of, self.in_preamble)
         values = {
-            id(c): Amount(c.mention.value, c.kind, self.ev(c.mention.start, c.mention.end))
+            id(c): Amount(c.mention.value, AmountKind(c.kind), self.ev(c.mention.start, c.mention.end))
             for c in classified
         }
         picked: dict[str, Amount | None] = {}
@@ -269,15 +270,15 @@ class _Run:
 
     def beneficiaries(self) -> list[Beneficiary]:
         spans = call_parties.find_beneficiaries(self.text, self.sents.bounds, self.in_preamble)
-        return [Beneficiary(s.value, re.sub(r"\s+", " ", s.detail), self.ev(s.start, s.end)) for s in spans]
+        return [Beneficiary(ActorType(s.value), re.sub(r"\s+", " ", s.detail), self.ev(s.start, s.end)) for s in spans]
 
     def territory(self) -> list[Place]:
         places = [
-            Place(m.entry.name, m.entry.level, m.entry.istat_code, self.ev(m.start, m.end))
+            Place(m.entry.name, PlaceLevel(m.entry.level), m.entry.istat_code, self.ev(m.start, m.end))
             for m in self.gazetteer.find_places(self.text)
             if not self.in_preamble(m.start)
         ]
         national = self.gazetteer.find_national(self.text)
         if national is not None:
-            places.insert(0, Place(NATIONAL, "national", None, self.ev(national.start(), national.end())))
+            places.insert(0, Place(NATIONAL, PlaceLevel.NATIONAL, None, self.ev(national.start(), national.end())))
         return places

@@ -12,17 +12,19 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
+from convergenze.core.vocabulary import ActorType
+
 from .call_cues import Span, any_word, in_citation, word_regex
 from .gazetteer import Gazetteer, normalize
 
 # --- beneficiaries -------------------------------------------------------------------------------
 
 # Order matters: an earlier type claims its words first ("imprese sociali" is third sector, not company).
-_ACTORS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+_ACTORS: tuple[tuple[ActorType, re.Pattern[str]], ...] = tuple(
     (t, word_regex(p))
     for t, p in (
         (
-            "third_sector",
+            ActorType.THIRD_SECTOR,
             r"impres[ae]\s+social[ei]|enti\s+del\s+terzo\s+settore|terzo\s+settore|ETS|APS|ODV|OdV"
             r"|organizzazion[ei]\s+di\s+volontariato|associazion[ei](?:\s+di\s+promozione\s+sociale)?|onlus"
             r"|organism[io]\s+(?:privat[io]\s+)?(?:non|senza)\s+(?:a\s+)?scopo\s+di\s+lucro"
@@ -30,29 +32,29 @@ _ACTORS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"|soggetti\s+di\s+natura\s+associativa|NGOs?|non-governmental\s+organi[sz]ations?"
             r"|civil\s+society\s+organi[sz]ations?|social\s+enterprises?",
         ),
-        ("cooperative", r"(?:società\s+)?cooperativ[ae]|cooperatives?"),
-        ("foundation", r"fondazion[ei]|foundations?"),
+        (ActorType.COOPERATIVE, r"(?:società\s+)?cooperativ[ae]|cooperatives?"),
+        (ActorType.FOUNDATION, r"fondazion[ei]|foundations?"),
         (
-            "financial_institution",
+            ActorType.FINANCIAL_INSTITUTION,
             r"banche|istituti\s+di\s+credito|intermediari\s+finanziari|confidi|soggetti\s+finanziatori"
             r"|financial\s+intermediar(?:y|ies)|banks",
         ),
         (
-            "university_research",
+            ActorType.UNIVERSITY_RESEARCH,
             r"universit(?:à|a['’]|ies|y)|atene[oi]|ent[ei]\s+(?:pubblic[io]\s+)?di\s+ricerca"
             r"|organism[io]\s+di\s+ricerca|centr[io]\s+di\s+ricerca|istitut[io]\s+(?:universitari|di\s+ricerca)|IRCCS|AFAM"
             r"|research\s+organi[sz]ations?|research\s+(?:institutions?|centres?|centers?)"
             r"|higher\s+education\s+institutions?",
         ),
         (
-            "public_body",
+            ActorType.PUBLIC_BODY,
             r"ent[ei]\s+pubblic[io]|organism[io]\s+pubblic[io]"
             r"|società\s+a\s+(?:prevalente\s+)?(?:capitale|partecipazione)\s+pubblic[ao]|aziende\s+sanitarie"
             r"|aziende\s+ospedalier[ae]|ASL|autorità\s+di\s+sistema\s+portuale|camer[ae]\s+di\s+commercio"
             r"|public\s+(?:bodies|body|entities|entity)",
         ),
         (
-            "public_administration",
+            ActorType.PUBLIC_ADMINISTRATION,
             r"pubblich[ae]\s+amministrazion[ei]"
             r"|amministrazion[ei]\s+(?:pubblich[ae]|centrali|locali|comunali|regionali|statali)|PA|P\.A\."
             r"|unioni\s+di\s+comuni|(?-i:Comuni)|(?<=\bi\s)comuni|(?<=\bai\s)comuni|(?<=\bdei\s)comuni"
@@ -62,7 +64,7 @@ _ACTORS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"|public\s+authorit(?:y|ies)|local\s+authorit(?:y|ies)|public\s+administrations?|municipalities",
         ),
         (
-            "company",
+            ActorType.COMPANY,
             r"micro,?\s+piccole\s+e\s+medie\s+imprese|(?:micro|piccol[ae]|medi[ae]|grand[ie])\s+imprese"
             r"|microimpres[ae]|M?PMI|MGI|(?<!Registro delle )(?<!registro delle )impres[ae]"
             r"(?:\s+(?:individuali|femminili"
@@ -71,7 +73,7 @@ _ACTORS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"|reti\s+d['’]\s*impres[ae]|consorzi|aziende|SMEs?|enterprises|companies|businesses|start-ups",
         ),
         (
-            "citizen",
+            ActorType.CITIZEN,
             r"persone\s+fisiche|cittadin[ei]|giovani|donne|student[ei]|famiglie|individui|disoccupat[ei]"
             r"|ricercator[ei]|dottorand[ei]|natural\s+persons|individuals|citizens|young\s+people|students|researchers|women",
         ),
@@ -127,7 +129,7 @@ def actors_in(text: str, start: int, end: int) -> list[Span]:
             if any(s < match.end() and match.start() < e for s, e in taken):
                 continue
             near = text[max(0, match.start() - 40) : match.end() + 40]
-            if actor_type == "citizen" and _CITIZEN_IN_COMPANY.search(near):
+            if actor_type == ActorType.CITIZEN and _CITIZEN_IN_COMPANY.search(near):
                 continue  # "donne socie", "giovani imprenditori" describe companies
             taken.append((match.start(), match.end()))
             out.append(Span(actor_type, match.start(), match.end(), detail=match.group(0)))

@@ -10,7 +10,8 @@ import dataclasses
 from datetime import date
 from typing import Any
 
-from convergenze.core.records import CallMetadata, DocType, Document
+from convergenze.core.records import CallMetadata, Document
+from convergenze.core.vocabulary import CallStatus, DocType
 
 from .call_metadata import CallMetadataExtractor
 from .call_parties import actors_in
@@ -21,20 +22,6 @@ from .objectives import ObjectiveExtractor
 # Funded projects and PNRR measures are structured records, not call texts: nothing to extract.
 _EXTRACT_TYPES = (DocType.CALL, DocType.PROGRAMME, DocType.POLICY)
 _NATIONAL = {"ambito nazionale", "italia", "tutto il territorio nazionale", "nazionale"}
-
-
-def _plain(value: Any) -> Any:
-    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) and not isinstance(value, type) else value
-
-
-def serialize(found: CallMetadata) -> dict[str, Any]:
-    """JSON-ready form of the extraction (evidence as {text, start, end})."""
-    return {
-        f.name: _plain(getattr(found, f.name))
-        if not isinstance(getattr(found, f.name), list)
-        else [_plain(v) for v in getattr(found, f.name)]
-        for f in dataclasses.fields(found)
-    }
 
 
 class Enricher:
@@ -65,7 +52,7 @@ class Enricher:
             found = self.calls.run(
                 f"{document.title}\n\n{document.text}", language="en" if document.language == "en" else "it"
             )
-            meta["extracted"] = serialize(found)
+            meta["extracted"] = found.to_dict()
             self._fill_gaps(meta, found)
             meta["objectives"] = self._objectives(document)
         recipients = meta.get("recipients")
@@ -93,7 +80,7 @@ class Enricher:
             meta["deadline"] = found.deadline.value
         if not meta.get("opening") and found.opening:
             meta["opening"] = found.opening.value
-        if meta.get("status", "unknown") == "unknown" and found.status != "unknown":
+        if meta.get("status", CallStatus.UNKNOWN) == CallStatus.UNKNOWN and found.status != CallStatus.UNKNOWN:
             meta["status"] = found.status
         if not meta.get("issuer") and found.issuer:
             meta["issuer"] = found.issuer

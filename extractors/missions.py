@@ -27,20 +27,22 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from spacy.matcher import PhraseMatcher
 from spacy.util import filter_spans
 
-from convergenze.core.records import LABEL_SOURCES, MISSION_FRAMEWORKS, Document, MissionLabel
+from convergenze.core.embedding import Embedder
+from convergenze.core.records import Document, MissionLabel
 from convergenze.core.settings import DataSettings
+from convergenze.core.vocabulary import LabelSource, MissionFramework
 
 from .objectives import LANGUAGES, blank_pipeline, lemma_table, parse
 from .taxonomy import SDG_MAPPING_FILE, Key, Taxonomy, TaxonomyEntry, read_sdg_mapping
 
-if TYPE_CHECKING:
-    from convergenze.index.embeddings.base import Embedder
+_TRUST = list(LabelSource)  # most trusted first
+_FRAMEWORK_ORDER = list(MissionFramework)
 
 # Procedural text that any call or programme has and that is about no mission: each prototype's similarity to it
 # is that prototype's bias, and the margins it reaches are the null distribution a real label must beat.
@@ -148,7 +150,7 @@ class MissionClassifier:
         max_model_labels: int = 3,
         max_evidence: int = 3,
         max_passages: int = 32,
-        model_frameworks: Sequence[str] = MISSION_FRAMEWORKS,
+        model_frameworks: Sequence[str] = tuple(MissionFramework),
         cues: CueIndex | None = None,
     ) -> None:
         for name, value in (
@@ -161,8 +163,8 @@ class MissionClassifier:
                 raise ValueError(f"{name} must be in (0, 1], got {value}.")
         if max_model_labels < 1 or max_evidence < 1 or max_passages < 1:
             raise ValueError("max_model_labels, max_evidence and max_passages must be at least 1.")
-        if unknown := set(model_frameworks) - set(MISSION_FRAMEWORKS):
-            raise ValueError(f"model_frameworks {sorted(unknown)} are not among {MISSION_FRAMEWORKS}.")
+        if unknown := set(model_frameworks) - set(MissionFramework):
+            raise ValueError(f"model_frameworks {sorted(unknown)} are not among {[f.value for f in MissionFramework]}.")
         self.taxonomy = taxonomy
         self.embedder = embedder
         self.sdg_mapping = sdg_mapping or {}
@@ -204,7 +206,8 @@ class MissionClassifier:
         self._mapped(document, known)
         self._crosswalked(known)
         labels = [
-            MissionLabel(fw, code, self.taxonomy.label(fw, code, lang), round(k.score, 4), k.evidence, k.source)
+            MissionLabel(MissionFramework(fw), code, self.taxonomy.label(fw, code, lang), round(k.score, 4), k.evidence,
+                         LabelSource(k.source))
             for (fw, code), k in known.items()
         ]
         open_frameworks = [fw for fw in self.model_frameworks if fw not in {f for f, _ in known}]
@@ -278,7 +281,7 @@ class MissionClassifier:
 
     def _put(self, known: dict[Key, _Known], key: Key, score: float, source: str, evidence: str) -> None:
         current = known.get(key)
-        if current is None or LABEL_SOURCES.index(source) < LABEL_SOURCES.index(current.source):
+        if current is None or _TRUST.index(LabelSource(source)) < _TRUST.index(LabelSource(current.source)):
             known[key] = _Known(score, source, [evidence])
         elif current.source == source:
             current.score = max(current.score, score)
@@ -467,10 +470,10 @@ class MissionClassifier:
                     if found and found.sentences
                     else ([texts[scores.best[index]][:300]] if texts else [])
                 )
-                source = "cues" if scores.cue[index] >= scores.emb[index] else "model"
+                source = LabelSource.CUES if scores.cue[index] >= scores.emb[index] else LabelSource.MODEL
                 labels.append(
                     MissionLabel(
-                        framework,
+                        MissionFramework(framework),
                         entry.code,
                         entry.labels[lang],
                         round(float(scores.score[index]), 4),
@@ -492,4 +495,4 @@ class TextScores:
 
 
 def _sorted(labels: list[MissionLabel]) -> list[MissionLabel]:
-    return sorted(labels, key=lambda m: (MISSION_FRAMEWORKS.index(m.framework), -m.score, m.code))
+    return sorted(labels, key=lambda m: (_FRAMEWORK_ORDER.index(m.framework), -m.score, m.code))

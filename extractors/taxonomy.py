@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from convergenze.core.records import MISSION_FRAMEWORKS
+from convergenze.core.vocabulary import MissionFramework
 
 from .objectives import LANGUAGES
 
@@ -62,10 +62,10 @@ class Taxonomy:
         crosswalks: dict[Key, tuple[tuple[Key, ...], str]],
         programmes: Sequence[ProgrammeRule] = (),
     ) -> None:
-        self._entries: dict[str, dict[str, TaxonomyEntry]] = {name: {} for name in MISSION_FRAMEWORKS}
+        self._entries: dict[str, dict[str, TaxonomyEntry]] = {name.value: {} for name in MissionFramework}
         for entry in entries:
             if entry.framework not in self._entries:
-                raise ValueError(f"framework {entry.framework!r} is not one of {MISSION_FRAMEWORKS}.")
+                raise ValueError(f"framework {entry.framework!r} is not one of {self.frameworks}.")
             if entry.code in self._entries[entry.framework]:
                 raise ValueError(f"{entry.framework}:{entry.code} is defined twice; keep one entry.")
             if any(not entry.labels.get(lang) or not entry.descriptions.get(lang) for lang in LANGUAGES):
@@ -124,7 +124,7 @@ class Taxonomy:
 
     def entries(self, framework: str) -> list[TaxonomyEntry]:
         if framework not in self._entries:
-            raise ValueError(f"framework {framework!r} is not one of {MISSION_FRAMEWORKS}.")
+            raise ValueError(f"framework {framework!r} is not one of {self.frameworks}.")
         return list(self._entries[framework].values())
 
     def has(self, framework: str, code: str) -> bool:

@@ -12,13 +12,15 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from convergenze.core.errors import InvalidInput
+from convergenze.core.vocabulary import TextSource
+
 from .pdf import PdfExtractionError, PdfTextExtractor
 
 MAX_UPLOAD_BYTES = 10 * 2**20
-_KINDS = ("pdf", "docx", "txt")
 
 
-class UploadError(ValueError):
+class UploadError(InvalidInput):
     """An upload that cannot become text. ``kind``: 'unsupported', 'unreadable' or 'empty'."""
 
     def __init__(self, kind: str, message: str) -> None:
@@ -28,18 +30,18 @@ class UploadError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class UploadedText:
-    kind: str
+    kind: TextSource
     text: str
     pages: int | None = None
 
 
-def _kind(filename: str, content: bytes) -> str:
+def _kind(filename: str, content: bytes) -> TextSource:
     suffix = Path(filename or "").suffix.lower()
     if content[:1024].find(b"%PDF-") >= 0:
-        return "pdf"
+        return TextSource.PDF
     if content[:4] == b"PK\x03\x04":
         if suffix in ("", ".docx"):
-            return "docx"
+            return TextSource.DOCX
         raise UploadError("unsupported", "Only PDF, DOCX and TXT files are accepted.")
     if suffix == ".pdf":
         raise UploadError("unreadable", "The file is named .pdf but is not a PDF.")
@@ -47,7 +49,7 @@ def _kind(filename: str, content: bytes) -> str:
         raise UploadError("unreadable", "The file is named .docx but is not a Word document.")
     if suffix not in ("", ".txt", ".text", ".md"):
         raise UploadError("unsupported", "Only PDF, DOCX and TXT files are accepted.")
-    return "txt"
+    return TextSource.TXT
 
 
 def _plain_text(content: bytes) -> str:
@@ -83,7 +85,7 @@ def text_from_upload(filename: str, content: bytes, max_bytes: int = MAX_UPLOAD_
         raise UploadError("empty", "The uploaded file is empty.")
     kind = _kind(filename, content)
     pages = None
-    if kind == "pdf":
+    if kind == TextSource.PDF:
         with tempfile.TemporaryDirectory(prefix="convergenze-upload-") as folder:
             path = Path(folder) / "upload.pdf"
             path.write_bytes(content)
@@ -92,7 +94,7 @@ def text_from_upload(filename: str, content: bytes, max_bytes: int = MAX_UPLOAD_
             except PdfExtractionError as error:
                 raise UploadError("unreadable", f"The PDF could not be read: {error.reason}.") from error
         text, pages = extracted.text, extracted.pages
-    elif kind == "docx":
+    elif kind == TextSource.DOCX:
         text = _docx_text(content)
     else:
         text = _plain_text(content)

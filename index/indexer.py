@@ -9,11 +9,12 @@ from typing import Any, Protocol
 import numpy as np
 from tqdm.auto import tqdm
 
-from convergenze.core.records import Chunk, DocType, Document, IndexedChunk, MissionLabel
+from convergenze.core.embedding import Embedder
+from convergenze.core.payload import document_payload
+from convergenze.core.records import Chunk, Document, IndexedChunk, MissionLabel
+from convergenze.core.vocabulary import DocType
 
 from .chunking import Chunker
-from .embeddings import Embedder
-from .payload import document_payload
 from .sparse import Bm25SparseEncoder
 from .store.base import VectorStore
 

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Literal
 
 import numpy as np
 
+from convergenze.core.embedding import Embedder
+from convergenze.core.errors import InvalidInput
 from convergenze.core.records import Hit, SearchFilters
+from convergenze.core.vocabulary import SearchMode
 from convergenze.extractors.language import detect_language
 
 from .crosslingual import LEG_LANGUAGES, Glossary, expanded_query
-from .embeddings import Embedder
 from .sparse import Bm25SparseEncoder
 from .store.base import VectorStore
-
-Mode = Literal["hybrid", "dense", "sparse"]
-MODES: tuple[Mode, ...] = ("hybrid", "dense", "sparse")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +70,15 @@ class SearchService:
         return Glossary.load(self.sparse)
 
     def search(
-        self, query: str, filters: SearchFilters | None = None, limit: int = 10, mode: Mode = "hybrid"
+        self, query: str, filters: SearchFilters | None = None, limit: int = 10,
+        mode: SearchMode = SearchMode.HYBRID,
     ) -> list[Hit]:
         """Short keyword-like queries ("digitalizzazione PMI Lazio")."""
         return self.retrieve(query, filters or SearchFilters(), limit, mode)
 
     def match(
-        self, description: str, filters: SearchFilters | None = None, limit: int = 10, mode: Mode = "hybrid"
+        self, description: str, filters: SearchFilters | None = None, limit: int = 10,
+        mode: SearchMode = SearchMode.HYBRID,
     ) -> list[Hit]:
         """A project description of a paragraph or more, ranked against calls and measures."""
         return self.retrieve(description, filters or SearchFilters(), limit, mode)
@@ -88,17 +88,17 @@ class SearchService:
         return self.embedder.embed_queries([text])[0]
 
     def retrieve(
-        self, text: str, filters: SearchFilters, limit: int, mode: Mode, vector: np.ndarray | None = None
+        self, text: str, filters: SearchFilters, limit: int, mode: SearchMode, vector: np.ndarray | None = None
     ) -> list[Hit]:
         """The ranked documents for ``text``: each retriever once per language leg, fused (unless ``filters``
         asks for one language), the BM25 query with the glossary's translations. ``vector``: ``text`` already
         embedded (``embed``)."""
         self._check(text, mode, limit)
         dense = None
-        if mode != "sparse":
+        if mode != SearchMode.SPARSE:
             dense = (vector if vector is not None else self.embed(text)).tolist()
         sparse = None
-        if mode != "dense":
+        if mode != SearchMode.DENSE:
             sparse = expanded_query(self.sparse, self.glossary if self.crosslingual.expansion_weight else None,
                                     text, self.crosslingual.expansion_weight)
         languages = () if filters.language else self.crosslingual.languages
@@ -108,7 +108,7 @@ class SearchService:
         """Nearest documents by cosine, in every language: the best of each language leg, with the cosine gap
         added to passages in another language than ``text``'s, so that one threshold serves both. Scores stay
         cosines (calibrated), which thresholds (overlaps, alerts) need."""
-        self._check(text, "dense", limit)
+        self._check(text, SearchMode.DENSE, limit)
         dense = (vector if vector is not None else self.embed(text)).tolist()
         languages = () if filters.language else self.crosslingual.languages
         own = detect_language(text)
@@ -122,10 +122,9 @@ class SearchService:
         return sorted(best.values(), key=lambda h: -h.score)[:limit]
 
     @staticmethod
-    def _check(text: str, mode: str, limit: int) -> None:
+    def _check(text: str, mode: SearchMode, limit: int) -> None:
         if not text.strip():
-            raise ValueError("The query is empty: give a few words or a project description.")
-        if mode not in MODES:
-            raise ValueError(f"Unknown search mode {mode!r}; use one of {MODES}.")
+            raise InvalidInput("The query is empty: give a few words or a project description.")
+        SearchMode(mode)  # an unknown mode is refused here, before any work
         if limit < 1:
             raise ValueError("limit must be at least 1.")

@@ -12,17 +12,7 @@ import hashlib
 import re
 import unicodedata
 
-ACTOR_TYPES = (
-    "public_body",
-    "public_administration",
-    "cooperative",
-    "foundation",
-    "third_sector",
-    "company",
-    "financial_institution",
-    "university_research",
-    "citizen",
-)
+from convergenze.core.vocabulary import ActorType
 
 # Legal-form variants, most specific first: each is rewritten to one canonical token before comparing names.
 _LEGAL_FORMS: tuple[tuple[str, str], ...] = (
@@ -44,29 +34,29 @@ _TAX_CODE = re.compile(r"^(?:\d{11}|[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z])$")
 
 # Ordered: the first type whose pattern matches the normalized name wins ("fondazione universita" is a
 # foundation; "consorzio universitario" a research body; "banca di credito cooperativo" a bank).
-_TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("financial_institution", r"\bbanca\b|\bbcc\b|credito cooperativo|cassa di risparmio|cassa depositi|"
+_TYPE_PATTERNS: tuple[tuple[ActorType, str], ...] = (
+    (ActorType.FINANCIAL_INSTITUTION, r"\bbanca\b|\bbcc\b|credito cooperativo|cassa di risparmio|cassa depositi|"
      r"\bconfidi\b|\bfinanziaria\b|\bfinlombarda\b|\bfriulia\b|\bgepafin\b|\bsimest\b|\bmediocredito\b"),
-    ("foundation", r"\bfondazione\b|\bfoundation\b"),
-    ("cooperative", r"\bcoopsociale\b|\bcoop\b|\bscarl\b"),
-    ("third_sector", r"\bassociazione\b|\bonlus\b|\baps\b|\bodv\b|\bets\b|impresa sociale|\bparrocchia\b|"
+    (ActorType.FOUNDATION, r"\bfondazione\b|\bfoundation\b"),
+    (ActorType.COOPERATIVE, r"\bcoopsociale\b|\bcoop\b|\bscarl\b"),
+    (ActorType.THIRD_SECTOR, r"\bassociazione\b|\bonlus\b|\baps\b|\bodv\b|\bets\b|impresa sociale|\bparrocchia\b|"
      r"\bcaritas\b|\bpro loco\b|\bcroce rossa\b|\bmisericordia\b|\bdiocesi\b"),
-    ("university_research", r"\buniversita\b|\bpolitecnico\b|\buniversity\b|\bateneo\b|consiglio nazionale "
+    (ActorType.UNIVERSITY_RESEARCH, r"\buniversita\b|\bpolitecnico\b|\buniversity\b|\bateneo\b|consiglio nazionale "
      r"delle ricerche|\bcnr\b|\binfn\b|\benea\b|\birccs\b|istituto nazionale di|scuola superiore|"
      r"\bconservatorio\b|accademia di belle arti|centro di ricerca|research"),
-    ("public_administration", r"^comune\b|\bcomune di\b|^regione\b|^provincia\b|citta metropolitana|"
+    (ActorType.PUBLIC_ADMINISTRATION, r"^comune\b|\bcomune di\b|^regione\b|^provincia\b|citta metropolitana|"
      r"^ministero\b|presidenza del consiglio|^dipartimento\b|unione dei comuni|unione comuni|"
      r"comunita montana|roma capitale|^prefettura\b|^agenzia\b|commissario straordinario|^municipio\b|"
      r"^min\b|^mit\b|^mimit\b|^mase\b|^mur\b|^mef\b|commissione europea|european commission|executive agency|"
      r"\bercea\b|\beismea\b|\bcinea\b|\bhadea\b|\beacea\b"),
-    ("public_body", r"^i ?c\b|^ii ?ss?\b|^i ?i ?s\b|^isis\b|^itis?\b|^itc\b|^ipsia?\b|^ipss|^cd\b|^d ?d\b|"
+    (ActorType.PUBLIC_BODY, r"^i ?c\b|^ii ?ss?\b|^i ?i ?s\b|^isis\b|^itis?\b|^itc\b|^ipsia?\b|^ipss|^cd\b|^d ?d\b|"
      r"\bi ?c\b|\bi ?i ?s\b|istituto superiore|istituto omnicomprensivo|\bordine\b|\bcollegio\b|"
      r"azienda sanitaria|azienda ospedaliera|\basl\b|\basp\b|\bats\b|\bausl\b|\basst\b|"
      r"istituto comprensivo|istituto di istruzione|istituto tecnico|istituto professionale|\bliceo\b|"
      r"circolo didattico|\bcpia\b|scuola|\bente\b|autorita di sistema|consorzio di bonifica|camera di commercio|"
      r"\binps\b|\binail\b|\binvitalia\b|ente parco|parco nazionale|\bazienda\b.*\bpubblic|\bater\b|\bacer\b|"
      r"\baler\b|edilizia residenziale pubblica|\bipab\b|azienda pubblica|\basp\b|consorzio"),
-    ("company", r"\bsrl\b|\bspa\b|\bsas\b|\bsnc\b|\bs r l\b|\bimpresa\b|\bditta\b|\bgroup\b|\bsocieta\b|"
+    (ActorType.COMPANY, r"\bsrl\b|\bspa\b|\bsas\b|\bsnc\b|\bs r l\b|\bimpresa\b|\bditta\b|\bgroup\b|\bsocieta\b|"
      r"\bholding\b|\bgmbh\b|\bltd\b"),
 )
 _TYPE_RX = [(t, re.compile(p)) for t, p in _TYPE_PATTERNS]
@@ -104,7 +94,7 @@ def clean_tax_code(value: object) -> str | None:
     return code if _TAX_CODE.match(code) and code != "0" * 11 else None
 
 
-def actor_type(name: str) -> str | None:
+def actor_type(name: str) -> ActorType | None:
     """The Convergenze actor type a body's name says it is, or None when the name does not tell."""
     folded = normalize_name(name)
     for kind, pattern in _TYPE_RX:
@@ -113,12 +103,12 @@ def actor_type(name: str) -> str | None:
     return None
 
 
-def actor_type_from_tax_code(tax_code: str | None) -> str | None:
+def actor_type_from_tax_code(tax_code: str | None) -> ActorType | None:
     """A fallback when the name does not tell: 11-digit codes starting with 8 or 9 are codici fiscali of
     non-commercial bodies (schools, public bodies, most associations), others are companies' VAT numbers."""
     if not tax_code or not tax_code.isdigit():
         return None
-    return "public_body" if tax_code[0] in "89" else "company"
+    return ActorType.PUBLIC_BODY if tax_code[0] in "89" else ActorType.COMPANY
 
 
 def actor_id(name: str, tax_code: str | None) -> str:

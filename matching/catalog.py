@@ -4,31 +4,28 @@ The vector store answers "what is like this text"; the convergence questions als
 mission in this region, with how much money" and "which calls are open where projects were funded". Those are
 aggregations over every document, so they run on a small relational copy of the documents' payloads (one row
 per document, their regions, missions, beneficiary types, places and actors, and the near-duplicates found
-across sources). It is a pure function of the index: rebuilt after each ingestion, written to a temporary file
-and renamed into place, so readers always see a whole catalog (the API keeps answering during a rebuild).
+across sources). It is a pure function of the index: rebuilt after each ingestion (``catalog_build``), written
+to a temporary file and renamed into place, so readers always see a whole catalog (the API keeps answering
+during a rebuild).
+
+This module is the read side and the schema; every query the project runs on the catalog is a method of
+``Catalog`` and answers with the records below.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import fuzz, process
-
+from convergenze.core.errors import NotReady
 from convergenze.core.records import Hit
-from convergenze.index.store.base import VectorStore
-
-from .actors import actor_id, actor_type, actor_type_from_tax_code, clean_tax_code, display_name, normalize_name
-from .levers import document_levers
+from convergenze.core.vocabulary import ActorType, DocType, Lever
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -67,250 +64,86 @@ CREATE INDEX places_municipality ON places (municipality);
 NATIONAL = "Italia"
 EUROPE = "EU"
 UNSPECIFIED = "non indicato"
-
-_PAYLOAD_FIELDS = ("document_id", "type", "source", "title", "url", "status", "deadline", "budget", "region",
-                   "beneficiary_types", "submeasure_codes", "text", "metadata")
-# Sources whose documents concern the whole country when they name no region.
-_NATIONAL_SOURCES = ("pnrr-measures", "pnrr-calls", "pnrr-projects", "pnc-programmes", "incentivi-gov")
-_EU_SOURCES = ("eu-funding-tenders",)
-# Aggregators republish what official sources publish: when both have a call, the official one is canonical.
-_AGGREGATORS = ("incentivi-gov",)
-_TITLE_NOISE = re.compile(r"\b(?:bando|avviso|pubblico|call|for|proposals|di|per|la|il|le|i|del|della|dei|e|a)\b")
+IMPLEMENTER = "implementer"  # a role: the body that carries out a funded project
 
 
-@dataclass(slots=True)
-class CatalogStats:
-    documents: int = 0
-    actors: int = 0
-    duplicates: int = 0
-    built: str = ""
+# --- what the catalog answers with ---
 
 
-@dataclass(slots=True)
-class _ActorMention:
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """Another publication of the same call by another source."""
+
+    id: str
+    source: str | None
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActorRole:
+    """An actor's part in one document: issuer, administration or implementer."""
+
+    id: str
     name: str
-    tax_code: str | None
-    document_id: str
+    type: ActorType | None
     role: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActorDocument:
+    id: str
+    type: DocType
+    title: str
+    role: str
+    amount: float | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A body with its funded projects (as implementer) and amounts, the documents it issued, its regions."""
+
+    id: str
+    name: str
+    type: ActorType | None
+    type_basis: str | None
+    tax_code: str | None
+    names: list[str]
+    projects: int
+    amount: float
+    issued: int
+    regions: list[str] = field(default_factory=list)
+    documents: list[ActorDocument] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ActorScope:
+    """Which actors: with documents on ``mission`` (a code of any framework) in ``region``, of ``actor_type``."""
+
+    mission: str | None = None
+    region: str | None = None
+    actor_type: ActorType | None = None
+    actor_id: str | None = None  # one actor (its page)
+
+
+@dataclass(frozen=True, slots=True)
+class CountedDocument:
+    """What the mission map counts of a document (near-duplicate copies are left out)."""
+
+    id: str
+    type: DocType
+    status: str
+    budget: float | None
     amount: float | None
 
 
-def _territories(payload: dict[str, Any]) -> list[str]:
-    regions = [r for r in payload.get("region") or [] if isinstance(r, str) and r]
-    meta = payload.get("metadata") or {}
-    if regions:
-        return sorted(set(regions))
-    if meta.get("national") or payload.get("source") in _NATIONAL_SOURCES:
-        return [NATIONAL]
-    if payload.get("source") in _EU_SOURCES:
-        return [EUROPE]
-    return [UNSPECIFIED]
-
-
-def _float(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _mentions(payload: dict[str, Any]) -> Iterator[_ActorMention]:
-    meta = payload.get("metadata") or {}
-    document_id, kind = payload["document_id"], payload.get("type")
-    if kind == "project" and meta.get("implementing_body"):
-        yield _ActorMention(str(meta["implementing_body"]), clean_tax_code(meta.get("implementing_body_tax_code")),
-                            document_id, "implementer", _float(meta.get("amount_pnrr")))
-    if kind in ("call", "programme", "policy") and meta.get("issuer"):
-        yield _ActorMention(str(meta["issuer"]), clean_tax_code(meta.get("issuer_tax_code")), document_id,
-                            "issuer", _float(payload.get("budget")))
-    if kind == "measure" and meta.get("administration"):
-        yield _ActorMention(str(meta["administration"]), None, document_id, "administration",
-                            _float(payload.get("budget")))
-
-
-def _title_key(title: str) -> str:
-    return re.sub(r"\s+", " ", _TITLE_NOISE.sub(" ", normalize_name(title))).strip()
-
-
-def find_duplicates(rows: list[dict[str, Any]], threshold: float = 90.0) -> list[tuple[str, str, float, str]]:
-    """Calls published by two sources: near-identical titles (token-set ratio >= ``threshold``, rapidfuzz, on
-    titles of comparable length) and deadlines that agree where both give one.
-    Returns ``(duplicate_id, canonical_id, score, reason)``."""
-    calls = [r for r in rows if r["type"] == "call" and len(_title_key(r["title"]).split()) >= 3]
-    if len(calls) < 2:
-        return []
-    keys = [_title_key(r["title"]) for r in calls]
-    scores = process.cdist(keys, keys, scorer=fuzz.token_set_ratio, score_cutoff=threshold, workers=1)
-    parent: dict[int, int] = {}
-
-    def root(i: int) -> int:
-        while parent.get(i, i) != i:
-            i = parent[i]
-        return i
-
-    best: dict[tuple[int, int], float] = {}
-    for i in range(len(calls)):
-        for j in range(i + 1, len(calls)):
-            score = float(scores[i][j])
-            a, b = calls[i], calls[j]
-            if score < threshold or a["source"] == b["source"]:
-                continue
-            # A token-set ratio is 100 whenever one title's words are a subset of the other's: demand titles of
-            # comparable length, so "Bando cooperative di comunità" is not the copy of every longer title.
-            sizes = sorted((len(keys[i].split()), len(keys[j].split())))
-            if sizes[0] < 0.6 * sizes[1]:
-                continue
-            if a["deadline"] and b["deadline"] and a["deadline"][:10] != b["deadline"][:10]:
-                continue
-            parent[root(j)] = root(i)
-            best[(i, j)] = score
-    clusters: dict[int, list[int]] = defaultdict(list)
-    for i in {i for pair in best for i in pair}:
-        clusters[root(i)].append(i)
-    out = []
-    for members in clusters.values():
-        # The canonical copy: an official source over an aggregator, then the longer text, then the id.
-        canonical = min(members, key=lambda i: (calls[i]["source"] in _AGGREGATORS, -len(calls[i]["text"]),
-                                                 calls[i]["id"]))
-        for i in members:
-            if i == canonical:
-                continue
-            pair = (min(i, canonical), max(i, canonical))
-            score = best.get(pair) or max(v for k, v in best.items() if i in k)
-            reason = (f"same call published by {calls[canonical]['source']} and {calls[i]['source']}: "
-                      f"titles {score:.0f}% alike" + (", same deadline" if calls[i]["deadline"] else ""))
-            out.append((calls[i]["id"], calls[canonical]["id"], round(score / 100, 3), reason))
-    return out
-
-
-class CatalogBuilder:
-    """``run(store)`` writes the catalog of everything the store holds to ``path`` (atomically)."""
-
-    def __init__(self, path: Path, today: date | None = None, duplicate_threshold: float = 90.0) -> None:
-        self.path = path
-        self.today = today or date.today()
-        self.duplicate_threshold = duplicate_threshold
-
-    def run(self, store: VectorStore) -> CatalogStats:
-        return self.build(store.document_heads(_PAYLOAD_FIELDS))
-
-    def build(self, payloads: Iterable[dict[str, Any]]) -> CatalogStats:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
-        partial.unlink(missing_ok=True)
-        connection = sqlite3.connect(partial)
-        try:
-            stats = self._write(connection, payloads)
-            connection.commit()
-        finally:
-            connection.close()
-        os.replace(partial, self.path)
-        return stats
-
-    def _write(self, db: sqlite3.Connection, payloads: Iterable[dict[str, Any]]) -> CatalogStats:
-        db.executescript(SCHEMA)
-        stats = CatalogStats(built=datetime.now(UTC).isoformat(timespec="seconds"))
-        rows: list[dict[str, Any]] = []
-        mentions: list[_ActorMention] = []
-        for payload in payloads:
-            row = self._document(db, payload)
-            rows.append(row)
-            mentions.extend(_mentions(payload))
-        stats.documents = len(rows)
-        duplicates = find_duplicates(rows, self.duplicate_threshold)
-        db.executemany("INSERT INTO duplicates VALUES (?, ?, ?, ?)", duplicates)
-        db.executemany("UPDATE documents SET duplicate_of = ? WHERE id = ?", [(c, d) for d, c, _, _ in duplicates])
-        stats.duplicates = len(duplicates)
-        stats.actors = self._actors(db, mentions)
-        db.executemany("INSERT INTO meta VALUES (?, ?)", [
-            ("built", stats.built), ("today", self.today.isoformat()), ("documents", str(stats.documents)),
-        ])
-        return stats
-
-    def _document(self, db: sqlite3.Connection, payload: dict[str, Any]) -> dict[str, Any]:
-        meta = payload.get("metadata") or {}
-        document_id, kind = str(payload["document_id"]), str(payload.get("type", ""))
-        text = f"{payload.get('title', '')}\n{payload.get('text', '')}"
-        status = str(payload.get("status") or "unknown")
-        deadline = payload.get("deadline")
-        if status == "open" and deadline and str(deadline)[:10] < self.today.isoformat():
-            status = "closed"  # the index was written before the deadline passed
-        row = {
-            "id": document_id, "type": kind, "source": str(payload.get("source", "")),
-            "title": str(payload.get("title", "")), "url": payload.get("url"), "status": status,
-            "deadline": deadline, "opening": meta.get("opening"), "budget": _float(payload.get("budget")),
-            "amount": _float(meta.get("amount_pnrr")), "issuer": meta.get("issuer"),
-            "levers": json.dumps(document_levers(kind, meta, text)),
-            "submeasures": json.dumps(payload.get("submeasure_codes") or []), "duplicate_of": None,
-        }
-        db.execute("INSERT INTO documents VALUES (:id, :type, :source, :title, :url, :status, :deadline, :opening, "
-                   ":budget, :amount, :issuer, :levers, :submeasures, :duplicate_of)", row)
-        db.executemany("INSERT OR IGNORE INTO territories VALUES (?, ?)",
-                       [(document_id, t) for t in _territories(payload)])
-        db.executemany("INSERT OR IGNORE INTO targets VALUES (?, ?)",
-                       [(document_id, t) for t in payload.get("beneficiary_types") or []])
-        db.executemany("INSERT OR IGNORE INTO missions VALUES (?, ?, ?, ?, ?, ?)", [
-            (document_id, m["framework"], m["code"], m.get("label", ""), float(m.get("score", 0.0)),
-             m.get("source", "model"))
-            for m in meta.get("missions") or [] if isinstance(m, dict) and m.get("code")
-        ])
-        db.executemany("INSERT INTO places VALUES (?, ?, ?, ?, ?)", [
-            (document_id, p.get("region"), p.get("province"), p.get("municipality"), p.get("istat_code"))
-            for p in meta.get("places") or [] if isinstance(p, dict)
-        ])
-        row["text"] = text
-        return row
-
-    def _actors(self, db: sqlite3.Connection, mentions: list[_ActorMention]) -> int:
-        codes_by_name: dict[str, set[str]] = defaultdict(set)
-        for mention in mentions:
-            if mention.tax_code:
-                codes_by_name[normalize_name(mention.name)].add(mention.tax_code)
-        grouped: dict[str, list[_ActorMention]] = defaultdict(list)
-        codes: dict[str, str | None] = {}
-        for mention in mentions:
-            code = mention.tax_code
-            if code is None and len(known := codes_by_name.get(normalize_name(mention.name), set())) == 1:
-                code = next(iter(known))  # the same name seen elsewhere with its tax code
-            key = actor_id(mention.name, code)
-            grouped[key].append(mention)
-            codes[key] = code
-        for key, group in grouped.items():
-            names = [m.name.strip() for m in group]
-            name = display_name(names)
-            kind, basis = actor_type(name), "name"
-            if kind is None:
-                kind, basis = actor_type_from_tax_code(codes[key]), "tax_code"
-            db.execute("INSERT INTO actors VALUES (?, ?, ?, ?, ?, ?, ?)", (
-                key, name, normalize_name(name), kind, basis if kind else None, codes[key],
-                json.dumps(sorted(set(names))[:10], ensure_ascii=False),
-            ))
-            db.executemany("INSERT OR IGNORE INTO roles VALUES (?, ?, ?, ?)",
-                           [(key, m.document_id, m.role, m.amount) for m in group])
-        return len(grouped)
-
-
-def collapse_duplicates(catalog: Catalog, hits: list[Hit]) -> tuple[list[Hit], dict[str, list[dict[str, Any]]]]:
-    """The same call published by two sources is listed once (its first, best-ranked copy); the other
-    publications are linked to it: ``(kept hits, document_id -> [{id, source, score, reason}])``."""
-    canonical = catalog.duplicates_of(h.document_id for h in hits)
-    copies = catalog.copies_of({canonical.get(h.document_id, h.document_id) for h in hits})
-    kept: list[Hit] = []
-    links: dict[str, list[dict[str, Any]]] = {}
-    seen: set[str] = set()
-    for hit in hits:
-        key = canonical.get(hit.document_id, hit.document_id)
-        if key in seen:
-            continue
-        seen.add(key)
-        kept.append(hit)
-        group = [c for c in copies.get(key, []) if c["id"] != hit.document_id]
-        if key != hit.document_id:
-            group.append({"id": key, "source": None, "score": 1.0, "reason": "the canonical publication"})
-        if group:
-            links[hit.document_id] = group
-    return kept, links
-
-
-class CatalogMissing(RuntimeError):
+class CatalogMissing(NotReady):
     """No catalog next to the index yet: the index predates it, or nothing was ingested."""
+
+
+def _actor_type(value: str | None) -> ActorType | None:
+    return ActorType(value) if value in set(ActorType) else None
 
 
 class Catalog:
@@ -348,6 +181,8 @@ class Catalog:
     def meta(self) -> dict[str, str]:
         return {row["key"]: row["value"] for row in self.query("SELECT key, value FROM meta")}
 
+    # --- by document id (match, overlaps) ---
+
     def _rows_for(self, sql: str, ids: Iterable[str]) -> list[sqlite3.Row]:
         """Rows of ``sql`` (whose ``{marks}`` takes the ids) for the distinct ``ids``. Without a catalog nothing
         is known about any document: results still come, only without what the catalog adds to them."""
@@ -362,31 +197,166 @@ class Catalog:
                               document_ids)
         return {row["document_id"]: row["canonical_id"] for row in rows}
 
-    def copies_of(self, canonical_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
-        """The other publications of each canonical call: ``canonical_id -> [{id, source, reason}]``."""
+    def copies_of(self, canonical_ids: Iterable[str]) -> dict[str, list[Publication]]:
+        """The other publications of each canonical call."""
         rows = self._rows_for(
             "SELECT d.document_id, d.canonical_id, d.reason, d.score, x.source FROM duplicates d "
             "JOIN documents x ON x.id = d.document_id WHERE d.canonical_id IN ({marks})", canonical_ids,
         )
-        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        out: dict[str, list[Publication]] = defaultdict(list)
         for row in rows:
-            out[row["canonical_id"]].append(
-                {"id": row["document_id"], "source": row["source"], "score": row["score"], "reason": row["reason"]}
-            )
+            out[row["canonical_id"]].append(Publication(row["document_id"], row["source"], row["score"],
+                                                        row["reason"]))
         return dict(out)
 
-    def levers(self, document_ids: Iterable[str]) -> dict[str, list[str]]:
+    def levers(self, document_ids: Iterable[str]) -> dict[str, list[Lever]]:
         rows = self._rows_for("SELECT id, levers FROM documents WHERE id IN ({marks})", document_ids)
-        return {row["id"]: json.loads(row["levers"]) for row in rows}
+        return {row["id"]: [Lever(v) for v in json.loads(row["levers"])] for row in rows}
 
-    def actors_of(self, document_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
-        """``document_id -> [{id, name, type, role}]`` (issuers, implementers)."""
+    def actors_of(self, document_ids: Iterable[str]) -> dict[str, list[ActorRole]]:
+        """The issuers and implementers of each document."""
         rows = self._rows_for(
             "SELECT r.document_id, r.role, a.id, a.name, a.type FROM roles r JOIN actors a ON a.id = r.actor_id "
             "WHERE r.document_id IN ({marks})", document_ids,
         )
-        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        out: dict[str, list[ActorRole]] = defaultdict(list)
         for row in rows:
-            out[row["document_id"]].append({"id": row["id"], "name": row["name"], "type": row["type"],
-                                            "role": row["role"]})
+            out[row["document_id"]].append(ActorRole(row["id"], row["name"], _actor_type(row["type"]), row["role"]))
         return dict(out)
+
+    # --- the actors directory ---
+
+    @staticmethod
+    def _scope(scope: ActorScope) -> tuple[str, dict[str, Any]]:
+        """SQL conditions on a role row ``r`` and actor ``a``."""
+        where, params = ["1 = 1"], {}
+        if scope.actor_id:
+            where.append("a.id = :actor_id")
+            params["actor_id"] = scope.actor_id
+        if scope.actor_type:
+            where.append("a.type = :type")
+            params["type"] = str(scope.actor_type)
+        if scope.mission:
+            where.append("r.document_id IN (SELECT document_id FROM missions WHERE lower(code) = lower(:mission))")
+            params["mission"] = scope.mission
+        if scope.region:
+            where.append("r.document_id IN (SELECT document_id FROM territories WHERE territory = :region)")
+            params["region"] = scope.region
+        return " AND ".join(where), params
+
+    def actors(self, scope: ActorScope, limit: int, offset: int = 0,
+               documents_per_actor: int = 5) -> tuple[list[Actor], int]:
+        """Actors in ``scope``, most money first, with their documents in scope and their regions; and how many
+        actors the scope holds in all."""
+        where, params = self._scope(scope)
+        total = self.query(
+            f"SELECT COUNT(DISTINCT a.id) AS n FROM actors a JOIN roles r ON r.actor_id = a.id WHERE {where}", params
+        )[0]["n"]
+        rows = self.query(
+            "SELECT a.id, a.name, a.type, a.type_basis, a.tax_code, a.names, "
+            f"COUNT(DISTINCT CASE WHEN r.role = '{IMPLEMENTER}' THEN r.document_id END) AS projects, "
+            f"COALESCE(SUM(CASE WHEN r.role = '{IMPLEMENTER}' THEN r.amount END), 0) AS amount, "
+            f"COUNT(DISTINCT CASE WHEN r.role != '{IMPLEMENTER}' THEN r.document_id END) AS issued "
+            f"FROM actors a JOIN roles r ON r.actor_id = a.id WHERE {where} "
+            "GROUP BY a.id ORDER BY amount DESC, projects DESC, issued DESC, a.name LIMIT :limit OFFSET :offset",
+            {**params, "limit": limit, "offset": offset},
+        )
+        ids = [row["id"] for row in rows]
+        documents = self._documents_of(ids, where, params, documents_per_actor)
+        regions = self._regions_of(ids)
+        actors = [
+            Actor(
+                id=row["id"], name=row["name"], type=_actor_type(row["type"]), type_basis=row["type_basis"],
+                tax_code=row["tax_code"], names=json.loads(row["names"]), projects=row["projects"],
+                amount=round(row["amount"], 2), issued=row["issued"], regions=regions.get(row["id"], []),
+                documents=documents.get(row["id"], []),
+            )
+            for row in rows
+        ]
+        return actors, int(total)
+
+    def _documents_of(self, ids: list[str], where: str, params: dict[str, Any],
+                      per_actor: int) -> dict[str, list[ActorDocument]]:
+        if not ids:
+            return {}
+        marks = ",".join(f":id{i}" for i in range(len(ids)))
+        rows = self.query(
+            "SELECT * FROM (SELECT r.actor_id, r.role, r.amount, d.id, d.type, d.title, d.status, "
+            "ROW_NUMBER() OVER (PARTITION BY r.actor_id ORDER BY COALESCE(r.amount, 0) DESC, d.id) AS rank "
+            f"FROM roles r JOIN actors a ON a.id = r.actor_id JOIN documents d ON d.id = r.document_id "
+            f"WHERE {where} AND r.actor_id IN ({marks})) WHERE rank <= :per_actor",
+            {**params, **{f"id{i}": v for i, v in enumerate(ids)}, "per_actor": per_actor},
+        )
+        out: dict[str, list[ActorDocument]] = defaultdict(list)
+        for row in rows:
+            out[row["actor_id"]].append(ActorDocument(row["id"], DocType(row["type"]), row["title"], row["role"],
+                                                      row["amount"], row["status"]))
+        return dict(out)
+
+    def _regions_of(self, ids: list[str]) -> dict[str, list[str]]:
+        """Each actor's territories, the one with most of its documents first."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.query(
+            "SELECT r.actor_id, t.territory, COUNT(*) AS n FROM roles r JOIN territories t ON t.document_id = "
+            f"r.document_id WHERE r.actor_id IN ({marks}) GROUP BY r.actor_id, t.territory ORDER BY n DESC", ids,
+        )
+        out: dict[str, list[str]] = defaultdict(list)
+        for row in rows:
+            out[row["actor_id"]].append(row["territory"])
+        return dict(out)
+
+    # --- what the mission map aggregates ---
+
+    def missions(self, framework: str) -> tuple[dict[str, list[str]], dict[str, str]]:
+        """``document_id -> its codes`` in ``framework``, and each code's label."""
+        codes: dict[str, list[str]] = defaultdict(list)
+        labels: dict[str, str] = {}
+        for row in self.query("SELECT document_id, code, label FROM missions WHERE framework = ?", (framework,)):
+            codes[row["document_id"]].append(row["code"])
+            labels[row["code"]] = row["label"]
+        return dict(codes), labels
+
+    def territories(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for row in self.query("SELECT document_id, territory FROM territories"):
+            out[row["document_id"]].append(row["territory"])
+        return dict(out)
+
+    def actor_types(self) -> dict[str, set[str]]:
+        """Each document's actor types: the beneficiaries a call names and the implementers of a project."""
+        out: dict[str, set[str]] = defaultdict(set)
+        for row in self.query("SELECT document_id, actor_type FROM targets"):
+            out[row["document_id"]].add(row["actor_type"])
+        for row in self.query("SELECT r.document_id, a.type FROM roles r JOIN actors a ON a.id = r.actor_id "
+                              f"WHERE r.role = '{IMPLEMENTER}' AND a.type IS NOT NULL"):
+            out[row["document_id"]].add(row["type"])
+        return dict(out)
+
+    def counted_documents(self) -> list[CountedDocument]:
+        return [CountedDocument(row["id"], DocType(row["type"]), row["status"], row["budget"], row["amount"])
+                for row in self.query("SELECT id, type, status, budget, amount FROM documents "
+                                      "WHERE duplicate_of IS NULL")]
+
+
+def collapse_duplicates(catalog: Catalog, hits: list[Hit]) -> tuple[list[Hit], dict[str, list[Publication]]]:
+    """The same call published by two sources is listed once (its first, best-ranked copy); the other
+    publications are linked to it: ``(kept hits, document_id -> its other publications)``."""
+    canonical = catalog.duplicates_of(h.document_id for h in hits)
+    copies = catalog.copies_of({canonical.get(h.document_id, h.document_id) for h in hits})
+    kept: list[Hit] = []
+    links: dict[str, list[Publication]] = {}
+    seen: set[str] = set()
+    for hit in hits:
+        key = canonical.get(hit.document_id, hit.document_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(hit)
+        group = [c for c in copies.get(key, []) if c.id != hit.document_id]
+        if key != hit.document_id:
+            group.append(Publication(key, None, 1.0, "the canonical publication"))
+        if group:
+            links[hit.document_id] = group
+    return kept, links

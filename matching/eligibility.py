@@ -7,27 +7,29 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from convergenze.core.records import Profile, Verdict
+from convergenze.core.payload import DocumentPayload
+from convergenze.core.records import Amount, CallMetadata, CriterionVerdict, DateValue, Evidence, Profile
+from convergenze.core.vocabulary import ActorType, CallStatus, Criterion, DocType, Eligibility, Verdict
 
 from .catalog import EUROPE, NATIONAL
 
+STATUS, TERRITORY, BENEFICIARY, BUDGET = Criterion.STATUS, Criterion.TERRITORY, Criterion.BENEFICIARY, Criterion.BUDGET
+OK, NO, UNKNOWN = Verdict.OK, Verdict.NO, Verdict.UNKNOWN
+
 _NOT_CALLS = {
-    "measure": "A PNRR measure is not a call: it is implemented through its calls, which have their own dates.",
-    "project": "A funded project is a precedent, not a call.",
-    "programme": "A programme is not a call: its calls have their own dates.",
-    "policy": "A policy document is not a call.",
+    DocType.MEASURE: "A PNRR measure is not a call: it is implemented through its calls, which have their own dates.",
+    DocType.PROJECT: "A funded project is a precedent, not a call.",
+    DocType.PROGRAMME: "A programme is not a call: its calls have their own dates.",
+    DocType.POLICY: "A policy document is not a call.",
 }
-ACTOR_LABELS = {
-    "public_body": "public bodies",
-    "public_administration": "public administrations",
-    "cooperative": "cooperatives",
-    "foundation": "foundations",
-    "third_sector": "third-sector bodies",
-    "company": "companies and SMEs",
-    "financial_institution": "financial institutions",
-    "university_research": "universities and research bodies",
-    "citizen": "citizens",
-}
+
+
+def actor_label(value: str) -> str:
+    """'foundation' -> 'foundations'; a value outside the vocabulary is shown as it is."""
+    try:
+        return ActorType(value).label
+    except ValueError:
+        return value
 
 
 def euro(value: float) -> str:
@@ -49,124 +51,125 @@ def _italian(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-def _evidence(extracted: dict[str, Any], key: str) -> list[str]:
-    value = extracted.get(key)
-    items = value if isinstance(value, list) else [value]
-    # A value with its evidence ({"value", "evidence": {"text", ...}}) or an evidence itself ({"text", ...}).
-    found = [i.get("evidence") if isinstance(i, dict) and "evidence" in i else i for i in items]
-    texts = [str(e["text"]) for e in found if isinstance(e, dict) and e.get("text")]
-    return list(dict.fromkeys(t.strip() for t in texts if t.strip()))[:3]
+def _quotes(*found: Evidence | None) -> list[str]:
+    """The call's own sentences, once each, at most three."""
+    texts = [e.text.strip() for e in found if e is not None and e.text.strip()]
+    return list(dict.fromkeys(texts))[:3]
+
+
+def _of(value: DateValue | Amount | None) -> Evidence | None:
+    return value.evidence if value is not None else None
 
 
 class EligibilityChecker:
-    """``run(payload, profile)`` -> one ``Verdict`` per criterion (status, territory, beneficiary, budget)."""
+    """``run(document, profile)`` -> one ``CriterionVerdict`` per criterion (status, territory, beneficiary,
+    budget)."""
 
     def __init__(self, today: date | None = None) -> None:
         self.today = today or date.today()
 
-    def run(self, payload: dict[str, Any], profile: Profile) -> list[Verdict]:
-        meta = payload.get("metadata") or {}
-        extracted = meta.get("extracted") or {}
+    def run(self, document: DocumentPayload, profile: Profile) -> list[CriterionVerdict]:
+        extracted = document.extracted or CallMetadata(is_funding_call=True)
         return [
-            self._status(payload, meta, extracted, profile),
-            self._territory(payload, meta, extracted, profile),
-            self._beneficiary(payload, meta, extracted, profile),
-            self._budget(payload, meta, extracted, profile),
+            self._status(document, extracted, profile),
+            self._territory(document, extracted, profile),
+            self._beneficiary(document, extracted, profile),
+            self._budget(document, extracted, profile),
         ]
 
     @staticmethod
-    def overall(verdicts: list[Verdict]) -> str:
+    def overall(verdicts: list[CriterionVerdict]) -> Eligibility:
         """'ineligible' when a criterion excludes the profile, 'eligible' when all pass, else 'possible'."""
         kinds = {v.verdict for v in verdicts}
-        return "ineligible" if "no" in kinds else "eligible" if kinds == {"ok"} else "possible"
+        if NO in kinds:
+            return Eligibility.INELIGIBLE
+        return Eligibility.ELIGIBLE if kinds == {OK} else Eligibility.POSSIBLE
 
-    def _status(self, payload: dict, meta: dict, extracted: dict, profile: Profile) -> Verdict:
-        kind = payload.get("type")
-        if kind in _NOT_CALLS:
-            return Verdict("status", "unknown", _NOT_CALLS[kind])
-        evidence = _evidence(extracted, "deadline") or _evidence(extracted, "opening")
-        deadline, opening = _day(payload.get("deadline")), _day(meta.get("opening"))
-        status = payload.get("status") or "unknown"
+    def _status(self, document: DocumentPayload, extracted: CallMetadata, profile: Profile) -> CriterionVerdict:
+        if document.type in _NOT_CALLS:
+            return CriterionVerdict(STATUS, UNKNOWN, _NOT_CALLS[document.type])
+        evidence = _quotes(_of(extracted.deadline)) or _quotes(_of(extracted.opening))
+        deadline, opening = _day(document.deadline), _day(document.opening)
+        status = document.status
         if deadline and deadline < self.today:
-            return Verdict("status", "no", f"Closed: the deadline was {_italian(deadline)}.", evidence)
-        if status == "closed":
-            return Verdict("status", "no", "The call is closed.", evidence)
-        if status == "withdrawn" or meta.get("withdrawn"):
-            return Verdict("status", "no", "The notice is no longer listed by its source (withdrawn).", evidence)
+            return CriterionVerdict(STATUS, NO, f"Closed: the deadline was {_italian(deadline)}.", evidence)
+        if status == CallStatus.CLOSED:
+            return CriterionVerdict(STATUS, NO, "The call is closed.", evidence)
+        if document.withdrawn:
+            return CriterionVerdict(STATUS, NO, "The notice is no longer listed by its source (withdrawn).", evidence)
         if profile.needed_by and opening and opening > profile.needed_by:
-            return Verdict("status", "no", f"It opens on {_italian(opening)}, after the date you need the funds "
-                           f"({_italian(profile.needed_by)}).", evidence)
-        if status == "open":
+            return CriterionVerdict(STATUS, NO, f"It opens on {_italian(opening)}, after the date you need the funds "
+                                    f"({_italian(profile.needed_by)}).", evidence)
+        if status == CallStatus.OPEN:
             until = f" until {_italian(deadline)}" if deadline else (
-                " until resources run out" if meta.get("rolling") or extracted.get("rolling") else "")
-            return Verdict("status", "ok", f"Open{until}.", evidence or _evidence(extracted, "rolling_evidence"))
-        if status == "forthcoming":
+                " until resources run out" if document.rolling or extracted.rolling else "")
+            return CriterionVerdict(STATUS, OK, f"Open{until}.", evidence or _quotes(extracted.rolling_evidence))
+        if status == CallStatus.FORTHCOMING:
             when = f" on {_italian(opening)}" if opening else ""
-            return Verdict("status", "ok", f"Not open yet: it opens{when}.", evidence)
-        return Verdict("status", "unknown", "The call gives no dates that tell whether it is open.", evidence)
+            return CriterionVerdict(STATUS, OK, f"Not open yet: it opens{when}.", evidence)
+        return CriterionVerdict(STATUS, UNKNOWN, "The call gives no dates that tell whether it is open.", evidence)
 
-    def _territory(self, payload: dict, meta: dict, extracted: dict, profile: Profile) -> Verdict:
-        regions = [r for r in payload.get("region") or [] if isinstance(r, str)]
-        evidence = _evidence(extracted, "territory")
-        national = bool(meta.get("national")) or (not regions and payload.get("source", "").startswith("pnrr"))
-        if payload.get("source") == "eu-funding-tenders" and not regions:
-            return Verdict("territory", "ok", "An EU call: open to applicants from every Member State.",
-                           [f"territory: {EUROPE}"])
+    def _territory(self, document: DocumentPayload, extracted: CallMetadata, profile: Profile) -> CriterionVerdict:
+        regions = document.region
+        evidence = _quotes(*(place.evidence for place in extracted.territory))
+        national = document.national or (not regions and document.source.startswith("pnrr"))
+        if document.source == "eu-funding-tenders" and not regions:
+            return CriterionVerdict(TERRITORY, OK, "An EU call: open to applicants from every Member State.",
+                                    [f"territory: {EUROPE}"])
         if national and not regions:
-            return Verdict("territory", "ok", "Open to the whole national territory.",
-                           evidence or [f"territory: {NATIONAL}"])
+            return CriterionVerdict(TERRITORY, OK, "Open to the whole national territory.",
+                                    evidence or [f"territory: {NATIONAL}"])
         if not profile.region:
             where = ", ".join(regions) if regions else "not stated"
-            return Verdict("territory", "unknown", f"Your profile gives no region (the call's territory: {where}).",
-                           evidence)
+            return CriterionVerdict(TERRITORY, UNKNOWN,
+                                    f"Your profile gives no region (the call's territory: {where}).", evidence)
         place = profile.municipality or profile.region
         if profile.region in regions:
-            return Verdict("territory", "ok", f"{place} is in the call's territory ({', '.join(regions)}).",
-                           evidence or [f"region: {', '.join(regions)}"])
+            return CriterionVerdict(TERRITORY, OK, f"{place} is in the call's territory ({', '.join(regions)}).",
+                                    evidence or [f"region: {', '.join(regions)}"])
         if regions:
-            return Verdict("territory", "no", f"The call is for {', '.join(regions)}, not {profile.region}.",
-                           evidence or [f"region: {', '.join(regions)}"])
-        return Verdict("territory", "unknown", "The call does not say where it applies.", evidence)
+            return CriterionVerdict(TERRITORY, NO, f"The call is for {', '.join(regions)}, not {profile.region}.",
+                                    evidence or [f"region: {', '.join(regions)}"])
+        return CriterionVerdict(TERRITORY, UNKNOWN, "The call does not say where it applies.", evidence)
 
-    def _beneficiary(self, payload: dict, meta: dict, extracted: dict, profile: Profile) -> Verdict:
-        types = [t for t in payload.get("beneficiary_types") or [] if isinstance(t, str)]
-        wording = [str(b.get("wording")) for b in extracted.get("beneficiaries") or []
-                   if isinstance(b, dict) and b.get("wording")]
-        evidence = _evidence(extracted, "beneficiaries") or (
-            [str(meta["recipients"])] if isinstance(meta.get("recipients"), str) else wording)
+    def _beneficiary(self, document: DocumentPayload, extracted: CallMetadata, profile: Profile) -> CriterionVerdict:
+        types = document.beneficiary_types
+        wording = [b.wording for b in extracted.beneficiaries if b.wording]
+        evidence = _quotes(*(b.evidence for b in extracted.beneficiaries)) or (
+            [document.recipients] if document.recipients else wording)
         if not types:
-            return Verdict("beneficiary", "unknown", "The call does not say who may apply.", evidence)
-        listed = ", ".join(ACTOR_LABELS.get(t, t) for t in types)
+            return CriterionVerdict(BENEFICIARY, UNKNOWN, "The call does not say who may apply.", evidence)
+        listed = ", ".join(actor_label(t) for t in types)
         if not profile.actor_type:
-            return Verdict("beneficiary", "unknown", f"Your profile gives no actor type (the call is for: {listed}).",
-                           evidence)
-        label = ACTOR_LABELS.get(profile.actor_type, profile.actor_type)
+            return CriterionVerdict(BENEFICIARY, UNKNOWN,
+                                    f"Your profile gives no actor type (the call is for: {listed}).", evidence)
+        label = actor_label(profile.actor_type)
         if profile.actor_type in types:
-            return Verdict("beneficiary", "ok", f"Open to {label}.", evidence)
-        return Verdict("beneficiary", "no", f"The call is for {listed}, not {label}.", evidence)
+            return CriterionVerdict(BENEFICIARY, OK, f"Open to {label}.", evidence)
+        return CriterionVerdict(BENEFICIARY, NO, f"The call is for {listed}, not {label}.", evidence)
 
-    def _budget(self, payload: dict, meta: dict, extracted: dict, profile: Profile) -> Verdict:
-        low = (extracted.get("min_per_project") or {}).get("value")
-        high = (extracted.get("max_per_project") or {}).get("value")
-        total = payload.get("budget")
-        evidence = (_evidence(extracted, "max_per_project") + _evidence(extracted, "min_per_project")
-                    or _evidence(extracted, "total_budget"))
+    def _budget(self, document: DocumentPayload, extracted: CallMetadata, profile: Profile) -> CriterionVerdict:
+        low = extracted.min_per_project.value if extracted.min_per_project else None
+        high = extracted.max_per_project.value if extracted.max_per_project else None
+        total = document.budget
+        evidence = (_quotes(_of(extracted.max_per_project), _of(extracted.min_per_project))
+                    or _quotes(_of(extracted.total_budget)))
         need = profile.budget_needed
         if need is None:
-            return Verdict("budget", "unknown", "Your profile gives no budget.", evidence)
-        if isinstance(high, int | float) and need > high:
-            return Verdict("budget", "no", f"It funds at most {euro(high)} per project; you need {euro(need)}.",
-                           evidence)
-        if isinstance(low, int | float) and need < low:
-            return Verdict("budget", "no", f"Projects must be at least {euro(low)}; you need {euro(need)}.",
-                           evidence)
-        if isinstance(high, int | float) or isinstance(low, int | float):
-            bounds = " – ".join(euro(v) for v in (low, high) if isinstance(v, int | float))
-            return Verdict("budget", "ok", f"{euro(need)} is within the per-project range ({bounds}).", evidence)
-        if isinstance(total, int | float) and total > 0:
+            return CriterionVerdict(BUDGET, UNKNOWN, "Your profile gives no budget.", evidence)
+        if high is not None and need > high:
+            return CriterionVerdict(BUDGET, NO, f"It funds at most {euro(high)} per project; you need {euro(need)}.",
+                                    evidence)
+        if low is not None and need < low:
+            return CriterionVerdict(BUDGET, NO, f"Projects must be at least {euro(low)}; you need {euro(need)}.",
+                                    evidence)
+        if high is not None or low is not None:
+            bounds = " – ".join(euro(v) for v in (low, high) if v is not None)
+            return CriterionVerdict(BUDGET, OK, f"{euro(need)} is within the per-project range ({bounds}).", evidence)
+        if total is not None and total > 0:
             if need > total:
-                return Verdict("budget", "no", f"The whole call has {euro(total)}; you need {euro(need)}.",
-                               evidence or [f"budget: {euro(total)}"])
-            return Verdict("budget", "unknown", f"The call has {euro(total)} in all but no per-project limit.",
-                           evidence or [f"budget: {euro(total)}"])
-        return Verdict("budget", "unknown", "The call states no amounts.", evidence)
+                return CriterionVerdict(BUDGET, NO, f"The whole call has {euro(total)}; you need {euro(need)}.",
+                                        evidence or [f"budget: {euro(total)}"])
+            return CriterionVerdict(BUDGET, UNKNOWN, f"The call has {euro(total)} in all but no per-project limit.",
+                                    evidence or [f"budget: {euro(total)}"])
+        return CriterionVerdict(BUDGET, UNKNOWN, "The call states no amounts.", evidence)

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from convergenze.core.embedding import Embedder
 from convergenze.core.records import Hit, MissionLabel, PassagePair
 from convergenze.extractors.missions import MissionClassifier
 from convergenze.extractors.objectives import LANGUAGES, ObjectiveExtractor, blank_pipeline
-from convergenze.index.embeddings import Embedder
 from convergenze.index.store.base import VectorStore
 
 

@@ -18,15 +18,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from convergenze.core.errors import InvalidInput
+from convergenze.core.payload import DocumentPayload
 from convergenze.core.records import Hit, Partner, Profile, SearchFilters
+from convergenze.core.vocabulary import ActorType, Lever, MissionFramework, Relation
 from convergenze.extractors.call_parties import actors_in
 from convergenze.extractors.gazetteer import Gazetteer, region_neighbours
 from convergenze.index.search import SearchService
 
-from .catalog import EUROPE, NATIONAL, Catalog, collapse_duplicates
-from .eligibility import ACTOR_LABELS
+from .catalog import EUROPE, IMPLEMENTER, NATIONAL, ActorRole, Catalog, Publication, collapse_duplicates
+from .eligibility import actor_label
 from .explain import Explainer
-from .levers import LEVER_LABELS, document_levers, levers_in_text
+from .levers import document_levers, levers_in_text
 
 SAME, NEIGHBOUR, WIDER, OTHER, DIFFERENT, UNKNOWN = "same", "neighbour", "wider", "other", "different", "unknown"
 
@@ -34,12 +37,12 @@ SAME, NEIGHBOUR, WIDER, OTHER, DIFFERENT, UNKNOWN = "same", "neighbour", "wider"
 @dataclass(slots=True)
 class OverlapItem:
     hit: Hit
-    relation: str
+    relation: Relation
     score: float
     reason: str
     criteria: dict[str, str]
     evidence: dict[str, Any]
-    also_published_as: list[dict[str, Any]] = field(default_factory=list)
+    also_published_as: list[Publication] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -47,8 +50,8 @@ class OverlapResult:
     overlaps: list[OverlapItem]
     complements: list[OverlapItem]
     missions: list[dict[str, Any]]
-    levers: list[str]
-    targets: list[str]
+    levers: list[Lever]
+    targets: list[ActorType]
     partners: list[Partner]
 
 
@@ -56,8 +59,8 @@ class OverlapResult:
 class _Programme:
     missions: dict[str, str]  # convergenze code -> label
     regions: set[str]
-    targets: set[str]
-    levers: list[str]
+    targets: set[ActorType]
+    levers: list[Lever]
     municipality: str | None = None
 
 
@@ -96,7 +99,7 @@ class OverlapFinder:
         active_actors: Callable[[str, str, str | None, int], list[Partner]] | None = None,
     ) -> OverlapResult:
         if not text.strip():
-            raise ValueError("The programme description is empty.")
+            raise InvalidInput("The programme description is empty.")
         if limit < 1:
             raise ValueError("limit must be at least 1.")
         query_vector = self.search.embed(text)
@@ -116,7 +119,7 @@ class OverlapFinder:
             if item is None:
                 continue
             item.also_published_as = copies.get(hit.document_id, [])
-            (overlaps if item.relation == "overlap" else complements).append(item)
+            (overlaps if item.relation == Relation.OVERLAP else complements).append(item)
         partners = self._partners(complements[:limit], actors)
         main = next(iter(programme.missions.items()), None)
         if active_actors and main and len(partners) < 8:
@@ -130,27 +133,27 @@ class OverlapFinder:
         )
 
     def _programme(self, text: str, missions: list[Any], profile: Profile) -> _Programme:
-        codes = {m.code: m.label for m in missions if m.framework == "convergenze"}
+        codes = {m.code: m.label for m in missions if m.framework == MissionFramework.CONVERGENZE}
         regions = {profile.region} if profile.region else {
             m.entry.name for m in self.gazetteer.find_places(text[:5000]) if m.entry.level == "region"}
-        targets = {profile.actor_type} if profile.actor_type else {s.value for s in actors_in(text, 0, len(text))}
+        named = {ActorType(s.value) for s in actors_in(text, 0, len(text))}
+        targets = {profile.actor_type} if profile.actor_type else named
         return _Programme(codes, regions, targets, levers_in_text(text), profile.municipality)
 
-    def _judge(self, hit: Hit, programme: _Programme, levers: list[str] | None,
-               actors: list[dict[str, Any]]) -> OverlapItem | None:
-        payload, meta = hit.payload, hit.payload.get("metadata") or {}
-        theirs = {m["code"]: m.get("label", m["code"]) for m in meta.get("missions") or []
-                  if isinstance(m, dict) and m.get("framework") == "convergenze"}
+    def _judge(self, hit: Hit, programme: _Programme, levers: list[Lever] | None,
+               actors: list[ActorRole]) -> OverlapItem | None:
+        document = DocumentPayload.from_payload(hit.payload)
+        theirs = {m.code: m.label or m.code for m in document.missions
+                  if m.framework == MissionFramework.CONVERGENZE}
         shared = sorted(set(theirs) & set(programme.missions))
         mission = SAME if shared or hit.score >= self.same_text_similarity else (
             DIFFERENT if theirs and programme.missions else UNKNOWN)
-        territory, where = self._territory(payload, programme)
-        targets = set(payload.get("beneficiary_types") or []) | {
-            a["type"] for a in actors if a["role"] == "implementer" and a.get("type")}
+        territory, where = self._territory(document, programme)
+        targets = set(document.beneficiary_types) | {a.type for a in actors if a.role == IMPLEMENTER and a.type}
         target = UNKNOWN if not targets or not programme.targets else (
             SAME if targets & programme.targets else DIFFERENT)
         levers = levers if levers is not None else document_levers(
-            str(payload.get("type")), meta, f"{payload.get('title', '')}\n{hit.snippet}")
+            document.type, document.metadata, f"{document.title}\n{hit.snippet}")
         lever = UNKNOWN if not levers or not programme.levers else (
             SAME if set(levers) & set(programme.levers) else DIFFERENT)
         criteria = {"mission": mission, "territory": territory, "target": target, "lever": lever}
@@ -158,11 +161,11 @@ class OverlapFinder:
             return None
         if (territory == SAME and target != DIFFERENT and lever != DIFFERENT
                 and hit.score >= self.overlap_similarity):
-            relation = "overlap"
+            relation = Relation.OVERLAP
         elif territory in (SAME, NEIGHBOUR, WIDER, UNKNOWN) and (
                 lever == DIFFERENT or target == DIFFERENT or territory in (NEIGHBOUR, WIDER)
                 or hit.score < self.overlap_similarity):
-            relation = "complement"
+            relation = Relation.COMPLEMENT
         else:
             return None
         evidence = {
@@ -175,12 +178,10 @@ class OverlapFinder:
         return OverlapItem(hit, relation, round(hit.score, 4), _reason(relation, criteria, evidence, programme),
                            criteria, evidence)
 
-    def _territory(self, payload: dict[str, Any], programme: _Programme) -> tuple[str, list[str]]:
+    def _territory(self, document: DocumentPayload, programme: _Programme) -> tuple[str, list[str]]:
         regions = programme.regions
-        theirs = {r for r in payload.get("region") or [] if isinstance(r, str)}
-        meta = payload.get("metadata") or {}
-        towns = {str(p.get("municipality")) for p in meta.get("places") or [] if isinstance(p, dict)
-                 and p.get("municipality")}
+        theirs = set(document.region)
+        towns = {p.municipality for p in document.places if p.municipality}
         if programme.municipality and towns:
             # Both name their municipalities: the same one is the same territory, another in the region is next door.
             if programme.municipality.casefold() in {t.casefold() for t in towns}:
@@ -188,9 +189,9 @@ class OverlapFinder:
             if theirs & regions:
                 return NEIGHBOUR, sorted(towns)[:3]
         if not theirs:
-            if payload.get("source") == "eu-funding-tenders":
+            if document.source == "eu-funding-tenders":
                 return WIDER, [EUROPE]
-            if meta.get("national") or str(payload.get("source", "")).startswith(("pnrr", "pnc")):
+            if document.national or document.source.startswith(("pnrr", "pnc")):
                 return (SAME if regions else UNKNOWN), [NATIONAL]
             return UNKNOWN, []
         if not regions:
@@ -202,34 +203,34 @@ class OverlapFinder:
             return NEIGHBOUR, sorted(theirs & near)
         return OTHER, sorted(theirs)
 
-    def _partners(self, complements: list[OverlapItem], actors: dict[str, list[dict[str, Any]]]) -> list[Partner]:
+    def _partners(self, complements: list[OverlapItem], actors: dict[str, list[ActorRole]]) -> list[Partner]:
         out: dict[str, Partner] = {}
         for item in complements:
             for actor in actors.get(item.hit.document_id, []):
-                if actor["id"] in out:
-                    out[actor["id"]].documents.append(item.hit.document_id)
+                if actor.id in out:
+                    out[actor.id].documents.append(item.hit.document_id)
                     continue
-                role = "Implements" if actor["role"] == "implementer" else "Issued"
+                role = "Implements" if actor.role == IMPLEMENTER else "Issued"
                 title = str(item.hit.payload.get("title", ""))[:100]
-                out[actor["id"]] = Partner(
-                    id=actor["id"], name=actor["name"], actor_type=actor["type"],
+                out[actor.id] = Partner(
+                    id=actor.id, name=actor.name, actor_type=actor.type,
                     regions=list(item.evidence["territory"]), documents=[item.hit.document_id],
                     reason=f"{role} a complementary initiative: \"{title}\"",
                 )
         return list(out.values())[:8]
 
 
-def _reason(relation: str, criteria: dict[str, str], evidence: dict[str, Any], programme: _Programme) -> str:
+def _reason(relation: Relation, criteria: dict[str, str], evidence: dict[str, Any], programme: _Programme) -> str:
     missions = ", ".join(m["label"] for m in evidence["missions"]) or "a related mission"
     where = ", ".join(evidence["territory"]) or "an unstated territory"
-    levers = ", ".join(LEVER_LABELS.get(v, v) for v in evidence["levers"]) or "an unstated lever"
-    targets = ", ".join(ACTOR_LABELS.get(t, t) for t in evidence["targets"]) or "unstated actors"
-    if relation == "overlap":
+    levers = ", ".join(Lever(v).label for v in evidence["levers"]) or "an unstated lever"
+    targets = ", ".join(actor_label(t) for t in evidence["targets"]) or "unstated actors"
+    if relation == Relation.OVERLAP:
         return (f"Same mission ({missions}) in the same territory ({where}), for {targets}, through {levers}: "
                 "a risk of duplication.")
     parts = [f"Same mission ({missions})"]
     if criteria["lever"] == DIFFERENT:
-        mine = ", ".join(LEVER_LABELS.get(v, v) for v in programme.levers)
+        mine = ", ".join(Lever(v).label for v in programme.levers)
         parts.append(f"another lever ({levers}, yours: {mine})")
     if criteria["target"] == DIFFERENT:
         parts.append(f"other actors ({targets})")

@@ -1,17 +1,19 @@
-"""A caller's profile checked against the gazetteer: places made canonical, contradictions refused."""
+"""A caller's profile checked against the gazetteer: places made canonical, contradictions refused; mission codes
+as the taxonomy spells them."""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import date
 
+from convergenze.core.errors import InvalidInput
 from convergenze.core.records import Profile
+from convergenze.core.vocabulary import ActorType
 from convergenze.extractors.gazetteer import Gazetteer
+from convergenze.extractors.taxonomy import Taxonomy
 
-from .actors import ACTOR_TYPES
 
-
-class ProfileError(ValueError):
+class ProfileError(InvalidInput):
     """A profile that cannot be used. ``code`` names the problem (the API maps it to a fixed message)."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -28,11 +30,26 @@ def canonical_region(name: str, gazetteer: Gazetteer) -> str:
     return entry.name
 
 
+def canonical_mission(code: str, taxonomy: Taxonomy) -> str:
+    """A mission code of any framework ('SDG7', 'm2', 'climate') as the taxonomy spells it; an unknown code is a
+    ``ProfileError``."""
+    wanted = code.strip().casefold()
+    for framework in taxonomy.frameworks:
+        for entry in taxonomy.entries(framework):
+            if entry.code.casefold() == wanted:
+                return entry.code
+    raise ProfileError("unknown_mission", f"Unknown mission code {code!r}: `convergenze map` and GET /v1/taxonomy "
+                       "list the codes of every framework.")
+
+
 def check_profile(profile: Profile, gazetteer: Gazetteer, today: date) -> Profile:
-    region, municipality = profile.region, profile.municipality
-    if profile.actor_type is not None and profile.actor_type not in ACTOR_TYPES:
-        raise ProfileError("unknown_actor_type", f"Unknown actor type {profile.actor_type!r}: use one of "
-                           f"{', '.join(ACTOR_TYPES)}.")
+    region, municipality, actor = profile.region, profile.municipality, profile.actor_type
+    if actor is not None:
+        try:
+            actor = ActorType(actor)
+        except ValueError:
+            raise ProfileError("unknown_actor_type", f"Unknown actor type {actor!r}: use one of "
+                               f"{', '.join(ActorType)}.") from None
     if region is not None:
         region = canonical_region(region, gazetteer)
     if municipality is not None:
@@ -47,4 +64,4 @@ def check_profile(profile: Profile, gazetteer: Gazetteer, today: date) -> Profil
         municipality, region = town.name, town_region or region
     if profile.needed_by is not None and profile.needed_by < today:
         raise ProfileError("needed_by_in_past", f"needed_by ({profile.needed_by.isoformat()}) is in the past.")
-    return dataclasses.replace(profile, region=region, municipality=municipality)
+    return dataclasses.replace(profile, actor_type=actor, region=region, municipality=municipality)

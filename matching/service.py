@@ -1,44 +1,42 @@
 """Convergence: match a project to calls (with eligibility, reasons, precedents and partners), and find what a
 programme overlaps with or completes. The documented Python entry point behind the API and the CLI:
 
-    from convergenze.matching.wiring import open_convergence
-    service = open_convergence()                   # settings-driven store, model and catalog
-    result = service.match("Riqualificazione energetica di una scuola...", Profile(region="Lazio"))
-    for item in result.items: print(item.hit.document_id, item.eligibility, item.why.missions)
+    with open_services(Settings.load()) as services:   # convergenze.services.wiring
+        result = services.convergence.match("Riqualificazione energetica di una scuola...", Profile(region="Lazio"))
+    for item in result.items: print(item.hit.document_id, item.eligibility, item.why)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
 
 import numpy as np
 
-from convergenze.core.records import FundedProject, Hit, MissionLabel, Partner, Profile, SearchFilters, Verdict
+from convergenze.core.errors import InvalidInput
+from convergenze.core.payload import DocumentPayload
+from convergenze.core.records import CriterionVerdict, FundedProject, Hit, MissionLabel, Partner, Profile, SearchFilters
+from convergenze.core.vocabulary import ActorType, DocType, Eligibility, IneligiblePolicy, MissionFramework, SearchMode
 from convergenze.extractors.gazetteer import Gazetteer
-from convergenze.index.search import Mode, SearchService
+from convergenze.index.search import SearchService
 from convergenze.index.store.base import VectorStore
 
-from .catalog import Catalog, CatalogMissing, collapse_duplicates
+from .catalog import Catalog, CatalogMissing, Publication, collapse_duplicates
 from .directory import ActorQuery, MissionMap, list_actors, mission_map
 from .eligibility import EligibilityChecker, euro
 from .explain import Explainer, Explanation, ReadDescription
 from .overlaps import OverlapFinder, OverlapResult
 from .profiles import check_profile
 
-Ineligible = Literal["demote", "exclude", "keep"]
-INELIGIBLE: tuple[str, ...] = ("demote", "exclude", "keep")
-
 
 @dataclass(slots=True)
 class MatchItem:
     hit: Hit
-    eligibility: list[Verdict]
-    eligible: str
+    eligibility: list[CriterionVerdict]
+    eligible: Eligibility
     why: Explanation | None
     similar_projects: list[FundedProject]
-    also_published_as: list[dict[str, Any]] = field(default_factory=list)
+    also_published_as: list[Publication] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -93,29 +91,28 @@ class ConvergenceService:
         profile: Profile | None = None,
         filters: SearchFilters | None = None,
         limit: int = 10,
-        ineligible: Ineligible = "demote",
+        ineligible: IneligiblePolicy = IneligiblePolicy.DEMOTE,
         explain: bool = True,
         language: str | None = None,
-        mode: Mode = "hybrid",
+        mode: SearchMode = SearchMode.HYBRID,
     ) -> MatchResult:
         """Calls and measures ranked by fit for a project description, each with an eligibility verdict per
         criterion, the reasons it matched, and funded projects like it under the same PNRR sub-measure."""
-        if ineligible not in INELIGIBLE:
-            raise ValueError(f"ineligible must be one of {INELIGIBLE}, got {ineligible!r}.")
+        ineligible = IneligiblePolicy(ineligible)
         if not text.strip():
-            raise ValueError("The project description is empty.")
+            raise InvalidInput("The project description is empty.")
         profile = check_profile(profile or Profile(), self.gazetteer, self.eligibility.today)
-        filters = filters or SearchFilters(types=("call", "measure"))
+        filters = filters or SearchFilters(types=(DocType.CALL, DocType.MEASURE))
         query_vector = self.search.embed(text)
-        pool = max(limit * 3, self.candidates) if ineligible != "keep" else limit * 2
+        pool = max(limit * 3, self.candidates) if ineligible != IneligiblePolicy.KEEP else limit * 2
         hits = self.search.retrieve(text, filters, pool, mode, query_vector)
         hits, copies = collapse_duplicates(self.catalog, hits)
-        judged = [(hit, self.eligibility.run(hit.payload, profile)) for hit in hits]
+        judged = [(hit, self.eligibility.run(DocumentPayload.from_payload(hit.payload), profile)) for hit in hits]
         ranked = [(hit, verdicts, EligibilityChecker.overall(verdicts)) for hit, verdicts in judged]
-        if ineligible == "exclude":
-            ranked = [r for r in ranked if r[2] != "ineligible"]
-        elif ineligible == "demote":
-            ranked.sort(key=lambda r: r[2] == "ineligible")  # stable: keeps relevance order within each group
+        if ineligible == IneligiblePolicy.EXCLUDE:
+            ranked = [r for r in ranked if r[2] != Eligibility.INELIGIBLE]
+        elif ineligible == IneligiblePolicy.DEMOTE:
+            ranked.sort(key=lambda r: r[2] == Eligibility.INELIGIBLE)  # stable: keeps relevance order within each group
         ranked = ranked[:limit]
         read = self.explainer.read(text, language, query_vector) if explain else None
         explanations = self.explainer.run(read, [r[0] for r in ranked]) if read else [None] * len(ranked)
@@ -129,15 +126,15 @@ class ConvergenceService:
 
     def _similar_projects(self, hit: Hit, query_vector: np.ndarray) -> list[FundedProject]:
         """Funded projects under the hit's PNRR sub-measure, most like the description first."""
-        if self.projects_per_hit == 0 or hit.payload.get("type") == "project":
+        if self.projects_per_hit == 0 or hit.payload.get("type") == DocType.PROJECT:
             return []
         meta = hit.payload.get("metadata") or {}
         codes = list(hit.payload.get("submeasure_codes") or []) or (
             [meta["submeasure_code"]] if meta.get("submeasure_code") else [])
         found: list[FundedProject] = []
         for code in codes[:2]:
-            projects = self.store.search(query_vector.tolist(), None, SearchFilters(types=("project",),
-                                         submeasure=code), self.projects_per_hit, mode="dense")
+            projects = self.store.search(query_vector.tolist(), None, SearchFilters(types=(DocType.PROJECT,),
+                                         submeasure=code), self.projects_per_hit, mode=SearchMode.DENSE)
             found += [funded_project(p, code) for p in projects]
         found.sort(key=lambda p: -p.score)
         return found[: self.projects_per_hit]
@@ -156,15 +153,16 @@ class ConvergenceService:
 
         for project in sorted(precedents, key=nearby_first):
             for actor in actors.get(project.id, []):
-                if actor["id"] in partners or len(partners) >= self.max_partners:
+                if actor.id in partners or len(partners) >= self.max_partners:
                     continue
                 where = f" in {project.places[0]}" if project.places else ""
-                partners[actor["id"]] = Partner(
-                    id=actor["id"], name=actor["name"], actor_type=actor["type"], documents=[project.id],
+                partners[actor.id] = Partner(
+                    id=actor.id, name=actor.name, actor_type=actor.type, documents=[project.id],
                     reason=f"Implemented a funded project like yours{where}: \"{project.title[:120]}\".",
                     regions=[p.split(", ")[-1] for p in project.places][:3],
                 )
-        mission = next((m for m in (read.missions if read else []) if m.framework == "convergenze"), None)
+        own = [m for m in (read.missions if read else []) if m.framework == MissionFramework.CONVERGENZE]
+        mission = own[0] if own else None
         if mission is not None and len(partners) < self.max_partners:
             for partner in self.active_actors(mission.code, mission.label, profile.region, self.max_partners):
                 if partner.id not in partners and len(partners) < self.max_partners:
@@ -179,11 +177,11 @@ class ConvergenceService:
             return []
         where = f" in {region}" if region else ""
         return [
-            Partner(id=a["id"], name=a["name"], actor_type=a["type"], regions=a["regions"][:3],
-                    projects=a["projects"], amount=a["amount"], documents=[d["id"] for d in a["documents"]],
-                    reason=f"{a['projects']} funded projects on {label}{where}"
-                           + (f" ({euro(a['amount'])})." if a["amount"] else "."))
-            for a in actors if a["projects"]
+            Partner(id=a.id, name=a.name, actor_type=a.type, regions=a.regions[:3], projects=a.projects,
+                    amount=a.amount, documents=[d.id for d in a.documents],
+                    reason=f"{a.projects} funded projects on {label}{where}"
+                           + (f" ({euro(a.amount)})." if a.amount else "."))
+            for a in actors if a.projects
         ]
 
     def mission_map(self, framework: str, region: str | None = None) -> MissionMap:
@@ -202,9 +200,9 @@ class ConvergenceService:
         self,
         text: str,
         region: str | None = None,
-        actor_type: str | None = None,
+        actor_type: ActorType | None = None,
         limit: int = 20,
-        types: tuple[str, ...] = ("call", "measure", "project", "programme", "policy"),
+        types: tuple[DocType, ...] = tuple(DocType),
         language: str | None = None,
         municipality: str | None = None,
     ) -> OverlapResult:

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from convergenze.core.payload import document_payload
 from convergenze.core.records import Document, stable_hash
+from convergenze.core.vocabulary import CallStatus
 from convergenze.corpora.state import Event, NoticeState, StateStore, now_iso
-from convergenze.index.payload import document_payload
 
 # Fields whose change makes a new version; ``status`` is tracked too, as events only.
 VERSIONED = ("title", "text", "opening", "deadline", "budget")
-_OPEN_STATES = ("open", "forthcoming", "unknown")
+_OPEN_STATES = (CallStatus.OPEN, CallStatus.FORTHCOMING, CallStatus.UNKNOWN)
 
 
 def tracked_fields(document: Document) -> dict[str, Any]:
@@ -33,7 +34,7 @@ def tracked_fields(document: Document) -> dict[str, Any]:
         "opening": meta.get("opening"),
         "deadline": meta.get("deadline"),
         "budget": document_payload(document)["budget"],
-        "status": meta.get("status") or "unknown",
+        "status": meta.get("status") or CallStatus.UNKNOWN,
     }
 
 
@@ -154,11 +155,12 @@ class ChangeDetector:
                 if notice.document_id in seen or notice.withdrawn:
                     continue
                 changes.withdrawn.append(notice.document_id)
-                notice.withdrawn, notice.status = True, "withdrawn"
+                notice.withdrawn, notice.status = True, CallStatus.WITHDRAWN
                 changes.notices.append(notice)
                 changes.events.append(Event(notice.document_id, source, notice.version, "withdrawn",
                                             "withdrawn: no longer listed by the source", now))
-                changes.payload_updates[notice.document_id] = {"status": "withdrawn", "withdrawn": True}
+                changes.payload_updates[notice.document_id] = {"status": CallStatus.WITHDRAWN,
+                                                               "withdrawn": True}
         return changes
 
     def close_expired(self, source: str) -> SourceChanges:
@@ -171,11 +173,11 @@ class ChangeDetector:
                 continue
             if date.fromisoformat(str(deadline)[:10]) >= self.today:
                 continue
-            notice.status = "closed"
-            notice.fields = {**notice.fields, "status": "closed"}
+            notice.status = CallStatus.CLOSED
+            notice.fields = {**notice.fields, "status": CallStatus.CLOSED}
             changes.closed.append(notice.document_id)
             changes.notices.append(notice)
             changes.events.append(Event(notice.document_id, source, notice.version, "closed",
                                         f"closed: the deadline {italian_date(deadline)} has passed", now))
-            changes.payload_updates[notice.document_id] = {"status": "closed"}
+            changes.payload_updates[notice.document_id] = {"status": CallStatus.CLOSED}
         return changes

@@ -18,8 +18,9 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
+from convergenze.core.embedding import Embedder
 from convergenze.core.records import Document, Skipped
-from convergenze.core.settings import AlertSettings, DataSettings, EmbeddingSettings, FetchSettings, QdrantSettings
+from convergenze.core.settings import Settings
 from convergenze.corpora.connectors.base import ConnectorResult, SourceSpec
 from convergenze.corpora.http import FetchPolicy, HttpFetcher
 from convergenze.corpora.live import ListingOutcome
@@ -34,12 +35,13 @@ from convergenze.corpora.registry import (
 from convergenze.corpora.state import StateStore
 from convergenze.extractors.enrich import Enricher
 from convergenze.extractors.missions import MissionClassifier
-from convergenze.index.embeddings import Embedder, create_embedder
+from convergenze.index.embeddings import create_embedder
 from convergenze.index.indexer import Indexer
 from convergenze.index.search import SearchService
 from convergenze.index.sparse import Bm25SparseEncoder
 from convergenze.index.store.base import VectorStore
 from convergenze.index.store.factory import open_store, store_writer
+from convergenze.matching.catalog_build import CatalogBuilder
 
 from .alerts import AlertEvaluator, AlertRun, AlertStore, Notifier, SmtpConfig
 from .changes import ChangeDetector, SourceChanges
@@ -47,14 +49,11 @@ from .report import IngestReport, SourceReport
 
 
 @task(cache_policy=NO_CACHE)
-def build_catalog(qdrant: QdrantSettings, data: DataSettings, today: date) -> dict[str, int]:
+def build_catalog(settings: Settings, today: date) -> dict[str, int]:
     """The document-level catalog (actors, territories, duplicates) from the committed index."""
-    from convergenze.index.store.factory import open_store
-    from convergenze.matching.catalog import CatalogBuilder
-
-    store = open_store(qdrant, data, write=False)
+    store = open_store(settings.qdrant, settings.data, write=False)
     try:
-        stats = CatalogBuilder(data.catalog_path, today=today).run(store)
+        stats = CatalogBuilder(settings.data.catalog_path, today=today).run(store)
     finally:
         store.close()
     return {"documents": stats.documents, "actors": stats.actors, "duplicates": stats.duplicates}
@@ -107,24 +106,22 @@ def _apply_payload_updates(store: VectorStore, changes: SourceChanges, reindexed
 
 
 @task(cache_policy=NO_CACHE)
-def evaluate_alerts(
-    state: StateStore, embedder: Embedder, fetcher: HttpFetcher, qdrant: QdrantSettings, data: DataSettings
-) -> dict:
+def evaluate_alerts(state: StateStore, embedder: Embedder, fetcher: HttpFetcher, settings: Settings) -> dict:
     """Saved alerts against the documents this run (or a crashed one before it) added or changed, on the
     index as committed; then every delivery not yet made."""
-    alerts, settings = AlertStore(state), AlertSettings()
+    alerts, delivery = AlertStore(state), settings.alerts
     outcome = AlertRun()
     if alerts.all():
-        reader = open_store(qdrant, data, write=False)
+        reader = open_store(settings.qdrant, settings.data, write=False)
         try:
             outcome = AlertEvaluator(alerts, SearchService(reader, embedder, Bm25SparseEncoder())).run()
         finally:
             reader.close()
     smtp = None
-    if settings.smtp_host:
-        smtp = SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_user,
-                          settings.smtp_password, settings.smtp_starttls)
-    Notifier(alerts, fetcher, smtp, settings.max_attempts).run(outcome)
+    if delivery.smtp_host:
+        smtp = SmtpConfig(delivery.smtp_host, delivery.smtp_port, delivery.smtp_from, delivery.smtp_user,
+                          delivery.smtp_password, delivery.smtp_starttls)
+    Notifier(alerts, fetcher, smtp, delivery.max_attempts).run(outcome)
     return asdict(outcome)
 
 
@@ -149,7 +146,8 @@ def ingest_flow(
     progress: bool = True,
 ) -> dict:
     """Ingest the named sources (all when empty); ``limit`` caps documents per source (for samples)."""
-    data, qdrant, fetching = DataSettings(), QdrantSettings(), FetchSettings()
+    settings = Settings.load()
+    data, qdrant, fetching = settings.data, settings.qdrant, settings.fetch
     specs = select_sources(load_sources(fetching.sources_file or SOURCES_FILE), sources)
     as_of = date.fromisoformat(today) if today else date.today()
     report = IngestReport(started=datetime.now(UTC).isoformat(timespec="seconds"))
@@ -175,7 +173,7 @@ def ingest_flow(
         state=state,
     )
     with clock.stage("load model"):
-        embedder = create_embedder(EmbeddingSettings(), data)
+        embedder = create_embedder(settings.embedding, data)
         indexer = Indexer(embedder, Bm25SparseEncoder(), labeller=MissionClassifier.from_settings(embedder, data))
     enricher = Enricher(today=as_of)
     detector = ChangeDetector(state, as_of)
@@ -233,10 +231,10 @@ def ingest_flow(
     for outcome in outcomes:
         outcome.save(state)
     with clock.stage("alerts"):
-        report.alerts = evaluate_alerts(state, embedder, fetcher, qdrant, data)
+        report.alerts = evaluate_alerts(state, embedder, fetcher, settings)
     fetcher.close()
     with clock.stage("catalog"):
-        report.catalog = build_catalog(qdrant, data, as_of)
+        report.catalog = build_catalog(settings, as_of)
     report.finished = datetime.now(UTC).isoformat(timespec="seconds")
     report.stage_seconds = clock.seconds
     report.save(data.reports_dir)

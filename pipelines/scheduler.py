@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from convergenze.core.errors import Unavailable
 from convergenze.core.settings import PROJECT_ROOT
 
 POOL = "convergenze"
@@ -25,7 +26,7 @@ POOL = "convergenze"
 POOL_CONCURRENCY = 1
 
 
-class SchedulerError(RuntimeError):
+class SchedulerError(Unavailable):
     """A Prefect step failed; the message says which and what Prefect printed."""
 
 

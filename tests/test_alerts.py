@@ -16,9 +16,11 @@ from fastapi.testclient import TestClient
 
 from convergenze.api.routes import alerts as alert_routes
 from convergenze.api.routes import history as history_routes
+from convergenze.core.settings import Settings
 from convergenze.corpora.http import FetchPolicy, HttpFetcher
 from convergenze.corpora.state import Event, StateStore
 from convergenze.pipelines.alerts import AlertStore, Notifier, SmtpConfig
+from convergenze.services.wiring import Services
 from tests.local_server import LocalSite, Request, Response, serve
 
 SECRET = "s3cret-shared-key"
@@ -35,6 +37,7 @@ def client(state: StateStore) -> Iterator[TestClient]:
     app = FastAPI()
     app.include_router(history_routes.router)
     app.include_router(alert_routes.router)
+    app.state.services = Services(Settings.load())  # only the state store is used: nothing else opens
     with TestClient(app) as test_client:
         yield test_client
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from convergenze.matching.catalog import Catalog, CatalogBuilder, CatalogMissing
+from convergenze.matching.catalog import Catalog, CatalogMissing
+from convergenze.matching.catalog_build import CatalogBuilder
 from convergenze.matching.directory import ActorQuery, list_actors, mission_map
 
 DIGITAL = {"framework": "convergenze", "code": "digital", "label": "Transizione digitale", "score": 0.9}
@@ -66,7 +67,7 @@ def test_the_same_call_from_two_sources_is_linked_to_the_official_one(catalog: C
     # inc:2 has another deadline; inc:3's title holds all of er:1's words but is about something narrower.
     assert catalog.duplicates_of(["er:1", "inc:1", "inc:2", "inc:3"]) == {"inc:1": "er:1"}
     (copy,) = catalog.copies_of(["er:1"])["er:1"]
-    assert copy["id"] == "inc:1" and "same deadline" in copy["reason"]
+    assert copy.id == "inc:1" and "same deadline" in copy.reason
 
 
 def test_one_body_under_two_spellings_is_one_actor(catalog: Catalog) -> None:
@@ -84,8 +85,8 @@ def test_actors_directory_filters_by_mission_region_and_type(catalog: Catalog) -
     found, total = list_actors(catalog, ActorQuery(mission="DIGITAL", region="Puglia"))
     assert total == 1
     (bari,) = found
-    assert bari["name"] == "Comune di Bari" and bari["projects"] == 1 and bari["amount"] == 150_000.0
-    assert [d["id"] for d in bari["documents"]] == ["pnrr-project:A"]
+    assert bari.name == "Comune di Bari" and bari.projects == 1 and bari.amount == 150_000.0
+    assert [d.id for d in bari.documents] == ["pnrr-project:A"]
     assert list_actors(catalog, ActorQuery(mission="digital", region="Lazio")) == ([], 0)
     assert list_actors(catalog, ActorQuery(actor_type="foundation")) == ([], 0)
     with pytest.raises(ValueError, match="limit"):
@@ -94,18 +95,18 @@ def test_actors_directory_filters_by_mission_region_and_type(catalog: Catalog) -
 
 def test_mission_map_counts_and_gaps(catalog: Catalog) -> None:
     found = mission_map(catalog, "convergenze")
-    cells = {(r["mission"], r["territory"], r["actor_type"]): r for r in found.rows}
+    cells = {(r.mission, r.territory, r.actor_type): r for r in found.rows}
     er = cells[("digital", "Emilia-Romagna", "company")]
-    assert (er["calls"], er["open_calls"], er["open_budget"]) == (1, 1, 2_000_000.0)  # its copy is not counted
+    assert (er.calls, er.open_calls, er.open_budget) == (1, 1, 2_000_000.0)  # its copy is not counted
     closed = cells[("digital", "Emilia-Romagna", "any")]  # a call that names no beneficiaries
-    assert (closed["calls"], closed["open_calls"]) == (1, 0)
+    assert (closed.calls, closed.open_calls) == (1, 0)
     bari = cells[("digital", "Puglia", "public_administration")]
-    assert (bari["projects"], bari["funded_amount"]) == (1, 150_000.0)
-    gaps = {(g["kind"], g["mission"], g["territory"]) for g in found.gaps}
+    assert (bari.projects, bari.funded_amount) == (1, 150_000.0)
+    gaps = {(g.kind, g.mission, g.territory) for g in found.gaps}
     assert ("no_open_call", "digital", "Puglia") in gaps
     assert ("no_local_implementer", "digital", "Emilia-Romagna") in gaps
     assert ("no_open_call", "climate", "Puglia") not in gaps  # the Comune's own call is open
-    assert all(r["territory"] == "Puglia" for r in mission_map(catalog, "convergenze", "Puglia").rows)
+    assert all(r.territory == "Puglia" for r in mission_map(catalog, "convergenze", "Puglia").rows)
 
 
 def test_an_open_call_past_its_deadline_is_closed_in_the_catalog(tmp_path: Path) -> None:
@@ -134,7 +135,7 @@ def test_results_list_a_republished_call_once_with_its_copies(catalog: Catalog, 
     hits = [Hit(i, 1.0 - n / 10, "", {}) for n, i in enumerate(["inc:1", "pnrr-project:A", "er:1", "inc:2"])]
     kept, links = collapse_duplicates(catalog, hits)
     assert [h.document_id for h in kept] == ["inc:1", "pnrr-project:A", "inc:2"]  # er:1 is inc:1's original
-    assert [c["id"] for c in links["inc:1"]] == ["er:1"]
+    assert [c.id for c in links["inc:1"]] == ["er:1"]
     assert collapse_duplicates(Catalog(tmp_path / "missing.sqlite"), hits) == (hits, {})
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from convergenze.core.records import DocType, Document, Section
+from convergenze.core.records import Document, Section
+from convergenze.core.vocabulary import DocType
 from convergenze.corpora.state import StateStore
 from convergenze.pipelines.changes import ChangeDetector, describe, euro
 

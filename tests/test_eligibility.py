@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from convergenze.core.records import Profile, Verdict
+from convergenze.core.payload import DocumentPayload
+from convergenze.core.records import CriterionVerdict, Profile
 from convergenze.extractors.gazetteer import default_gazetteer
 from convergenze.matching.eligibility import EligibilityChecker, euro
 from convergenze.matching.profiles import ProfileError, check_profile
@@ -36,8 +37,8 @@ CALL: dict[str, Any] = {
 }
 
 
-def _verdicts(payload: dict[str, Any], profile: Profile) -> dict[str, Verdict]:
-    return {v.criterion: v for v in EligibilityChecker(TODAY).run(payload, profile)}
+def _verdicts(payload: dict[str, Any], profile: Profile) -> dict[str, CriterionVerdict]:
+    return {v.criterion: v for v in EligibilityChecker(TODAY).run(DocumentPayload.from_payload(payload), profile)}
 
 
 def test_a_fitting_profile_passes_every_criterion_with_the_calls_words() -> None:

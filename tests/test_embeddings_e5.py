@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from convergenze.core.embedding import Embedder
 from convergenze.core.settings import DataSettings, EmbeddingSettings
-from convergenze.index.embeddings import Embedder, create_embedder
+from convergenze.index.embeddings import create_embedder
 from convergenze.index.embeddings.e5_builder import MARKER, build_e5_small, default_source
 from convergenze.index.embeddings.sentence_transformers import SentenceTransformerEmbedder
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from convergenze.core.records import DocType, Document, Section
+from convergenze.core.records import Document, Section
+from convergenze.core.vocabulary import DocType
 from convergenze.extractors.enrich import Enricher
 
 TODAY = date(2026, 11, 24)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from convergenze.core.records import DocType, Document, Section
+from convergenze.core.records import Document, Section
 from convergenze.core.settings import DataSettings, EmbeddingSettings
+from convergenze.core.vocabulary import DocType
 from convergenze.extractors.missions import MissionClassifier
 from convergenze.extractors.taxonomy import Taxonomy
 from convergenze.index.embeddings import create_embedder

@@ -15,10 +15,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from convergenze.api.routes import history
-from convergenze.core.settings import DataSettings, QdrantSettings
+from convergenze.core.settings import DataSettings, QdrantSettings, Settings
 from convergenze.corpora.state import StateStore
 from convergenze.index.store.factory import open_store
 from convergenze.pipelines.alerts import AlertStore
+from convergenze.services.wiring import Services
 from tests.local_server import LocalSite, Request, Response, serve
 
 pytestmark = pytest.mark.slow
@@ -85,6 +86,7 @@ def stored_payloads() -> dict[str, dict[str, Any]]:
 def history_of(document_id: str) -> dict[str, Any]:
     app = FastAPI()
     app.include_router(history.router)
+    app.state.services = Services(Settings.load())  # only the state store is used: nothing else opens
     with TestClient(app) as client:
         response = client.get(f"/v1/documents/{document_id}/history")
         assert response.status_code == 200, response.text

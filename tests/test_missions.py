@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from convergenze.core.records import DocType, Document, MissionLabel, Section
+from convergenze.core.records import Document, MissionLabel, Section
 from convergenze.core.settings import DataSettings, EmbeddingSettings
+from convergenze.core.vocabulary import DocType
 from convergenze.extractors.missions import MissionClassifier
 from convergenze.extractors.taxonomy import SDG_MAPPING_FILE, Taxonomy, read_sdg_mapping
 

@@ -348,6 +348,15 @@ def test_counts_and_facets_agree_and_count_documents(edge: VectorStore, client: 
             assert from_edge == expected, f"facet {field} {filters}"
 
 
+def test_document_heads_under_filters_agree_with_the_oracle(edge: VectorStore, client: VectorStore) -> None:
+    heads = [p for p in POINTS if p.chunk.position == 0]
+    for filters in (None, *FILTERS):
+        expected = {h.chunk.document_id for h in heads if filters is None or matches(h, filters)}
+        for store in (edge, client):
+            found = [p["document_id"] for p in store.document_heads(("document_id", "title"), filters)]
+            assert len(found) == len(set(found)) and set(found) == expected, f"document_heads {filters}"
+
+
 def test_document_reads_agree(edge: VectorStore, client: VectorStore) -> None:
     hashes = edge.document_hashes()
     assert hashes == client.document_hashes()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from convergenze.core.records import MISSION_FRAMEWORKS
+from convergenze.core.vocabulary import MissionFramework
 from convergenze.extractors.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 
 
@@ -20,7 +20,7 @@ def codes(taxonomy: Taxonomy, framework: str) -> set[str]:
 
 
 def test_every_framework_has_its_codes(taxonomy: Taxonomy) -> None:
-    assert taxonomy.frameworks == MISSION_FRAMEWORKS
+    assert taxonomy.frameworks == tuple(MissionFramework)
     assert codes(taxonomy, "convergenze") == {
         "living_work",
         "climate",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from convergenze.core.records import DocType, Document, Section
+from convergenze.core.records import Document, Section
+from convergenze.core.vocabulary import DocType
 from convergenze.extractors.language import LanguageTagger, detect_language
 from convergenze.index.chunking import Chunker
 from convergenze.index.sparse import Bm25SparseEncoder, term_id

@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
-from convergenze.matching.catalog import CatalogMissing
+from convergenze.core.vocabulary import ActorType
 from convergenze.matching.directory import ActorQuery, list_actors
+from convergenze.services.responses import ActorList, actors_out
 
 from ..deps import ServicesDep
-from ..errors import CATALOG_MISSING
 from ..inputs import canonical_mission, canonical_region
-from ..models import ActorList, BeneficiaryName, ErrorOut
+from ..models import ErrorOut
 
 router = APIRouter(prefix="/v1", tags=["actors"])
 
@@ -21,7 +21,7 @@ def actors(
     mission: Annotated[str | None, Query(max_length=40, description="A mission code of any framework: "
                                          "climate, M2, M2C1, SDG7, PO2, cluster5...")] = None,
     region: Annotated[str | None, Query(max_length=60, examples=["Puglia"])] = None,
-    type: BeneficiaryName | None = None,  # noqa: A002 - the public name
+    type: ActorType | None = None,  # noqa: A002 - the public name
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> ActorList:
@@ -34,8 +34,5 @@ def actors(
         limit=limit,
         offset=offset,
     )
-    try:
-        found, total = list_actors(services.convergence.catalog, query)
-    except CatalogMissing as error:
-        raise HTTPException(status_code=503, detail=CATALOG_MISSING) from error
-    return ActorList(data=found, count=total, limit=limit, offset=offset)  # type: ignore[arg-type]
+    found, total = list_actors(services.catalog, query)
+    return actors_out(found, total, limit, offset)

@@ -9,9 +9,9 @@ from xml.etree import ElementTree as ET
 from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from convergenze.core.settings import AlertSettings
 from convergenze.pipelines.alerts import Alert, AlertStore
 
+from ..deps import ServicesDep
 from ..errors import ALERT_NEEDS_ONE_TEXT, ALERT_NOT_FOUND, ALERT_WEBHOOK_NEEDS_SECRET
 from ..models import ErrorOut
 from .history import StateDep
@@ -98,16 +98,21 @@ def _found(store: AlertStore, alert_id: str) -> Alert:
     return alert
 
 
-@router.post("/alerts", response_model=AlertOut, status_code=201, responses={400: {"model": ErrorOut}})
-def create_alert(state: StateDep, body: AlertIn, response: Response) -> AlertOut:
+def save_alert(store: AlertStore, body: AlertIn, default_min_score: float) -> tuple[Alert, bool]:
+    """Store an alert (the API and the alerts page); raises HTTPException for an inconsistent one."""
     if (body.query is None) == (body.match_text is None):
         raise HTTPException(status_code=400, detail=ALERT_NEEDS_ONE_TEXT)
     if body.webhook_url is not None and not body.secret:
         raise HTTPException(status_code=400, detail=ALERT_WEBHOOK_NEEDS_SECRET)
     spec = body.model_dump(mode="json", exclude={"secret"}, exclude_none=True)
     spec["filters"] = body.filters.model_dump(exclude_none=True, exclude_defaults=True)
-    spec["min_score"] = body.min_score if body.min_score is not None else AlertSettings().min_score
-    alert, created = AlertStore(state).save(spec, body.secret)
+    spec["min_score"] = body.min_score if body.min_score is not None else default_min_score
+    return store.save(spec, body.secret)
+
+
+@router.post("/alerts", response_model=AlertOut, status_code=201, responses={400: {"model": ErrorOut}})
+def create_alert(services: ServicesDep, body: AlertIn, response: Response) -> AlertOut:
+    alert, created = save_alert(AlertStore(services.state), body, services.settings.alerts.min_score)
     if not created:
         response.status_code = 200  # the same alert again: its id comes from its content
     return AlertOut(**_out(alert))

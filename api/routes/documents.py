@@ -4,9 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 
+from convergenze.services.responses import DocumentOut, document_out
+
 from ..deps import ServicesDep
 from ..errors import DOCUMENT_NOT_FOUND
-from ..models import DocumentOut, ErrorOut, Passage
+from ..models import ErrorOut
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
@@ -19,21 +21,4 @@ def get_document(
     chunks = services.store.get_document_chunks(document_id)
     if not chunks:
         raise HTTPException(status_code=404, detail=DOCUMENT_NOT_FOUND)
-    first = chunks[0]
-    metadata = dict(first.get("metadata") or {})
-    missions, objectives = metadata.pop("missions", []), metadata.pop("objectives", [])
-    return DocumentOut(
-        id=document_id,
-        type=first.get("type", ""),
-        title=first.get("title", ""),
-        source=first.get("source", ""),
-        url=first.get("url"),
-        language=first.get("language"),
-        missions=missions,
-        objectives=objectives,
-        metadata=metadata,
-        passages=[
-            Passage(position=c.get("position", i), heading=c.get("heading"), text=c.get("text", ""))
-            for i, c in enumerate(chunks)
-        ],
-    )
+    return document_out(document_id, chunks)

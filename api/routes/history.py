@@ -4,25 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path
 from pydantic import BaseModel
 
-from convergenze.core.settings import DataSettings
 from convergenze.corpora.state import StateStore
 
+from ..deps import ServicesDep
 from ..errors import DOCUMENT_NOT_FOUND
 from ..models import ErrorOut
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
 
-def get_state(request: Request) -> StateStore:
-    """The state store, opened on first use per application (the API need not have ingested anything)."""
-    state: StateStore | None = getattr(request.app.state, "state_store", None)
-    if state is None:
-        state = StateStore(DataSettings().state_dir / "state.sqlite")
-        request.app.state.state_store = state
-    return state
+def get_state(services: ServicesDep) -> StateStore:
+    return services.state
 
 
 StateDep = Annotated[StateStore, Depends(get_state)]

@@ -1,18 +1,19 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import cast
 
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from convergenze.core.records import Profile
-from convergenze.matching.profiles import ProfileError
+from convergenze.core.vocabulary import TextSource
+from convergenze.services.responses import MatchOut, match_out
+from convergenze.services.wiring import Services
 
 from ..deps import ServicesDep
 from ..errors import TEXT_EMPTY
-from ..inputs import canonical_region, profile_error, read_body, upload_openapi
-from ..models import ConvergenceMatchRequest, ErrorOut, MatchOut, SourceName, match_out
+from ..inputs import canonical_region, read_body, upload_openapi
+from ..models import ConvergenceMatchRequest, ErrorOut
 
 router = APIRouter(prefix="/v1", tags=["match"])
 
@@ -28,17 +29,20 @@ async def match(services: ServicesDep, request: Request) -> MatchOut:
     """Calls and measures that fit a project description (JSON ``text``, or a PDF/DOCX/TXT upload as
     multipart ``file``), each with an eligibility verdict per criterion for the ``profile``, why it matched
     (shared missions, objectives, passages), and funded projects like it; plus partners to contact."""
-    body, source = await read_body(request, ConvergenceMatchRequest, services.settings.max_upload_bytes)
+    body, source = await read_body(request, ConvergenceMatchRequest, services.settings.api.max_upload_bytes)
+    return await run_match(services, body, source)
+
+
+async def run_match(services: Services, body: ConvergenceMatchRequest,
+                    source: TextSource = TextSource.TEXT) -> MatchOut:
+    """The match behind ``POST /v1/match`` and the match page; raises HTTPException or a named error."""
     if not body.text.strip():
         raise HTTPException(status_code=400, detail=TEXT_EMPTY)
     profile_in = body.profile
     profile = Profile(**profile_in.model_dump()) if profile_in else Profile()
     filters = dataclasses.replace(body.filters(), region=canonical_region(body.region, services.gazetteer))
-    try:
-        result = await run_in_threadpool(
-            services.convergence.match, body.text, profile, filters, body.limit, body.ineligible, body.explain,
-            None, body.mode,
-        )
-    except ProfileError as error:
-        raise profile_error(error) from error
-    return match_out(result, cast(SourceName, source))
+    result = await run_in_threadpool(
+        services.convergence.match, body.text, profile, filters, body.limit, body.ineligible, body.explain,
+        None, body.mode,
+    )
+    return match_out(result, source)

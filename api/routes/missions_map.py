@@ -1,18 +1,18 @@
 from __future__ import annotations
 
 import io
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from convergenze.matching.catalog import CatalogMissing
+from convergenze.core.vocabulary import ExportFormat, MissionFramework
+from convergenze.services.responses import MissionMapOut, mission_map_out
 
 from ..deps import ServicesDep
-from ..errors import CATALOG_MISSING
 from ..inputs import canonical_region
-from ..models import ErrorOut, FrameworkName, MissionMapOut
+from ..models import ErrorOut
 
 router = APIRouter(prefix="/v1", tags=["missions"])
 
@@ -24,22 +24,18 @@ router = APIRouter(prefix="/v1", tags=["missions"])
 )
 async def missions_map(
     services: ServicesDep,
-    framework: FrameworkName = "convergenze",
+    framework: MissionFramework = MissionFramework.CONVERGENZE,
     region: Annotated[str | None, Query(max_length=60)] = None,
-    format: Literal["json", "csv"] = "json",  # noqa: A002 - the public name
+    format: ExportFormat = ExportFormat.JSON,  # noqa: A002 - the public name
 ) -> MissionMapOut | Response:
     """Documents, open calls, funded projects and amounts by mission x territory x actor type, with gaps:
     missions with funded projects but no open call in a region, open calls with no local implementer."""
     place = canonical_region(region, services.gazetteer)
-    try:
-        found = await run_in_threadpool(services.convergence.mission_map, framework, place)
-    except CatalogMissing as error:
-        raise HTTPException(status_code=503, detail=CATALOG_MISSING) from error
-    if format == "csv":
+    found = await run_in_threadpool(services.convergence.mission_map, framework, place)
+    if format == ExportFormat.CSV:
         buffer = io.StringIO()
         found.write_csv(buffer)
         name = f"missions-{framework}{'-' + place if place else ''}.csv"
         return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    return MissionMapOut(framework=framework, region=place, data=found.rows, count=len(found.rows),  # type: ignore[arg-type]
-                         gaps=found.gaps)
+    return mission_map_out(found, place)

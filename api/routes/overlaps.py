@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-from typing import cast
-
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from convergenze.matching.profiles import ProfileError
+from convergenze.core.vocabulary import TextSource
+from convergenze.services.responses import OverlapOut, overlap_out
+from convergenze.services.wiring import Services
 
 from ..deps import ServicesDep
 from ..errors import TEXT_EMPTY
-from ..inputs import profile_error, read_body, upload_openapi
-from ..models import ErrorOut, OverlapOut, OverlapRequest, SourceName, overlap_out
+from ..inputs import read_body, upload_openapi
+from ..models import ErrorOut, OverlapRequest
 
 router = APIRouter(prefix="/v1", tags=["overlaps"])
 
@@ -24,14 +24,17 @@ router = APIRouter(prefix="/v1", tags=["overlaps"])
 async def overlaps(services: ServicesDep, request: Request) -> OverlapOut:
     """Existing initiatives a programme overlaps (same mission, territory, target and lever: a risk of
     duplication) or completes (same mission, another lever, actor type or a neighbouring territory)."""
-    body, source = await read_body(request, OverlapRequest, services.settings.max_upload_bytes)
+    body, source = await read_body(request, OverlapRequest, services.settings.api.max_upload_bytes)
+    return await run_overlaps(services, body, source)
+
+
+async def run_overlaps(services: Services, body: OverlapRequest,
+                       source: TextSource = TextSource.TEXT) -> OverlapOut:
+    """The search behind ``POST /v1/overlaps`` and the overlaps page; raises HTTPException or a named error."""
     if not body.text.strip():
         raise HTTPException(status_code=400, detail=TEXT_EMPTY)
-    try:
-        result = await run_in_threadpool(
-            services.convergence.overlaps, body.text, body.region, body.actor_type, body.limit, tuple(body.types),
-            None, body.municipality,
-        )
-    except ProfileError as error:
-        raise profile_error(error) from error
-    return overlap_out(result, cast(SourceName, source))
+    result = await run_in_threadpool(
+        services.convergence.overlaps, body.text, body.region, body.actor_type, body.limit, tuple(body.types),
+        None, body.municipality,
+    )
+    return overlap_out(result, source)

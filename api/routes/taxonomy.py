@@ -4,8 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from convergenze.services.responses import TaxonomyEntryOut, TaxonomyOut
+
 from ..deps import ServicesDep
-from ..models import TaxonomyEntryOut, TaxonomyOut
 
 router = APIRouter(prefix="/v1", tags=["taxonomy"])
 

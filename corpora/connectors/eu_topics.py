@@ -6,7 +6,8 @@ import json
 import re
 from typing import Any
 
-from convergenze.core.records import DocType, Document, Section
+from convergenze.core.records import Document, Section
+from convergenze.core.vocabulary import CallStatus, DocType
 
 from .base import Connector, ConnectorResult
 from .fields import clean_cell, fix_text, html_to_text, parse_amount, parse_date, status_from_dates
@@ -25,7 +26,7 @@ _HEADINGS = (
     "Description",
 )
 _HEADING_RE = re.compile(r"(?:(?<=[.:!?\s])|^)(" + "|".join(re.escape(h) for h in _HEADINGS) + r")\s*:", re.MULTILINE)
-_STATUS = {"open": "open", "forthcoming": "forthcoming", "closed": "closed"}
+_STATUS = {"open": CallStatus.OPEN, "forthcoming": CallStatus.FORTHCOMING, "closed": CallStatus.CLOSED}
 
 
 class EuTopicsConnector(Connector):
@@ -59,8 +60,8 @@ class EuTopicsConnector(Connector):
         deadline = parse_date(record.get("deadline"))
         official = (clean_cell(record.get("callStatus")) or "").lower()
         status = _STATUS.get(official) or status_from_dates(None, deadline, self.today)
-        if status == "open" and deadline and deadline < self.today.isoformat():
-            status = "closed"  # the capture's status is as of its date; the deadline is a fact.
+        if status == CallStatus.OPEN and deadline and deadline < self.today.isoformat():
+            status = CallStatus.CLOSED  # the capture's status is as of its date; the deadline is a fact.
         programme = _text_cell(record.get("programme")) or ""
         cluster = _text_cell(record.get("cluster")) or ""
         meta = {

@@ -12,6 +12,8 @@ from typing import Any
 import ftfy
 from bs4 import BeautifulSoup
 
+from convergenze.core.vocabulary import CallStatus
+
 _DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ")
 _BLOCK_TAGS = (
     "p",
@@ -100,12 +102,12 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def status_from_dates(opening: str | None, deadline: str | None, today: date, *, rolling: bool = False) -> str:
+def status_from_dates(opening: str | None, deadline: str | None, today: date, *, rolling: bool = False) -> CallStatus:
     """open / forthcoming / closed / unknown from ISO dates, as of ``today``."""
     if opening and date.fromisoformat(opening[:10]) > today:
-        return "forthcoming"
+        return CallStatus.FORTHCOMING
     if deadline:
-        return "closed" if date.fromisoformat(deadline[:10]) < today else "open"
+        return CallStatus.CLOSED if date.fromisoformat(deadline[:10]) < today else CallStatus.OPEN
     if rolling or opening:
-        return "open" if rolling else "unknown"
-    return "unknown"
+        return CallStatus.OPEN if rolling else CallStatus.UNKNOWN
+    return CallStatus.UNKNOWN

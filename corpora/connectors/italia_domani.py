@@ -8,7 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from convergenze.core.records import DocType, Document, Section
+from convergenze.core.records import Document, Section
+from convergenze.core.vocabulary import CallStatus, DocType
 
 from .base import Connector, ConnectorResult
 from .fields import clean_cell, parse_amount, parse_date, status_from_dates
@@ -173,8 +174,8 @@ class PnrrCallsConnector(Connector):
         rolling = (row.get("Fino ad esaurimento risorse") or "").upper() == "SI"
         official_state = (row.get("Stato del Bando") or "").strip()
         status = status_from_dates(opening, deadline, self.today, rolling=rolling)
-        if status in ("open", "unknown") and official_state.lower().startswith(_CLOSED_STATES):
-            status = "closed"
+        if status in (CallStatus.OPEN, CallStatus.UNKNOWN) and official_state.lower().startswith(_CLOSED_STATES):
+            status = CallStatus.CLOSED
         meta = _pnrr_codes(row)
         meta.update(
             mission_codes=_mission_codes(meta["submeasure_code"]),

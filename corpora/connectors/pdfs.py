@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from convergenze.core.records import DocType, Document
+from convergenze.core.records import Document
+from convergenze.core.vocabulary import DocType
 from convergenze.extractors.pdf import PdfExtractionError, PdfTextExtractor
 
 from .base import Connector, ConnectorResult

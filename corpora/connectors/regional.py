@@ -7,12 +7,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from convergenze.core.records import DocType, Document, Section
+from convergenze.core.records import Document, Section
+from convergenze.core.vocabulary import CallStatus, DocType
 
 from .base import Connector, ConnectorResult
 from .fields import clean_cell, fix_text, html_to_text, parse_amount, parse_date, status_from_dates
 
-_PLONE_STATES = {"open": "open", "inProgress": "open", "closed": "closed", "scheduled": "forthcoming"}
+_PLONE_STATES = {
+    "open": CallStatus.OPEN,
+    "inProgress": CallStatus.OPEN,
+    "closed": CallStatus.CLOSED,
+    "scheduled": CallStatus.FORTHCOMING,
+}
 
 
 def _load_items(path: Path, key: str, result: ConnectorResult) -> list[Any]:
@@ -48,8 +54,8 @@ class EmiliaRomagnaPloneConnector(Connector):
         state = item.get("bando_state") or []
         official = state[0] if isinstance(state, list) and state else None
         status = status_from_dates(opening, deadline, self.today)
-        if status in ("unknown", "open") and _PLONE_STATES.get(str(official)) == "closed":
-            status = "closed"
+        if status in (CallStatus.UNKNOWN, CallStatus.OPEN) and _PLONE_STATES.get(str(official)) == CallStatus.CLOSED:
+            status = CallStatus.CLOSED
         recipients = [fix_text(str(r)) for r in item.get("destinatari") or []]
         topics = [fix_text(str(m)) for m in item.get("materie") or []]
         lines = [
@@ -124,7 +130,7 @@ class LazioInnovaWordPressConnector(Connector):
                 "topics": taxonomy["tematiche"],
                 "recipients": taxonomy["destinatari"],
                 "instrument": taxonomy["tipologie"],
-                "status": "unknown",
+                "status": CallStatus.UNKNOWN,
             },
         )
 

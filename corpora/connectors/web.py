@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from convergenze.core.records import DocType, Document, Section
+from convergenze.core.records import Document, Section
+from convergenze.core.vocabulary import CallStatus, DocType
 from convergenze.extractors.pdf import PdfExtractionError, PdfTextExtractor
 
 from .base import Connector, ConnectorResult
@@ -55,7 +56,7 @@ class WebNoticesConnector(Connector):
                         "pdfs": pdfs,
                         "issuer": issuer,
                         "region": regions,
-                        "status": "unknown",
+                        "status": CallStatus.UNKNOWN,
                     },
                 )
             )

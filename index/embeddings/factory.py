@@ -6,8 +6,8 @@ import os
 import re
 from pathlib import Path
 
+from convergenze.core.embedding import Embedder
 from convergenze.core.settings import DataSettings, EmbeddingSettings
-from convergenze.index.embeddings.base import Embedder
 from convergenze.index.embeddings.e5_builder import build_e5_small
 from convergenze.index.embeddings.sentence_transformers import SentenceTransformerEmbedder
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from convergenze.index.embeddings.base import Embedder
+from convergenze.core.embedding import Embedder
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

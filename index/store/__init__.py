@@ -1,6 +1,6 @@
 """Vector store: one interface (``VectorStore``/``VectorWriter``), Qdrant Edge and qdrant-client backends."""
 
-from convergenze.index.store.base import SearchMode, StoreBusyError, VectorStore, VectorWriter
+from convergenze.index.store.base import StoreBusyError, VectorStore, VectorWriter
 from convergenze.index.store.edge import EdgeStore, EdgeWriter
 from convergenze.index.store.factory import open_store, store_writer
 from convergenze.index.store.qdrant_client_store import QdrantClientStore, QdrantClientWriter
@@ -10,7 +10,6 @@ __all__ = [
     "EdgeWriter",
     "QdrantClientStore",
     "QdrantClientWriter",
-    "SearchMode",
     "StoreBusyError",
     "VectorStore",
     "VectorWriter",

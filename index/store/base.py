@@ -23,9 +23,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Self
 
+from convergenze.core.errors import Unavailable
 from convergenze.core.records import Hit, IndexedChunk, SearchFilters, SparseVector
+from convergenze.core.vocabulary import SearchMode
 
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "bm25"
@@ -41,12 +43,10 @@ FLOAT_FIELDS: tuple[str, ...] = ("budget",)
 # Qdrant's own default k for RRF; pinned here because Edge needs it spelled out and both backends must agree.
 RRF_K = 2
 
-SearchMode = Literal["hybrid", "dense", "sparse"]
-_MODES: tuple[str, ...] = ("hybrid", "dense", "sparse")
 _CHUNK_FIELDS = ("document_id", "position", "text", "heading")
 
 
-class StoreBusyError(RuntimeError):
+class StoreBusyError(Unavailable):
     """Another writer holds the index: only one ingestion may write at a time."""
 
 
@@ -392,9 +392,12 @@ class VectorStore(ABC):
                 hashes[document_id] = content_hash
         return hashes
 
-    def document_heads(self, fields: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
-        """The head chunk's payload of every stored document (one per document), in no particular order."""
-        for _, payload in self._scroll(FilterSpec(must=(HEAD_CHUNK,)), fields):
+    def document_heads(
+        self, fields: Sequence[str] | None = None, filters: SearchFilters | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The head chunk's payload of every stored document (one per document) matching ``filters``, in no
+        particular order: listings without a query (a calendar of deadlines)."""
+        for _, payload in self._scroll(filter_spec(filters).require(HEAD_CHUNK), fields):
             yield payload
 
     def dense_vectors(self, point_ids: Sequence[str]) -> dict[str, list[float]]:
@@ -435,7 +438,7 @@ class VectorStore(ABC):
         sparse: SparseVector | None,
         filters: SearchFilters,
         limit: int,
-        mode: SearchMode = "hybrid",
+        mode: SearchMode = SearchMode.HYBRID,
         languages: Sequence[str] = (),
     ) -> list[Hit]:
         """One hit per document, best first.
@@ -443,13 +446,13 @@ class VectorStore(ABC):
         ``languages`` (two or more): each retriever runs once per language (see ``language_legs``) and every
         list is fused with RRF, so passages in one language get their share of the ranking even when a
         multilingual model scores a query closer to passages written in the query's own language."""
-        if mode not in _MODES:
-            raise ValueError(f"Unknown search mode {mode!r}: use one of {', '.join(_MODES)}.")
+        if mode not in set(SearchMode):
+            raise ValueError(f"Unknown search mode {mode!r}: use one of {', '.join(SearchMode)}.")
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}.")
-        if mode in ("hybrid", "dense") and dense is None:
+        if mode in (SearchMode.HYBRID, SearchMode.DENSE) and dense is None:
             raise ValueError(f"mode={mode!r} needs a dense query vector; pass one or use mode='sparse'.")
-        if mode in ("hybrid", "sparse") and sparse is None:
+        if mode in (SearchMode.HYBRID, SearchMode.SPARSE) and sparse is None:
             raise ValueError(f"mode={mode!r} needs a sparse query vector; pass one or use mode='dense'.")
         fetch = limit * self.chunk_oversampling
         chunks = self._query_chunks(dense, sparse, filter_spec(filters), fetch, mode, language_legs(languages))
@@ -463,7 +466,7 @@ class VectorStore(ABC):
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}.")
         spec, fetch = filter_spec(filters), limit * self.chunk_oversampling
-        return [group_by_document(self._query_chunks(dense, None, spec, fetch, "dense", (leg,)), limit)
+        return [group_by_document(self._query_chunks(dense, None, spec, fetch, SearchMode.DENSE, (leg,)), limit)
                 for leg in language_legs(languages)]
 
     def __enter__(self) -> Self:

@@ -44,6 +44,7 @@ from typing import IO, Any
 import qdrant_edge as qe
 
 from convergenze.core.records import SparseVector
+from convergenze.core.vocabulary import SearchMode
 from convergenze.index.store.base import (
     ALL,
     DATETIME_FIELDS,
@@ -58,7 +59,6 @@ from convergenze.index.store.base import (
     FilterSpec,
     NumberRange,
     ScoredChunk,
-    SearchMode,
     StoreBusyError,
     StoredPoint,
     VectorStore,
@@ -456,8 +456,8 @@ class EdgeStore(VectorStore):
         if sparse is not None:
             nearest[SPARSE_VECTOR] = qe.Query.Nearest(
                 qe.SparseVector(sparse.indices, sparse.values), using=SPARSE_VECTOR)
-        names = (DENSE_VECTOR, SPARSE_VECTOR) if mode == "hybrid" else (
-            DENSE_VECTOR if mode == "dense" else SPARSE_VECTOR,)
+        names = (DENSE_VECTOR, SPARSE_VECTOR) if mode == SearchMode.HYBRID else (
+            DENSE_VECTOR if mode == SearchMode.DENSE else SPARSE_VECTOR,)
         if len(names) * len(legs) > 1:
             request = qe.QueryRequest(
                 limit=limit,

@@ -14,6 +14,7 @@ from typing import Any
 from qdrant_client import QdrantClient, models
 
 from convergenze.core.records import SparseVector
+from convergenze.core.vocabulary import SearchMode
 from convergenze.index.store.base import (
     ALL,
     DATETIME_FIELDS,
@@ -28,7 +29,6 @@ from convergenze.index.store.base import (
     FilterSpec,
     NumberRange,
     ScoredChunk,
-    SearchMode,
     StoredPoint,
     VectorStore,
     VectorWriter,
@@ -234,8 +234,8 @@ class QdrantClientStore(VectorStore):
             nearest[DENSE_VECTOR] = dense
         if sparse is not None:
             nearest[SPARSE_VECTOR] = models.SparseVector(indices=sparse.indices, values=sparse.values)
-        names = (DENSE_VECTOR, SPARSE_VECTOR) if mode == "hybrid" else (
-            DENSE_VECTOR if mode == "dense" else SPARSE_VECTOR,)
+        names = (DENSE_VECTOR, SPARSE_VECTOR) if mode == SearchMode.HYBRID else (
+            DENSE_VECTOR if mode == SearchMode.DENSE else SPARSE_VECTOR,)
         if len(names) * len(legs) > 1:
             response = self.client.query_points(
                 self.collection,

@@ -1,4 +1,5 @@
-"""The embedder interface the index and the API depend on, independent of the engine behind it."""
+"""The embedder interface every layer depends on (the classifier, the index, matching, the API), independent of
+the engine behind it; the engines live in convergenze.index.embeddings."""
 
 from __future__ import annotations
 

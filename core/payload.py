@@ -1,0 +1,188 @@
+"""The payload every point of a document carries in Qdrant, written by ``document_payload`` and read back as a
+typed ``DocumentPayload``: what filters use (indexed fields) and what results, eligibility and the catalog read.
+
+``metadata`` keeps each source's own fields under stable English keys; the ones read across the project have
+a typed property here, so consumers do not repeat ``payload.get("metadata", {}).get(...)`` and its guards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .records import CallMetadata, Document, MissionLabel, from_dict
+from .vocabulary import CallStatus, DocType
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple | set):
+        return sorted({str(v) for v in value if v})
+    return [str(value)]
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def budget_of(meta: Mapping[str, Any]) -> float | None:
+    """The money a document is about: a call's total budget, a measure's allocation, a project's funding."""
+    for key in ("budget_total", "budget_pnrr", "total_amount", "amount_pnrr", "budget_max"):
+        value = _number(meta.get(key))
+        if value is not None and value > 0:
+            return value
+    return None
+
+
+def document_payload(document: Document) -> dict[str, Any]:
+    meta = document.metadata
+    return {
+        "document_id": document.id,
+        "type": document.type.value,
+        "source": document.source,
+        "title": document.title,
+        "url": document.url,
+        "language": document.language,
+        "content_hash": document.content_hash,
+        "region": _as_list(meta.get("region")),
+        "status": meta.get("status") or CallStatus.UNKNOWN,
+        "deadline": meta.get("deadline"),
+        "programme": _as_list(meta.get("programme")),
+        "mission_codes": _as_list(meta.get("mission_codes")),
+        "beneficiary_types": _as_list(meta.get("beneficiary_types")),
+        # PNRR sub-measure codes: a measure's own, a call's, the ones that funded a project (the join key for
+        # "projects like yours were funded here").
+        "submeasure_codes": _as_list(meta.get("submeasure_codes") or meta.get("submeasure_code")),
+        "budget": budget_of(meta),
+        "metadata": meta,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceRef:
+    """A place a funded project is located in (ISTAT names)."""
+
+    region: str | None = None
+    province: str | None = None
+    municipality: str | None = None
+    istat_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPayload:
+    """A document's stored fields, typed. ``from_payload`` accepts a chunk's payload (its chunk fields are
+    ignored) or a document head read with a subset of the fields (the others take their defaults)."""
+
+    document_id: str
+    type: DocType
+    source: str = ""
+    title: str = ""
+    url: str | None = None
+    language: str | None = None
+    content_hash: str = ""
+    region: list[str] = field(default_factory=list)
+    status: CallStatus = CallStatus.UNKNOWN
+    deadline: str | None = None
+    programme: list[str] = field(default_factory=list)
+    mission_codes: list[str] = field(default_factory=list)
+    beneficiary_types: list[str] = field(default_factory=list)
+    submeasure_codes: list[str] = field(default_factory=list)
+    budget: float | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> DocumentPayload:
+        status = payload.get("status") or CallStatus.UNKNOWN
+        return cls(
+            document_id=str(payload.get("document_id") or ""),
+            type=DocType(payload.get("type") or DocType.CALL),
+            source=str(payload.get("source") or ""),
+            title=str(payload.get("title") or ""),
+            url=payload.get("url"),
+            language=payload.get("language"),
+            content_hash=str(payload.get("content_hash") or ""),
+            region=[r for r in _as_list(payload.get("region")) if r],
+            status=CallStatus(status) if status in set(CallStatus) else CallStatus.UNKNOWN,
+            deadline=payload.get("deadline"),
+            programme=_as_list(payload.get("programme")),
+            mission_codes=_as_list(payload.get("mission_codes")),
+            beneficiary_types=_as_list(payload.get("beneficiary_types")),
+            submeasure_codes=_as_list(payload.get("submeasure_codes")),
+            budget=_number(payload.get("budget")),
+            metadata=payload.get("metadata") or {},
+        )
+
+    # --- the source fields read across the project ---
+
+    def _text(self, key: str) -> str | None:
+        value = self.metadata.get(key)
+        return str(value) if value not in (None, "") else None
+
+    @property
+    def opening(self) -> str | None:
+        return self._text("opening")
+
+    @property
+    def issuer(self) -> str | None:
+        return self._text("issuer")
+
+    @property
+    def issuer_tax_code(self) -> str | None:
+        return self._text("issuer_tax_code")
+
+    @property
+    def administration(self) -> str | None:
+        """A PNRR measure's owning administration."""
+        return self._text("administration")
+
+    @property
+    def implementing_body(self) -> str | None:
+        """A funded project's implementer."""
+        return self._text("implementing_body")
+
+    @property
+    def implementing_body_tax_code(self) -> str | None:
+        return self._text("implementing_body_tax_code")
+
+    @property
+    def amount_pnrr(self) -> float | None:
+        """A funded project's PNRR funding."""
+        return _number(self.metadata.get("amount_pnrr"))
+
+    @property
+    def rolling(self) -> bool:
+        """The source says it is open until the resources run out ("a sportello")."""
+        return bool(self.metadata.get("rolling"))
+
+    @property
+    def national(self) -> bool:
+        return bool(self.metadata.get("national"))
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.status == CallStatus.WITHDRAWN or bool(self.metadata.get("withdrawn"))
+
+    @property
+    def recipients(self) -> str | None:
+        """The source's own wording of who may apply, when it has one."""
+        value = self.metadata.get("recipients")
+        if isinstance(value, list):
+            return "; ".join(str(v) for v in value if v) or None
+        return self._text("recipients")
+
+    @property
+    def places(self) -> list[PlaceRef]:
+        return [from_dict(PlaceRef, p) for p in self.metadata.get("places") or [] if isinstance(p, Mapping)]
+
+    @property
+    def extracted(self) -> CallMetadata | None:
+        """What the extractor read in the text, with evidence (calls, programmes and policies only)."""
+        found = self.metadata.get("extracted")
+        return CallMetadata.from_dict(found) if isinstance(found, Mapping) else None
+
+    @property
+    def missions(self) -> list[MissionLabel]:
+        return [from_dict(MissionLabel, m) for m in self.metadata.get("missions") or []
+                if isinstance(m, Mapping) and m.get("code")]
