@@ -26,7 +26,8 @@ def hits(found: HitList) -> None:
     if not found.data:
         typer.echo("no results")
     for rank, hit in enumerate(found.data, 1):
-        typer.echo(f"{rank:>2}. [{hit.type}] {hit.title}  ({hit.id}, score {round(hit.score, 4)})")
+        language = f", {hit.language}" if hit.language else ""
+        typer.echo(f"{rank:>2}. [{hit.type}{language}] {hit.title}  ({hit.id}, score {round(hit.score, 4)})")
         snippet = " ".join(hit.snippet.split())
         typer.echo(f"    {snippet[:220]}{'…' if len(snippet) > 220 else ''}")
 

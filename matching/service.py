@@ -80,8 +80,9 @@ class ConvergenceService:
 
     def warm_up(self) -> None:
         """Compute what the first request would otherwise pay for (the taxonomy's prototype vectors, a few
-        seconds on two cores), so that a server answers its first match as fast as the next ones."""
+        seconds on two cores, and the glossary), so that a server answers its first match as fast as the next ones."""
         self.explainer.read("Avvio del servizio: progetto di prova.", "it")
+        self.search.glossary.translations("avvio")
 
     # --- match --------------------------------------------------------------------------------------------
 
@@ -103,10 +104,9 @@ class ConvergenceService:
             raise InvalidInput("The project description is empty.")
         profile = check_profile(profile or Profile(), self.gazetteer, self.eligibility.today)
         filters = filters or SearchFilters(types=(DocType.CALL, DocType.MEASURE))
-        query_vector = self.search.embedder.embed_queries([text])[0]
-        sparse = self.search.sparse.encode_query(text) if mode != SearchMode.DENSE else None
+        query_vector = self.search.embed(text)
         pool = max(limit * 3, self.candidates) if ineligible != IneligiblePolicy.KEEP else limit * 2
-        hits = self.store.search(query_vector.tolist(), sparse, filters, pool, mode=mode)
+        hits = self.search.retrieve(text, filters, pool, mode, query_vector)
         hits, copies = collapse_duplicates(self.catalog, hits)
         judged = [(hit, self.eligibility.run(DocumentPayload.from_payload(hit.payload), profile)) for hit in hits]
         ranked = [(hit, verdicts, EligibilityChecker.overall(verdicts)) for hit, verdicts in judged]

@@ -26,7 +26,6 @@ from typing import Any
 
 from convergenze.core.errors import InvalidInput
 from convergenze.core.records import SearchFilters
-from convergenze.core.vocabulary import SearchMode
 from convergenze.corpora.state import StateStore, now_iso
 from convergenze.index.search import SearchService
 
@@ -268,7 +267,8 @@ def _alert(row: Any) -> Alert:
 class AlertEvaluator:
     """Scores the new and changed documents of the events an alert has not seen against its text, with the
     dense retriever restricted to those documents and to the alert's filters; keeps those at ``min_score``
-    or above (cosine similarity of the query to the document's best passage)."""
+    or above (cosine similarity of the query to the document's best passage, calibrated across languages by
+    ``SearchService.similar``)."""
 
     def __init__(self, alerts: AlertStore, search: SearchService) -> None:
         self.alerts = alerts
@@ -300,7 +300,7 @@ class AlertEvaluator:
             language=alert.filters.get("language"),
             document_ids=tuple(sorted(latest)),
         )
-        found = self.search.search(alert.text, filters, limit=len(latest), mode=SearchMode.DENSE)
+        found = self.search.similar(alert.text, filters, limit=len(latest))
         hits = []
         for hit in found:
             if hit.score < alert.min_score:
