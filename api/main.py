@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from convergenze import __version__
@@ -50,7 +51,9 @@ def create_app(services: Services | None = None) -> FastAPI:
         finally:
             ready.close()
 
-    app = FastAPI(
+    # FastAPI's /docs and /redoc load their scripts from a CDN, which fails offline and on many users' networks:
+    # fastapi-offline serves the same Swagger UI and ReDoc files from the package.
+    app = FastAPIOffline(
         title="Convergenze",
         version=__version__,
         description="Semantic search over Italian and EU funding calls, PNRR measures and funded projects.",

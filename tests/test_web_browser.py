@@ -321,6 +321,8 @@ def test_map_and_actors_pages(page: Page, shots: list[Path]) -> None:
     svg = page.get_by_role("img")
     expect(svg).to_be_visible()
     expect(page.locator("svg path.reg")).to_have_count(20)
+    # The legend says which values each colour stands for, lowest class first.
+    expect(page.locator("ul.legend li").nth(1)).to_contain_text(re.compile(r"^fino a (€ )?\d"))
     expect(page.get_by_role("link", name="Scarica la tabella (CSV)")).to_be_visible()
     accessible(page)
     screenshot(page, shots, "web-map.png")

@@ -44,7 +44,7 @@ def test_every_message_of_the_pages_has_an_english_translation() -> None:
     }
     assert len(messages) > 300
     english = catalogue.translations["en"]
-    same_in_english = {"no", "ok", "E-mail", "e-mail", "quintile %(n)d"}
+    same_in_english = {"no", "ok", "E-mail", "e-mail"}
     missing = [m for m in messages if english.gettext(m) == m and m not in same_in_english]
     assert missing == []
 
@@ -165,3 +165,31 @@ def test_calendar_feed_has_one_all_day_event_per_deadline_with_a_stable_uid() ->
     assert str(events[0]["SUMMARY"]).startswith("Scadenza: Bando numero 1")
     again = check_rfc5545(feed(calls, "http://127.0.0.1:8000", "Scadenza", "Scadenze"))
     assert [str(e["UID"]) for e in again] == [str(e["UID"]) for e in events]
+
+
+def test_a_crash_is_a_plain_page_or_json_with_the_safety_headers(tmp_path, monkeypatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from convergenze.api.main import create_app
+    from convergenze.core.settings import Settings
+    from convergenze.services.wiring import Services
+
+    monkeypatch.setenv("CONVERGENZE_DATA", str(tmp_path))
+    app = create_app(Services(Settings.load()))  # no lifespan: nothing is loaded
+
+    def crash() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/crash", crash)
+    app.add_api_route("/v1/crash", crash)
+    client = TestClient(app, raise_server_exceptions=False)
+    page, api = client.get("/crash"), client.get("/v1/crash")
+    assert page.status_code == 500 and "Si è verificato un errore interno" in page.text and "a bug" not in page.text
+    assert api.status_code == 500 and api.json() == {"detail": "Internal server error."}
+    for response in (page, api):
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+    docs = client.get("/docs")
+    assert "/static-offline-docs/swagger-ui-bundle.js" in docs.text and "cdn" not in docs.text.lower()
+    assert "'unsafe-inline'" in docs.headers["content-security-policy"]
+    assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200

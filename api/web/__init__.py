@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope, Send
@@ -20,7 +20,7 @@ from starlette.types import Scope, Send
 from . import messages
 from .i18n import Catalogue
 from .pages import PAGES, alerts
-from .security import CsrfProtection, SecurityHeaders
+from .security import HEADERS, CsrfProtection, SecurityHeaders
 from .session import KeySession, page_reader
 from .templating import STATIC_DIR, Web, build_templates, render, translate
 
@@ -29,6 +29,14 @@ API_PREFIXES = ("/v1/", "/health", "/openapi.json", "/docs", "/redoc", "/static/
 # Forms that change state: their token is checked even when the browser sent no cookie. Exempt: the JSON API
 # (no cookie credentials) and the forms that only read (see security.py).
 STATEFUL_PREFIXES = ("/alerts",)
+SERVER_ERROR_PAGE = """<!doctype html>
+<html lang="it"><head><meta charset="utf-8"><title>Errore interno · Convergenze</title>
+<link rel="stylesheet" href="/static/app.css"></head>
+<body><main id="main"><h1>Qualcosa non va</h1>
+<p>Si è verificato un errore interno: riprova tra poco e, se si ripete, segnalalo all'amministratore.</p>
+<p lang="en">An internal error occurred: try again shortly and, if it happens again, tell the administrator.</p>
+<p><a href="/">Torna alla pagina iniziale</a></p></main></body></html>
+"""
 CSRF_EXEMPT = ("/v1/", "/match", "/overlaps")
 
 
@@ -57,7 +65,15 @@ def install(app: FastAPI, *, reports_dir: Path, sources_file: Path, csrf_secret:
 
         await response(scope, no_body, send)
 
+    async def server_error(request: Request, _error: Exception) -> Response:
+        # Starlette answers a crash from outside every middleware: the safety headers are set here. The page is
+        # fixed text, since the templates may be what failed; the traceback goes to the server's log.
+        if request.url.path.startswith(API_PREFIXES):
+            return JSONResponse({"detail": "Internal server error."}, status_code=500, headers=HEADERS)
+        return HTMLResponse(SERVER_ERROR_PAGE, status_code=500, headers=HEADERS)
+
     app.add_exception_handler(StarletteHTTPException, page_error)
+    app.add_exception_handler(500, server_error)
     app.add_middleware(CsrfProtection, secret=csrf_secret, on_failure=csrf_failed, protect=STATEFUL_PREFIXES,
                        exempt=CSRF_EXEMPT)
     app.add_middleware(SecurityHeaders)
