@@ -111,7 +111,8 @@ async def map_page(request: Request, services: ServicesDep) -> HTMLResponse:
     })
 
 
-def _legend(request: Request, edges: list[float], used: set[int], show: Callable[[float], str]) -> list[tuple[int, str]]:
+def _legend(request: Request, edges: list[float], used: set[int],
+            show: Callable[[float], str]) -> list[tuple[int, str]]:
     """Each colour class that some region has, with the range of values it stands for (a bin holds the values
     above the edge before it, up to its own edge)."""
     out = []
