@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,13 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+from serving import QUERIES, free_port, percentile
 
-QUERIES = [
-    "digitalizzazione delle piccole e medie imprese", "riqualificazione energetica degli edifici scolastici",
-    "migrazione al cloud dei servizi comunali", "rigenerazione urbana delle periferie",
-    "hydrogen valleys and renewable energy", "mobilità sostenibile e piste ciclabili",
-    "contributi a fondo perduto per startup innovative nel Lazio", "inclusione sociale e servizi per anziani",
-]
 PROJECT = ("Il nostro comune vuole installare impianti fotovoltaici sulle scuole e sulla palestra comunale, con una "
            "comunità energetica rinnovabile aperta alle famiglie e alle imprese locali. Variante {n}.")
 # The measurements on the same kind of machine, before this work (8 clients; RSS over the whole run).
@@ -39,22 +33,11 @@ BASELINE = {("search", 8): (20.0, 369.0), ("match", 8): (1.7, 3300.0)}
 BASELINE_RSS = (1.6, 3.1)
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
-
-
 def rss_gb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 2**20
     return float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class HealthWatch(threading.Thread):

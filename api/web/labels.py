@@ -1,5 +1,6 @@
-"""What the pages call the project's values (Italian msgids, translated where shown). Keys are the values the
-project already defines (``ACTOR_TYPES``, ``CALL_STATUSES``, ...); a test checks that none is missing."""
+"""What the pages call the project's values (Italian msgids, translated where shown). Keys are the values of
+``convergenze.core.vocabulary`` (``ActorType``, ``CallStatus``, ``SupportForm``...); a test checks that none is
+missing."""
 
 from __future__ import annotations
 
