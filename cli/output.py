@@ -28,6 +28,8 @@ def hits(found: HitList) -> None:
     for rank, hit in enumerate(found.data, 1):
         language = f", {hit.language}" if hit.language else ""
         typer.echo(f"{rank:>2}. [{hit.type}{language}] {hit.title}  ({hit.id}, score {round(hit.score, 4)})")
+        if hit.non_call_kind:
+            typer.echo(f"    NOT A FUNDING CALL ({hit.non_call_kind})")
         snippet = " ".join(hit.snippet.split())
         typer.echo(f"    {snippet[:220]}{'…' if len(snippet) > 220 else ''}")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from .formatting import euro, italian_date
 from .records import CallMetadata, Document, MissionLabel, from_dict
-from .vocabulary import CallStatus, DocType
+from .vocabulary import CallStatus, DocType, NonCallKind
 
 _DATE_FACTS = ("opening", "deadline")
 
@@ -231,6 +231,18 @@ class DocumentPayload:
         """What the extractor read in the text, with evidence (calls, programmes and policies only)."""
         found = self.metadata.get("extracted")
         return CallMetadata.from_dict(found) if isinstance(found, Mapping) else None
+
+    @property
+    def non_call_kind(self) -> NonCallKind | None:
+        """What the document is when the extractor read in its text that it is not a funding call (a
+        recruitment competition, a circular, webinar slides...); None for a call and for the structured records
+        no text was read for. Read from the stored flags alone: a result list asks it of every hit."""
+        found = self.metadata.get("extracted")
+        if not isinstance(found, Mapping) or found.get("is_funding_call", True) is not False:
+            return None
+        kind = found.get("non_call_kind")
+        # An index written before the kinds were named keeps the flag: any unnamed kind is still not a call.
+        return NonCallKind(kind) if kind in set(NonCallKind) else NonCallKind.OTHER
 
     @property
     def missions(self) -> list[MissionLabel]:

@@ -129,6 +129,19 @@ class FirmSize(StrEnum):
     LARGE = "large"
 
 
+class NonCallKind(StrEnum):
+    """What a document is when its own text says it is not a funding call: shown as such in search, never
+    offered as a call by match or overlaps."""
+
+    RECRUITMENT = "recruitment"
+    CIRCULAR = "circular"
+    PRESENTATION = "presentation"
+    AMENDMENT = "amendment"
+    RANKING = "ranking"
+    PROCUREMENT = "procurement"
+    OTHER = "other"
+
+
 class Criterion(StrEnum):
     """The eligibility criteria a call is judged on for a profile, in the order they are shown."""
 

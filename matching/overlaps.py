@@ -64,6 +64,13 @@ class _Programme:
     municipality: str | None = None
 
 
+def offered_as_calls(hits: list[Hit]) -> list[Hit]:
+    """The hits a funding officer may be offered: a document whose text says it is not a funding call (a
+    recruitment competition, a circular, webinar slides) can read just like the project and still is nothing
+    to apply to or to build a coalition with, so match and overlaps leave it out; search labels it instead."""
+    return [hit for hit in hits if DocumentPayload.from_payload(hit.payload).non_call_kind is None]
+
+
 class OverlapFinder:
     def __init__(
         self,
@@ -108,7 +115,7 @@ class OverlapFinder:
         # Dense scores are cosines (calibrated across languages): comparable across queries, so thresholds mean
         # the same for every text, Italian or English, and for documents in either language.
         hits = self.search.similar(text, SearchFilters(types=types), self.candidates, query_vector)
-        hits = [h for h in hits if h.score >= self.min_similarity]
+        hits = [h for h in offered_as_calls(hits) if h.score >= self.min_similarity]
         hits, copies = collapse_duplicates(self.catalog, hits)
         levers = self.catalog.levers(h.document_id for h in hits)
         actors = self.catalog.actors_of(h.document_id for h in hits)

@@ -26,7 +26,7 @@ from .catalog import Catalog, CatalogMissing, Publication, collapse_duplicates
 from .directory import ActorQuery, MissionMap, list_actors, mission_map
 from .eligibility import EligibilityChecker
 from .explain import Explainer, Explanation, ReadDescription
-from .overlaps import OverlapFinder, OverlapResult
+from .overlaps import OverlapFinder, OverlapResult, offered_as_calls
 from .profiles import check_profile
 
 
@@ -107,7 +107,7 @@ class ConvergenceService:
         query_vector = self.search.embed(text)
         pool = max(limit * 3, self.candidates) if ineligible != IneligiblePolicy.KEEP else limit * 2
         hits = self.search.retrieve(text, filters, pool, mode, query_vector)
-        hits, copies = collapse_duplicates(self.catalog, hits)
+        hits, copies = collapse_duplicates(self.catalog, offered_as_calls(hits))
         judged = [(hit, self.eligibility.run(DocumentPayload.from_payload(hit.payload), profile)) for hit in hits]
         ranked = [(hit, verdicts, EligibilityChecker.overall(verdicts)) for hit, verdicts in judged]
         if ineligible == IneligiblePolicy.EXCLUDE:

@@ -9,8 +9,19 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from convergenze.core.payload import DocumentPayload
 from convergenze.core.records import CallMetadata, Hit
-from convergenze.core.vocabulary import ActorType, Criterion, DocType, Eligibility, Lever, Relation, TextSource, Verdict
+from convergenze.core.vocabulary import (
+    ActorType,
+    Criterion,
+    DocType,
+    Eligibility,
+    Lever,
+    NonCallKind,
+    Relation,
+    TextSource,
+    Verdict,
+)
 
 if TYPE_CHECKING:  # the results' modules load spaCy and the store; a command printing JSON need not wait for them
     from convergenze.matching.catalog import Actor
@@ -30,11 +41,17 @@ class HitOut(BaseModel):
     url: str | None = None
     language: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    non_call_kind: NonCallKind | None = Field(
+        default=None,
+        description="Set when the document's own text says it is not a funding call: what it is instead (a "
+                    "recruitment competition, a circular, webinar slides, an amendment, a ranking, a tender). "
+                    "Search shows it labelled; match and overlaps never offer it.")
 
     @classmethod
     def from_hit(cls, hit: Hit) -> HitOut:
         payload = hit.payload
         return cls(
+            non_call_kind=DocumentPayload.from_payload(payload).non_call_kind,
             id=hit.document_id,
             type=payload.get("type", ""),
             title=payload.get("title", ""),

@@ -131,6 +131,15 @@ def test_search_page_and_exports_show_the_api_results(client: httpx.Client) -> N
     assert csv.headers["content-type"].startswith("text/csv") and csv.text.splitlines()[0].startswith("id,type,title")
 
 
+def test_a_document_that_is_not_a_call_is_labelled_on_the_search_page(client: httpx.Client) -> None:
+    params = {"q": "concorso pubblico per esami assunzione a tempo indeterminato INPS"}
+    for lang, label in (("it", "Non è un bando di finanziamento"), ("en", "Not a funding call")):
+        page = client.get("/search", params={**params, "lang": lang}).text
+        head = page[: page.index('href="/documents/pdf%3Ainps_concorso_pubblico"')]
+        assert label in head[head.rfind('<article class="card'):]  # on the competition's own card
+        assert page.count(label) == 1  # only the competition is labelled, not the calls around it
+
+
 def test_calendar_feed_follows_the_filters_and_rfc5545(client: httpx.Client) -> None:
     response = client.get("/calendar.ics")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")

@@ -23,6 +23,7 @@ from convergenze.core.vocabulary import (
     DocType,
     Eligibility,
     FirmSize,
+    NonCallKind,
     SupportForm,
     Verdict,
 )
@@ -56,6 +57,7 @@ def test_labels_cover_the_values_the_project_defines() -> None:
     assert set(labels.CRITERIA) == set(Criterion) and set(labels.VERDICTS) == set(Verdict)
     assert set(labels.ELIGIBLE) == set(Eligibility)
     assert set(labels.SUPPORT_FORMS) == set(SupportForm) and set(labels.FIRM_SIZES) == set(FirmSize)
+    assert set(labels.NON_CALL_KINDS) == set(NonCallKind)
 
 
 def test_italian_and_english_notation() -> None:

@@ -45,6 +45,16 @@ FIRM_SIZES = {
     "medium": N_("Medie imprese"),
     "large": N_("Grandi imprese"),
 }
+NOT_A_CALL = N_("Non è un bando di finanziamento")
+NON_CALL_KINDS = {
+    "recruitment": N_("concorso o selezione di personale"),
+    "circular": N_("circolare"),
+    "presentation": N_("presentazione o webinar"),
+    "amendment": N_("modifica o proroga di un atto"),
+    "ranking": N_("graduatoria"),
+    "procurement": N_("gara d'appalto"),
+    "other": N_("altro atto"),
+}
 CRITERIA = {
     "status": N_("Stato"),
     "territory": N_("Territorio"),
