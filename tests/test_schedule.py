@@ -3,6 +3,7 @@ deployment of prefect.yaml, a worker; a triggered run must put documents in the 
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -53,7 +54,11 @@ def test_a_deployment_run_by_a_worker_fills_the_index(
     finally:
         if worker is not None:
             worker.terminate()
-            worker.wait(timeout=60)
+            try:
+                worker.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # a worker busy shutting down on a loaded machine: not the claim here
+                worker.kill()
+                worker.wait(timeout=30)
         scheduler.stop()
     monkeypatch.setenv("CONVERGENZE_DATA", str(data_dir))
     store = open_store(QdrantSettings(), DataSettings(), write=False)
