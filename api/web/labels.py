@@ -44,6 +44,22 @@ FIRM_SIZES = {
     "medium": N_("Medie imprese"),
     "large": N_("Grandi imprese"),
 }
+PLACE_LEVELS = {
+    "region": N_("regione"),
+    "province": N_("provincia"),
+    "municipality": N_("comune"),
+    "national": N_("nazionale"),
+    "eu": N_("europeo"),
+}
+# What a text that is not a funding call is (extractors/call_cues.py tells them from the title area).
+NON_CALL_KINDS = {
+    "recruitment": N_("un concorso o una selezione di personale"),
+    "circular": N_("una circolare"),
+    "presentation": N_("una presentazione o un webinar"),
+    "amendment": N_("una modifica, rettifica o proroga di un atto"),
+    "ranking": N_("una graduatoria o un elenco di ammessi"),
+    "procurement": N_("una gara d'appalto"),
+}
 CRITERIA = {
     "status": N_("Stato"),
     "territory": N_("Territorio"),
