@@ -86,6 +86,11 @@ def test_the_pages_ask_for_a_signed_in_key_when_public_reading_is_off(strict_url
         assert signed.status_code == 303
         assert browser.get("/search", params={"q": "bando"}).status_code == 200
         assert "permette solo la consultazione" in browser.get("/alerts").text  # a reader saves no alerts
+        # The match page spends the same budget as POST /v1/match with the same key (counted before the body).
+        for _ in range(8):
+            browser.post("/v1/match", json={}, headers={"Authorization": f"Bearer {plain}"})
+        limited = browser.post("/match", data={"text": PROJECT})
+        assert limited.status_code == 429 and "Troppe richieste" in limited.text
         access.revoke(reader.id)
         assert browser.get("/search", params={"q": "bando"}).status_code == 401  # revoked: signed out at once
 

@@ -28,6 +28,8 @@ pytestmark = pytest.mark.slow
 CHROMIUM = os.environ.get("CONVERGENZE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+# Read once at import: the session server's fixture clears every CONVERGENZE_ variable it does not set.
+SCREENSHOTS_TO_DOCS = os.environ.get("CONVERGENZE_SCREENSHOTS") == "docs"
 PROJECT = ("Il comune vuole trasferire in cloud i servizi digitali dell'anagrafe e dello stato civile "
            "e migliorare l'esperienza dei cittadini sul sito istituzionale.")
 
@@ -76,7 +78,7 @@ def only_the_app(page: Page, base_url: str) -> Iterator[list[str]]:
 @pytest.fixture(scope="session")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     folders = [tmp_path_factory.mktemp("screenshots")]
-    if os.environ.get("CONVERGENZE_SCREENSHOTS") == "docs":
+    if SCREENSHOTS_TO_DOCS:
         folders.append(DOCS)
     return folders
 
@@ -111,7 +113,8 @@ def test_home_and_every_page_of_the_navigation_pass_axe(page: Page) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "it")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     accessible(page)
-    for name in ("Cerca", "Il mio progetto", "Sovrapposizioni", "Scadenze", "Soggetti", "Mappa", "Avvisi", "Stato"):
+    for name in ("Cerca", "Il mio progetto", "Analizza un bando", "Sovrapposizioni", "Scadenze", "Soggetti", "Mappa",
+                 "Avvisi", "Stato"):
         page.get_by_role("navigation", name="Navigazione principale").get_by_role("link", name=name, exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         expect(page.get_by_role("link", name=name, exact=True).first).to_have_attribute("aria-current", "page")
@@ -231,6 +234,58 @@ def test_a_bad_upload_gets_a_message_and_keeps_the_form(page: Page, tmp_path: Pa
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Il file non si può leggere")
     expect(page.get_by_label("Tipo di soggetto")).to_have_value("cooperative")
+    accessible(page)
+
+
+def call_text(corpora_dir: Path) -> str:
+    """A real call as an officer would paste it (the Lazio FESR "Donne e Impresa 2026" notice): its first pages
+    (title, purpose, who may apply, budget and limits) and the page with the submission window, a page to a
+    paragraph. The whole 39-page act takes a minute to read on a shared machine."""
+    import pdfplumber
+
+    with pdfplumber.open(corpora_dir / "bandi-pdf" / "lazio_fesr_donne_e_impresa_2026.pdf") as pdf:
+        pages = [p.extract_text() or "" for p in pdf.pages]
+    return "\n\n".join(p for i, p in enumerate(pages) if i < 6 or "entro le ore" in p)
+
+
+def test_analyse_a_pasted_call_shows_its_deadline_budget_and_missions(page: Page, shots: list[Path],
+                                                                     corpora_dir: Path) -> None:
+    text = call_text(corpora_dir)
+    page.goto("/")
+    page.get_by_role("link", name="Hai un bando da leggere?").click()
+    expect(page).to_have_url(re.compile(r"/analyse$"))
+    page.get_by_label("Testo del bando").fill(text)
+    page.get_by_label("Data di riferimento per lo stato").fill("2026-05-01")
+    page.get_by_role("button", name="Analizza", exact=True).click()
+    expect(page.get_by_role("heading", name="Che cosa dice il bando")).to_be_visible()
+    deadline = page.locator("#analysis-dates summary", has_text="entro le ore 17:00 del 10 giugno 2026")
+    expect(deadline).to_be_visible()
+    deadline.click()
+    expect(page.locator("#analysis-dates details[open] blockquote")).to_contain_text("10 giugno 2026")
+    expect(page.locator("#analysis-dates summary", has_text="dalle ore 12:00 del 22 aprile 2026")).to_be_visible()
+    expect(page.locator("#analysis-money summary").first).to_have_text("€ 3.000.000,00")
+    expect(page.locator("#analysis-summary .badge")).to_have_text("Aperto")  # on 1 May 2026, between the two
+    chip = page.locator("#analysis-missions summary.chip").first
+    expect(chip).to_be_visible()
+    chip.click()
+    expect(page.locator("#analysis-missions details[open] blockquote")).to_be_visible()
+    expect(page.locator("#analysis-who summary", has_text="Lazio")).to_be_visible()
+    expect(page.locator(".missing").first).to_be_visible()  # what the text does not give is said, not hidden
+    expect(page.get_by_label("Testo del bando")).to_have_value(text.strip())
+    accessible(page)
+    screenshot(page, shots, "web-analyse.png", top="#analysis-title")
+
+
+def test_analyse_a_file_that_is_not_a_pdf_gets_a_message_and_keeps_the_form(page: Page, tmp_path: Path) -> None:
+    fake = tmp_path / "bando.pdf"
+    fake.write_text("Avviso pubblico per le imprese: testo semplice salvato con il nome di un PDF.", encoding="utf-8")
+    page.goto("/analyse")
+    page.get_by_label("Data di riferimento per lo stato").fill("2026-05-01")
+    page.get_by_label("Oppure carica un file (PDF, DOCX o TXT)").set_input_files(str(fake))
+    page.get_by_role("button", name="Analizza", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("Il file non si può leggere")
+    expect(page.get_by_label("Data di riferimento per lo stato")).to_have_value("2026-05-01")
+    expect(page.get_by_role("heading", name="Che cosa dice il bando")).to_have_count(0)
     accessible(page)
 
 

@@ -12,7 +12,14 @@ import pytest
 from babel.messages.extract import extract_from_dir
 
 from convergenze.api.web import choropleth, labels, reasons, views
-from convergenze.api.web.i18n import Catalogue, format_amount, format_date, format_number
+from convergenze.api.web.i18n import (
+    Catalogue,
+    format_amount,
+    format_date,
+    format_deadline,
+    format_number,
+    format_opening,
+)
 from convergenze.api.web.pages.calendar import feed
 from convergenze.core.payload import DocumentPayload
 from convergenze.core.records import Profile
@@ -24,6 +31,7 @@ from convergenze.core.vocabulary import (
     Eligibility,
     FirmSize,
     NonCallKind,
+    PlaceLevel,
     SupportForm,
     Verdict,
 )
@@ -58,6 +66,7 @@ def test_labels_cover_the_values_the_project_defines() -> None:
     assert set(labels.ELIGIBLE) == set(Eligibility)
     assert set(labels.SUPPORT_FORMS) == set(SupportForm) and set(labels.FIRM_SIZES) == set(FirmSize)
     assert set(labels.NON_CALL_KINDS) == set(NonCallKind)
+    assert set(labels.PLACE_LEVELS) == set(PlaceLevel)
 
 
 def test_italian_and_english_notation() -> None:
@@ -68,6 +77,19 @@ def test_italian_and_english_notation() -> None:
     assert format_amount(1_500_000, "en") == "€1,500,000.00"
     assert format_amount(None, "it") == ""
     assert format_number(12345, "it") == "12.345" and format_number(12345, "en") == "12,345"
+
+
+def test_deadline_and_opening_read_as_a_call_writes_them() -> None:
+    assert format_deadline("2026-03-15T12:00", "it") == "entro le ore 12:00 del 15 marzo 2026"
+    assert format_deadline("2026-03-15", "it") == "entro il 15 marzo 2026"
+    assert format_deadline("2026-03-15T00:00", "it") == "entro il 15 marzo 2026"
+    assert format_deadline("2026-03-08", "it") == "entro l'8 marzo 2026"
+    assert format_deadline("2026-03-11T09:30", "it") == "entro le ore 09:30 dell'11 marzo 2026"
+    assert format_opening("2026-04-01", "it") == "dal 1° aprile 2026"
+    assert format_opening("2026-04-22T12:00", "it") == "dalle ore 12:00 del 22 aprile 2026"
+    assert format_deadline("2026-03-15T12:00", "en") == "by 12:00 on 15 March 2026"
+    assert format_opening("2026-04-01", "en") == "from 1 April 2026"
+    assert format_deadline(None, "it") == "" and format_opening("not a date", "en") == ""
 
 
 def _payloads() -> list[dict]:

@@ -37,7 +37,7 @@ SERVER_ERROR_PAGE = """<!doctype html>
 <p lang="en">An internal error occurred: try again shortly and, if it happens again, tell the administrator.</p>
 <p><a href="/">Torna alla pagina iniziale</a></p></main></body></html>
 """
-CSRF_EXEMPT = ("/v1/", "/match", "/overlaps")
+CSRF_EXEMPT = ("/v1/", "/match", "/analyse", "/overlaps")
 
 
 def install(app: FastAPI, *, reports_dir: Path, sources_file: Path, csrf_secret: str | None) -> None:

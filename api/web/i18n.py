@@ -95,6 +95,43 @@ def format_date(value: Any, lang: str) -> str:
     return text
 
 
+def format_deadline(value: Any, lang: str) -> str:
+    """'entro le ore 12:00 del 15 marzo 2026' ('entro l'8 marzo 2026' without a time) / 'by 12:00 on 15 March
+    2026'; '' for no date."""
+    day, time = _day_and_time(value)
+    if day is None:
+        return ""
+    if lang != "it":
+        return f"by {time} on {format_date(day, lang)}" if time else f"by {format_date(day, lang)}"
+    return f"entro le ore {time} {_italian_day('del', day)}" if time else f"entro {_italian_day('il', day)}"
+
+
+def format_opening(value: Any, lang: str) -> str:
+    """'dalle ore 12:00 del 22 aprile 2026' ('dal 1° aprile 2026' without a time) / 'from 12:00 on 22 April
+    2026'; '' for no date."""
+    day, time = _day_and_time(value)
+    if day is None:
+        return ""
+    if lang != "it":
+        return f"from {time} on {format_date(day, lang)}" if time else f"from {format_date(day, lang)}"
+    return f"dalle ore {time} {_italian_day('del', day)}" if time else _italian_day("dal", day)
+
+
+def _day_and_time(value: Any) -> tuple[date | None, str | None]:
+    """The date, and its time of day when the ISO value has one other than midnight."""
+    has_time = isinstance(value, str) and len(value) >= 16 and value[10] == "T" and value[11:16] != "00:00"
+    return as_date(value), value[11:16] if has_time else None
+
+
+# The article elides before 8 and 11 ("dell'8", "l'11"); the first of the month is "1°".
+_ELIDED = {"il": "l'", "del": "dell'", "dal": "dall'"}
+
+
+def _italian_day(article: str, day: date) -> str:
+    head = _ELIDED[article] if day.day in (8, 11) else f"{article} "
+    return f"{head}{'1°' if day.day == 1 else day.day} {_month_name(day.month, 'it')} {day.year}"
+
+
 def format_month(day: date, lang: str) -> str:
     """'marzo 2026' / 'March 2026'."""
     return f"{_month_name(day.month, lang)} {day.year}"

@@ -55,6 +55,13 @@ NON_CALL_KINDS = {
     "procurement": N_("gara d'appalto"),
     "other": N_("altro atto"),
 }
+PLACE_LEVELS = {
+    "region": N_("regione"),
+    "province": N_("provincia"),
+    "municipality": N_("comune"),
+    "national": N_("nazionale"),
+    "eu": N_("europeo"),
+}
 CRITERIA = {
     "status": N_("Stato"),
     "territory": N_("Territorio"),

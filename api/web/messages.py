@@ -13,6 +13,7 @@ from .i18n import N_
 
 QUERY_EMPTY = N_("La ricerca è vuota: scrivi qualche parola, per esempio «efficienza energetica scuole».")
 TEXT_EMPTY = N_("Descrivi il progetto in qualche riga, oppure carica un file PDF, DOCX o TXT.")
+CALL_EMPTY = N_("Incolla il testo del bando, oppure carica il file PDF, DOCX o TXT che lo contiene.")
 PROGRAMME_EMPTY = N_("Descrivi il programma in qualche riga, oppure carica un file PDF, DOCX o TXT.")
 TEXT_AND_FILE = N_("Hai scritto un testo e caricato un file: usa solo uno dei due.")
 CSRF_FAILED = N_("Il modulo è scaduto o non viene da questa pagina: ricarica la pagina e riprova.")
@@ -70,6 +71,7 @@ _FIELDS = {
     "budget_max": N_("importo massimo"),
     "budget_needed": N_("importo necessario"),
     "needed_by": N_("fondi entro"),
+    "today": N_("data di riferimento"),
     "beneficiary_type": N_("beneficiari"),
     "support_form": N_("forma di sostegno"),
     "firm_size": N_("dimensione d'impresa"),

@@ -27,6 +27,7 @@ STATIC_DIR = Path(__file__).with_name("static")
 NAV = (
     ("/search", i18n.N_("Cerca")),
     ("/match", i18n.N_("Il mio progetto")),
+    ("/analyse", i18n.N_("Analizza un bando")),
     ("/overlaps", i18n.N_("Sovrapposizioni")),
     ("/calendar", i18n.N_("Scadenze")),
     ("/actors", i18n.N_("Soggetti")),

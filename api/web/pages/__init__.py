@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import actors, alerts, calendar, documents, home, match, mission_map, overlaps, places, search, status
+from . import actors, alerts, analyse, calendar, documents, home, match, mission_map, overlaps, places, search, status
 
-PAGES = (home, search, match, overlaps, documents, calendar, actors, mission_map, alerts, status, places)
+PAGES = (home, search, match, analyse, overlaps, documents, calendar, actors, mission_map, alerts, status, places)

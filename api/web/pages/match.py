@@ -19,11 +19,12 @@ from convergenze.services.wiring import Services
 from ...deps import ServicesDep
 from ...errors import http_answer
 from ...inputs import MAX_TEXT_CHARS
+from ...limits import rate_limited
 from ...models import ConvergenceMatchRequest
 from ...routes.match import run_match
 from .. import forms, messages, reasons, views
 from ..i18n import language
-from ..templating import render, translate
+from ..templating import render, translate, web_of
 
 router = APIRouter()
 FIELDS = ("text", "actor_type", "region", "municipality", "budget_needed", "needed_by", "ineligible")
@@ -61,6 +62,7 @@ async def match_page(request: Request, services: ServicesDep) -> HTMLResponse:
     if not text.strip():
         return _page(request, services, fields, None, translate(request, messages.TEXT_EMPTY), 400)
     try:
+        rate_limited("match")(request, web_of(request).session.caller(request))  # the API route's budget
         body = request_from(fields, text, lang)
         result = await run_match(request, services, body, posted.upload.kind if posted.upload else TextSource.TEXT)
     except ValidationError as error:

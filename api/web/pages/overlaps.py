@@ -19,11 +19,12 @@ from convergenze.services.wiring import Services
 from ...deps import ServicesDep
 from ...errors import http_answer
 from ...inputs import MAX_TEXT_CHARS
+from ...limits import rate_limited
 from ...models import OverlapRequest
 from ...routes.overlaps import run_overlaps
 from .. import forms, messages, reasons, views
 from ..i18n import language
-from ..templating import render, translate
+from ..templating import render, translate, web_of
 
 router = APIRouter()
 FIELDS = ("text", "region", "municipality", "actor_type")
@@ -48,6 +49,7 @@ async def overlaps_page(request: Request, services: ServicesDep) -> HTMLResponse
         return _page(request, services, fields, None, translate(request, messages.PROGRAMME_EMPTY), 400)
     body: dict[str, Any] = {"text": text, "limit": RESULTS, **{k: fields[k] for k in FIELDS[1:] if fields[k]}}
     try:
+        rate_limited("overlaps")(request, web_of(request).session.caller(request))  # the API route's budget
         result = await run_overlaps(request, services, OverlapRequest.model_validate(body),
                                     posted.upload.kind if posted.upload else TextSource.TEXT)
     except ValidationError as error:
