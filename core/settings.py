@@ -7,13 +7,24 @@ the README's configuration table (a test checks it).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from convergenze.core.vocabulary import EmbedBackend
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, which a container's cpuset narrows), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _default_corpora() -> Path:
@@ -66,6 +77,20 @@ class EmbeddingSettings(BaseSettings):
         default=32, ge=1, le=1024, validation_alias=AliasChoices("CONVERGENZE_EMBED_BATCH")
     )
     device: str = Field(default="cpu", validation_alias=AliasChoices("CONVERGENZE_EMBED_DEVICE"))
+    # The built-in model's runtime; a model named in CONVERGENZE_EMBED_MODEL always runs on PyTorch.
+    backend: EmbedBackend = Field(
+        default=EmbedBackend.OPENVINO, validation_alias=AliasChoices("CONVERGENZE_EMBED_BACKEND")
+    )
+    # Threads one embedding call uses; None: every core this process may run on.
+    threads: int | None = Field(default=None, ge=1, le=256, validation_alias=AliasChoices("CONVERGENZE_EMBED_THREADS"))
+    # Tokens per text, special tokens included. e5 was trained on 512; the chunker keeps passages below it
+    # (EU topic chunks: p95 277 tokens), so the cap only cuts long queries and match descriptions.
+    max_length: int = Field(default=512, ge=16, le=512, validation_alias=AliasChoices("CONVERGENZE_EMBED_MAX_LENGTH"))
+
+    @property
+    def cores(self) -> int:
+        """The threads an embedding call gets: ``threads``, else the cores this process may use."""
+        return self.threads or available_cores()
 
 
 class QdrantSettings(BaseSettings):

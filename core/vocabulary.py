@@ -202,3 +202,12 @@ class ExportFormat(StrEnum):
 
     JSON = "json"
     CSV = "csv"
+
+
+class EmbedBackend(StrEnum):
+    """What runs the default embedding model: PyTorch (float32, the reference), or its int8 export run by
+    ONNX Runtime or OpenVINO (built by ``convergenze setup-model``)."""
+
+    TORCH = "torch"
+    ONNX = "onnx"
+    OPENVINO = "openvino"

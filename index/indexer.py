@@ -154,7 +154,8 @@ class Indexer:
                 if document.type in SECTIONED_TYPES:
                     document.metadata["section_missions"] = section_missions(self.labeller, document, chunks, vectors)
             start += len(chunks)
-            payloads[document.id] = {**document_payload(document), "content_hash": hashes[document.id]}
+            payloads[document.id] = {**document_payload(document), "content_hash": hashes[document.id],
+                                     "embedder": self.embedder.name}
         store.upsert(
             [
                 IndexedChunk(chunk=c, dense=dense[i].tolist(), sparse=sparse[i], payload=payloads[d.id])

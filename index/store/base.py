@@ -8,7 +8,7 @@ Payload conventions (one point = one chunk):
 
 * ``document_id``, ``position``, ``text``, ``heading`` come from the ``Chunk``; the rest from
   ``IndexedChunk.payload``, which must carry ``content_hash`` (the document's hash, for incremental
-  ingestion).
+  ingestion) and should carry ``embedder`` (the name of what made its dense vector: a change re-embeds).
 * ``deadline`` is stored as an ISO 8601 string (``YYYY-MM-DD`` for dates, full ISO datetime otherwise) with a
   datetime payload index; ``date``/``datetime`` values anywhere at the top level are stored as ISO strings.
 * ``language`` defaults to the chunk's language when the payload has none.
@@ -361,14 +361,17 @@ class VectorStore(ABC):
         self._set_payload_where(document_filter(document_id), values, None)
         self._set_payload_where(document_filter(document_id), values, "metadata")
 
-    def document_hashes(self, source: str | None = None) -> dict[str, str]:
-        """``document_id -> content_hash`` of every stored document (of one ``source`` if given)."""
+    def document_hashes(self, source: str | None = None, *, embedder: str | None = None) -> dict[str, str | None]:
+        """``document_id -> content_hash`` of every stored document (of one ``source`` if given). With
+        ``embedder``, a document whose vectors another embedder made (or an unnamed one, before embedders were
+        recorded) maps to None: it is stored, but stale, and an ingestion embeds it again."""
         spec = FilterSpec() if source is None else FilterSpec(must=(Match("source", (source,)),))
-        hashes: dict[str, str] = {}
-        for _, payload in self._scroll(spec, ("document_id", "content_hash")):
+        hashes: dict[str, str | None] = {}
+        for _, payload in self._scroll(spec, ("document_id", "content_hash", "embedder")):
             document_id, content_hash = payload.get("document_id"), payload.get("content_hash")
             if isinstance(document_id, str) and isinstance(content_hash, str):
-                hashes[document_id] = content_hash
+                stale = embedder is not None and payload.get("embedder") != embedder
+                hashes[document_id] = None if stale else content_hash
         return hashes
 
     def document_heads(
