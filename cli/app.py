@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -37,6 +37,9 @@ from convergenze.services.wiring import Services, open_services
 from . import output
 from .errors import reported
 
+if TYPE_CHECKING:
+    from .remote import RemoteApi
+
 app = typer.Typer(
     help="Convergenze: find the funding calls, measures and projects that converge with yours.",
     no_args_is_help=True,
@@ -52,6 +55,10 @@ FileOpt = Annotated[
 ]
 RegionOpt = Annotated[str | None, typer.Option(help="Region, e.g. Lazio.")]
 ActorOpt = Annotated[ActorType | None, typer.Option("--actor-type", help="Who applies.")]
+ServerOpt = Annotated[
+    str | None,
+    typer.Option("--server", help="Ask a running API (e.g. http://127.0.0.1:8000) instead of loading the index here."),
+]
 
 
 @app.callback()
@@ -123,17 +130,29 @@ def search(
     language: Annotated[str | None, typer.Option(help="Language code, e.g. it or en.")] = None,
     source: Annotated[str | None, typer.Option(help="Source name, e.g. eu-funding-tenders.")] = None,
     mode: ModeOpt = SearchMode.HYBRID,
+    server: ServerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the index with a few words."""
-    with _services(ctx) as services:
-        filters = SearchFilters(types=tuple(doc_type or ()), region=_region(services, region), status=status,
-                                language=language, source=source)
-        found = responses.hits_out(services.search.search(query, filters, limit=limit, mode=mode))
+    if server:
+        with reported():
+            found = _remote(server).search({"q": query, "limit": limit, "type": doc_type, "region": region,
+                                            "status": status, "language": language, "source": source, "mode": mode})
+    else:
+        with _services(ctx) as services:
+            filters = SearchFilters(types=tuple(doc_type or ()), region=_region(services, region), status=status,
+                                    language=language, source=source)
+            found = responses.hits_out(services.search.search(query, filters, limit=limit, mode=mode))
     if as_json:
         output.dump(found)
     else:
         output.hits(found)
+
+
+def _remote(url: str) -> RemoteApi:
+    from .remote import RemoteApi
+
+    return RemoteApi(url)
 
 
 def _region(services: Services, name: str | None) -> str | None:
@@ -143,12 +162,16 @@ def _region(services: Services, name: str | None) -> str | None:
     return None if name is None else canonical_region(name, services.gazetteer)
 
 
+def _one_text(text: str | None, file: Path | None) -> None:
+    if (text is None) == (file is None):
+        raise InvalidInput("give either a text or --file, not both and not neither.")
+
+
 def _description(text: str | None, file: Path | None) -> tuple[str, TextSource]:
     """The text to work on, from the argument or a file."""
     from convergenze.extractors.uploads import text_from_upload
 
-    if (text is None) == (file is None):
-        raise InvalidInput("give either a text or --file, not both and not neither.")
+    _one_text(text, file)
     if file is None:
         return str(text), TextSource.TEXT
     found = text_from_upload(file.name, file.read_bytes())
@@ -172,9 +195,22 @@ def match(
     ineligible: Annotated[
         IneligiblePolicy, typer.Option(help="Ineligible calls: ranked below the others, left out, or kept in place.")
     ] = IneligiblePolicy.DEMOTE,
+    server: ServerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Rank calls and PNRR measures for a project, with eligibility for your profile, reasons and precedents."""
+    if server:
+        with reported():
+            _one_text(description, file)
+            profile_in = {"actor_type": actor_type, "region": region, "municipality": municipality,
+                          "budget_needed": budget, "needed_by": needed_by.date().isoformat() if needed_by else None}
+            out = _remote(server).match({
+                "text": description, "limit": limit, "ineligible": ineligible,
+                "types": list(doc_type or (DocType.MEASURE, DocType.CALL)),
+                "profile": {k: v for k, v in profile_in.items() if v is not None} or None,
+            }, file)
+        output.dump(out) if as_json else output.matches(out)
+        return
     with _services(ctx) as services:
         text, source = _description(description, file)
         profile = Profile(actor_type=actor_type, region=region, municipality=municipality, budget_needed=budget,
@@ -195,9 +231,17 @@ def overlaps(
     region: RegionOpt = None,
     actor_type: ActorOpt = None,
     limit: LimitOpt = 20,
+    server: ServerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Existing initiatives a programme overlaps (risk of duplication) or completes (coalition)."""
+    if server:
+        with reported():
+            _one_text(description, file)
+            out = _remote(server).overlaps({"text": description, "region": region, "actor_type": actor_type,
+                                            "limit": limit}, file)
+        output.dump(out) if as_json else output.overlaps(out)
+        return
     with _services(ctx) as services:
         text, source = _description(description, file)
         out = responses.overlap_out(services.convergence.overlaps(text, region, actor_type, limit), source)
