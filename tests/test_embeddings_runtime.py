@@ -29,7 +29,7 @@ def texts(corpora_dir: Path) -> dict[str, list[str]]:
     """Real Italian and English queries and passages: call titles and funded projects, EU topics."""
     calls = pd.read_csv(corpora_dir / "italia-domani/PNRR_Bandi_e_Avvisi.csv", sep=";", encoding="utf-8-sig",
                         dtype=str)
-    titles = list(dict.fromkeys(t.strip() for t in calls["Titolo Bando o Avviso"].dropna()))[::40][:12]
+    titles = list(dict.fromkeys(t.strip() for t in calls["Titolo Bando o Avviso"].dropna()))[::15][:12]
     projects = pd.read_parquet(corpora_dir / "italia-domani/PNRR_Progetti_validati.parquet",
                                columns=["Titolo progetto", "Sintesi progetto"]).dropna()
     syntheses = [f"{t}\n{s}" for t, s in projects.iloc[::4000].head(12).itertuples(index=False)]

@@ -30,4 +30,5 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name not in _WHERE:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    # The installed name, whatever this package was imported as: one class object per name.
+    return getattr(importlib.import_module(f"convergenze.index.store.{_WHERE[name]}"), name)
