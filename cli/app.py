@@ -101,17 +101,21 @@ def ingest(
         int | None, typer.Option(help="At most this many documents per source (a sample).")
     ] = None,
     today: Annotated[str | None, typer.Option(help="Reference date for call status (YYYY-MM-DD).")] = None,
+    distributed: Annotated[
+        bool, typer.Option("--distributed", help="Embed on a Dask cluster (CONVERGENZE_DASK_ADDRESS, else local).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Read the sources, extract, embed and index them (a Prefect flow run), then print the report."""
+    """Read the sources, extract, embed and index them (a Prefect flow run), then print the report. Each source
+    is served as soon as it is in."""
     from convergenze.pipelines.runtime import configure_prefect
 
     configure_prefect(ctx.obj.data.data_dir)
-    from convergenze.pipelines.ingest import ingest_flow
+    from convergenze.pipelines.ingest import run_ingestion
 
     with reported():
-        report: dict[str, Any] = ingest_flow(
-            sources=source or None, limit=limit, today=today, progress=not as_json
+        report: dict[str, Any] = run_ingestion(
+            ctx.obj, sources=source or None, limit=limit, today=today, progress=not as_json, distributed=distributed
         )
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
@@ -298,14 +302,25 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    ingest: Annotated[
+        bool, typer.Option("--ingest", help="Ingest every source in the background; serve once the first is in.")
+    ] = False,
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    """Serve the web pages and the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
     from convergenze.api.main import create_app
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    uvicorn.run(create_app(Services(ctx.obj)), host=host, port=port, log_level="info")
+    services = Services(ctx.obj)
+    if not ingest:
+        uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+        return
+    from .background import BackgroundIngestion
+
+    with reported(), BackgroundIngestion(services) as job:
+        job.wait_for_first_source()
+        uvicorn.run(create_app(services), host=host, port=port, log_level="info")
 
 
 @app.command()

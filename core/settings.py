@@ -99,6 +99,23 @@ class QdrantSettings(BaseSettings):
     url: str | None = Field(default=None, validation_alias=AliasChoices("QDRANT_URL"))
     api_key: str | None = Field(default=None, validation_alias=AliasChoices("QDRANT_API_KEY"))
     collection: str = Field(default="convergenze", validation_alias=AliasChoices("CONVERGENZE_COLLECTION"))
+    # How a new collection is spread over a Qdrant cluster (set when the collection is created, not after).
+    shards: int = Field(default=1, ge=1, le=1024, validation_alias=AliasChoices("QDRANT_SHARDS"))
+    replicas: int = Field(default=1, ge=1, le=16, validation_alias=AliasChoices("QDRANT_REPLICAS"))
+
+
+class IngestSettings(BaseSettings):
+    """How an ingestion runs: how often it publishes, and where a distributed backfill embeds."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    # Documents after which a long source is published (readers see it) before the rest of it is read.
+    commit_every: int = Field(default=10_000, ge=1, validation_alias=AliasChoices("CONVERGENZE_COMMIT_EVERY"))
+    # `convergenze ingest --distributed`: a Dask scheduler to embed on (e.g. tcp://scheduler:8786); unset, a
+    # local cluster of `dask_workers` processes for the length of the run.
+    dask_address: str | None = Field(default=None, validation_alias=AliasChoices("CONVERGENZE_DASK_ADDRESS"))
+    dask_workers: int | None = Field(default=None, ge=1, le=256,
+                                     validation_alias=AliasChoices("CONVERGENZE_DASK_WORKERS"))
 
 
 class ApiSettings(BaseSettings):
@@ -167,8 +184,9 @@ class Settings:
     fetch: FetchSettings
     alerts: AlertSettings
     web: WebSettings
+    ingest: IngestSettings
 
     @classmethod
     def load(cls) -> Settings:
         return cls(DataSettings(), EmbeddingSettings(), QdrantSettings(), ApiSettings(), FetchSettings(),
-                   AlertSettings(), WebSettings())
+                   AlertSettings(), WebSettings(), IngestSettings())

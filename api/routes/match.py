@@ -3,7 +3,6 @@ from __future__ import annotations
 import dataclasses
 
 from fastapi import APIRouter, HTTPException, Request
-from starlette.concurrency import run_in_threadpool
 
 from convergenze.core.records import Profile
 from convergenze.core.vocabulary import TextSource
@@ -41,7 +40,7 @@ async def run_match(services: Services, body: ConvergenceMatchRequest,
     profile_in = body.profile
     profile = Profile(**profile_in.model_dump()) if profile_in else Profile()
     filters = dataclasses.replace(body.filters(), region=canonical_region(body.region, services.gazetteer))
-    result = await run_in_threadpool(
+    result = await services.workers.run(
         services.convergence.match, body.text, profile, filters, body.limit, body.ineligible, body.explain,
         None, body.mode,
     )

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
-from starlette.concurrency import run_in_threadpool
 
 from convergenze.core.vocabulary import TextSource
 from convergenze.services.responses import OverlapOut, overlap_out
@@ -33,7 +32,7 @@ async def run_overlaps(services: Services, body: OverlapRequest,
     """The search behind ``POST /v1/overlaps`` and the overlaps page; raises HTTPException or a named error."""
     if not body.text.strip():
         raise HTTPException(status_code=400, detail=TEXT_EMPTY)
-    result = await run_in_threadpool(
+    result = await services.workers.run(
         services.convergence.overlaps, body.text, body.region, body.actor_type, body.limit, tuple(body.types),
         None, body.municipality,
     )

@@ -19,7 +19,7 @@ Payload conventions (one point = one chunk):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import TracebackType
@@ -399,12 +399,14 @@ class VectorStore(ABC):
     def count_points(self) -> int:
         return self._count(FilterSpec())
 
+    def version(self) -> Hashable | None:
+        """Changes whenever what readers see changes (a committed Edge generation); None when the backend cannot
+        tell (a Qdrant server is written live). Caches of what the index holds are keyed by it."""
+        return None
+
     def count_documents(self) -> int:
-        points = self.count_points()
-        if points == 0:
-            return 0
-        # Distinct values of an indexed keyword; there are never more documents than points.
-        return len(self._facet("document_id", FilterSpec(), points))
+        # Every document has exactly one head chunk: an indexed count, not a facet over every document id.
+        return self._count(FilterSpec(must=(HEAD_CHUNK,)))
 
     def facet(self, field: str, filters: SearchFilters | None = None) -> dict[str, int]:
         """Number of *documents* per value of ``field`` (a keyword-indexed field) among those matching."""
@@ -456,6 +458,10 @@ class VectorWriter(VectorStore):
     @abstractmethod
     def abort(self) -> None:
         """Drop the changes where the backend can (Edge), and release the writer. Safe to call twice."""
+
+    @abstractmethod
+    def checkpoint(self) -> None:
+        """Make every change so far visible to readers and go on writing (the writer stays the one writer)."""
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
