@@ -2,8 +2,9 @@
 
 When a corpus outgrows one machine's cores (OpenCoesione's ~2M funded projects, the whole incentives catalogue),
 the flow runs with prefect-dask's ``DaskTaskRunner``: each batch of passages the indexer would embed becomes
-one Prefect task on a Dask worker, and the flow's process still labels, encodes BM25 and writes, one writer as
-always. The batches are the indexer's own, so the vectors are those of a sequential run (a test compares them).
+one task on a Dask worker of the flow's cluster, and the flow's process still labels, encodes BM25 and writes,
+one writer as always. The batches are the indexer's own, so the vectors are those of a sequential run (a test
+compares them).
 Without an address the runner starts a ``LocalCluster`` of processes for the length of the run; with
 ``CONVERGENZE_DASK_ADDRESS`` it uses that scheduler (workers there need the project installed and the model
 built: ``make setup``).
@@ -15,8 +16,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from convergenze.core.embedding import Embedder
 from convergenze.core.settings import DataSettings, EmbeddingSettings, IngestSettings, available_cores
@@ -58,17 +57,26 @@ def _embedder(embedding: EmbeddingSettings, data: DataSettings) -> Embedder:
     return _EMBEDDERS[key]
 
 
-@task(cache_policy=NO_CACHE)
-def embed_batch(texts: list[str], embedding: EmbeddingSettings, data: DataSettings) -> np.ndarray:
+def embed_texts(texts: list[str], embedding: EmbeddingSettings, data: DataSettings) -> np.ndarray:
+    """One batch, on a Dask worker: a plain module-level function, so that workers import it by name."""
     return _embedder(embedding, data).embed_passages(texts)
 
 
 def distributed_batches(embedding: EmbeddingSettings, data: DataSettings) -> BatchEmbedder:
-    """The indexer's ``embed_batches`` for a flow running on a ``DaskTaskRunner``: every batch is submitted at
-    once, and the vectors come back in order, each as soon as its batch and those before it are done."""
+    """The indexer's ``embed_batches`` for a flow running on a ``DaskTaskRunner``: every batch is sent to the
+    runner's cluster at once, and the vectors come back in order, each as soon as its batch and those before it
+    are done. Each batch is a plain Dask task (a module-level function workers import by name), sent through
+    the runner's own client from the flow's context."""
 
     def run(batches: list[list[str]]) -> Iterator[np.ndarray]:
-        futures = [embed_batch.submit(texts, embedding, data) for texts in batches]
+        from prefect.context import FlowRunContext
+        from prefect_dask import DaskTaskRunner
+
+        context = FlowRunContext.get()
+        runner = context.task_runner if context is not None else None
+        if not isinstance(runner, DaskTaskRunner):
+            raise RuntimeError("distributed embedding needs a flow run on a DaskTaskRunner (run_ingestion sets it).")
+        futures = runner.client.map(embed_texts, batches, embedding=embedding, data=data, pure=False)
         for future in futures:
             yield future.result()
 

@@ -191,6 +191,9 @@ def ingest_flow(
     if distributed:
         workers = settings.ingest.dask_workers or available_cores()
         embed_batches = distributed_batches(worker_settings(settings.embedding, workers), data)
+    # Distributed, the indexing step runs in the flow's own context rather than as a task: the batches it sends
+    # to the cluster would otherwise carry the parent task's parameters (indexer, store, their locks) along.
+    index = index_documents.fn if distributed else index_documents
     enricher = Enricher(today=as_of)
     detector = ChangeDetector(state, as_of)
     run = _Run(report, clock, state, data.reports_dir)
@@ -241,7 +244,7 @@ def ingest_flow(
                 for first in range(0, len(changed), step):
                     part = changed[first : first + step]
                     with clock.stage("embed and index"):
-                        source_report.points += index_documents(
+                        source_report.points += index(
                             part, indexer, store, stored_ids, spec.name, progress, embed_batches
                         )
                     source_report.indexed += len(part)
