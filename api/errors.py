@@ -3,7 +3,12 @@ become HTTP answers."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from convergenze.core.errors import ConvergenzeError, InvalidInput
@@ -32,6 +37,14 @@ UPLOAD_UNREADABLE = "The file could not be read: it is damaged or not what its n
 UPLOAD_EMPTY = "No text could be extracted from the uploaded file."
 BAD_MULTIPART = "A multipart request needs a 'file' part and may have a 'request' part with JSON options."
 CATALOG_MISSING = "The catalog is not built yet: run `convergenze ingest`."
+KEY_NEEDED = "An API key is needed: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."
+BAD_KEY = "The API key is not valid (unknown or revoked)."
+ROLE_NEEDED = "This API key's role does not allow this: it needs the '{role}' role."
+ALERT_LIMIT = "This key has as many alerts as allowed: delete one first."
+WEBHOOK_REFUSED = "The webhook_url is not allowed: {reason}."
+RATE_LIMITED = "Too many requests: try again in a moment (see Retry-After)."
+BUSY = "The server is busy with other requests: try again in a moment."
+BODY_TOO_LARGE = "The request body is larger than the limit."
 
 
 # --- the project's named errors as HTTP answers (registered on the app by create_app) ---
@@ -70,3 +83,33 @@ async def named_error_handler(request: Request, error: Exception) -> JSONRespons
         raise error
     status, detail = http_answer(error)
     return JSONResponse({"detail": detail}, status_code=status)
+
+
+# A 422 names what was wrong, and shows at most this much of what was sent (never the whole body back).
+_ECHO_CHARS = 200
+_MAX_ERRORS = 20
+
+
+def _short(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dict | list | tuple):
+        text = json.dumps(jsonable_encoder(value), ensure_ascii=False, default=str)
+    else:
+        text = str(value)
+    return text if len(text) <= _ECHO_CHARS else text[:_ECHO_CHARS] + "…"
+
+
+async def validation_error_handler(request: Request, error: Exception) -> JSONResponse:
+    """FastAPI's 422 body (type, loc, msg, input, ctx), with the input cut short and at most 20 errors."""
+    if not isinstance(error, RequestValidationError):  # registered for RequestValidationError only
+        raise error
+    details = []
+    for item in error.errors()[:_MAX_ERRORS]:
+        detail = {"type": item.get("type"), "loc": list(item.get("loc", ())), "msg": _short(item.get("msg"))}
+        if "input" in item:
+            detail["input"] = _short(item["input"])
+        if isinstance(item.get("ctx"), dict):
+            detail["ctx"] = {key: _short(value) for key, value in item["ctx"].items()}
+        details.append(detail)
+    return JSONResponse({"detail": details}, status_code=422)

@@ -9,11 +9,21 @@ from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from convergenze.core.records import SearchFilters
-from convergenze.core.vocabulary import ActorType, CallStatus, DocType, IneligiblePolicy, SearchMode
+from convergenze.core.vocabulary import (
+    ActorType,
+    CallStatus,
+    DocType,
+    FirmSize,
+    IneligiblePolicy,
+    SearchMode,
+    SupportForm,
+)
 
 from .errors import BAD_BUDGET_RANGE, BAD_DEADLINE_RANGE
 
 _MATCH_TYPES = (DocType.CALL, DocType.MEASURE)
+# A whole call, annexes included, is read for its dates and amounts; an uploaded file's text is cut here.
+MAX_EXTRACT_CHARS = 300_000
 
 
 def check_ranges(
@@ -38,6 +48,8 @@ class SearchParams(BaseModel):
     mission: str | None = Field(default=None, max_length=40, description="A mission code, e.g. M2 or M1C1.")
     programme: str | None = Field(default=None, max_length=80, description="e.g. PNRR, FESR, Horizon Europe.")
     beneficiary_type: ActorType | None = None
+    support_form: SupportForm | None = Field(default=None, description="How the call supports: a grant, a loan...")
+    firm_size: FirmSize | None = Field(default=None, description="A firm size the call admits.")
     deadline_from: date | None = Field(default=None, description="Deadline on or after (YYYY-MM-DD).")
     deadline_to: date | None = Field(default=None, description="Deadline on or before (YYYY-MM-DD).")
     budget_min: float | None = Field(default=None, ge=0)
@@ -56,6 +68,8 @@ class SearchParams(BaseModel):
             mission=self.mission,
             programme=self.programme,
             beneficiary_type=self.beneficiary_type,
+            support_form=self.support_form,
+            firm_size=self.firm_size,
             deadline_from=self.deadline_from,
             deadline_to=self.deadline_to,
             budget_min=self.budget_min,
@@ -74,6 +88,8 @@ class MatchRequest(BaseModel):
     mission: str | None = Field(default=None, max_length=40)
     programme: str | None = Field(default=None, max_length=80)
     beneficiary_type: ActorType | None = None
+    support_form: SupportForm | None = None
+    firm_size: FirmSize | None = None
     deadline_from: date | None = None
     deadline_to: date | None = None
     budget_min: float | None = Field(default=None, ge=0)
@@ -89,6 +105,8 @@ class MatchRequest(BaseModel):
             mission=self.mission,
             programme=self.programme,
             beneficiary_type=self.beneficiary_type,
+            support_form=self.support_form,
+            firm_size=self.firm_size,
             deadline_from=self.deadline_from,
             deadline_to=self.deadline_to,
             budget_min=self.budget_min,
@@ -154,3 +172,13 @@ class OverlapRequest(BaseModel):
     actor_type: ActorType | None = None
     limit: int = Field(default=20, ge=1, le=100)
     types: list[DocType] = Field(default_factory=lambda: list(DocType), max_length=5)
+
+
+class ExtractRequest(BaseModel):
+    """``POST /v1/extract``: the text of a call (or, as multipart, a PDF, DOCX or TXT file) to read, not store."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(default="", max_length=MAX_EXTRACT_CHARS, description="The call's text, Italian or English.")
+    today: date | None = Field(default=None, description="The day the call's status is judged on (YYYY-MM-DD); "
+                               "default: the server's today.")

@@ -1,10 +1,18 @@
-"""Scoring for benchmarks/extraction.py: precision/recall counters, the printed table, and the
-keyword/regex-only baseline the extractor is compared with."""
+"""Scoring for benchmarks/extraction.py: precision/recall counters, the printed table, the extractor as it was
+at an earlier commit, and the keyword/regex-only baseline the extractor is compared with."""
 
 from __future__ import annotations
 
+import importlib
+import io
+import subprocess
+import sys
+import tarfile
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from convergenze.core.records import CallMetadata
@@ -47,33 +55,62 @@ class Score:
         return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
+# The extractor today, the extractor at the commit the branch started from (run in the same process, see
+# ``load_before``), and what regexes alone give.
+VARIANTS = ("new", "before", "keyword")
+
+
 @dataclass
 class Table:
     name: str
-    rows: dict[str, tuple[Score, Score]] = field(default_factory=dict)
+    rows: dict[str, dict[str, Score]] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0
+    seconds: dict[str, float] = field(default_factory=dict)
     docs: int = 0
 
-    def pair(self, name: str) -> tuple[Score, Score]:
-        return self.rows.setdefault(name, (Score(), Score()))
+    def row(self, name: str) -> dict[str, Score]:
+        return self.rows.setdefault(name, {v: Score() for v in VARIANTS})
+
+    def single(self, name: str, predicted: dict[str, Any], gold: Any, same: Callable[[Any, Any], bool]) -> None:
+        for variant, value in predicted.items():
+            self.row(name)[variant].single(value, gold, same)
+
+    def sets(self, name: str, predicted: dict[str, set[str]], gold: set[str]) -> None:
+        for variant, value in predicted.items():
+            self.row(name)[variant].sets(value, gold)
 
     def print(self) -> None:
-        per_doc = 1000 * self.seconds / max(1, self.docs)
-        print(f"\n## {self.name} — {self.docs} documents, extractor {per_doc:.1f} ms/doc")
-        print(
-            f"{'field':<26}{'gold':>5} | {'P':>5} {'R':>5} {'F1':>5} | {'base P':>6} {'R':>5} {'F1':>5}"
-            f" | {'ratio':>5}"
-        )
-        for name, (ours, base) in self.rows.items():
-            p, r, f = ours.prf
-            bp, br, bf = base.prf
-            ratio = f"{f / bf:5.2f}" if bf else "  inf" if f else "    -"
+        speed = ", ".join(f"{v} {1000 * s / max(1, self.docs):.1f}" for v, s in self.seconds.items())
+        print(f"\n## {self.name} — {self.docs} documents, ms/doc: {speed}")
+        print(f"{'field':<26}{'gold':>5} | {'P':>5} {'R':>5} {'F1':>5} | {'before':>6} {'keyword':>7} |"
+              f" {'new/before':>10}")
+        for name, scores in self.rows.items():
+            p, r, f = scores["new"].prf
+            before, keyword = scores["before"].prf[2], scores["keyword"].prf[2]
+            ratio = f"{f / before:10.2f}" if before else "       inf" if f else "         -"
             note = f"  ({self.notes[name]})" if name in self.notes else ""
-            print(
-                f"{name:<26}{ours.gold:>5} | {p:5.2f} {r:5.2f} {f:5.2f} | {bp:6.2f} {br:5.2f} {bf:5.2f}"
-                f" | {ratio}{note}"
-            )
+            print(f"{name:<26}{scores['new'].gold:>5} | {p:5.2f} {r:5.2f} {f:5.2f} | {before:6.2f} {keyword:7.2f} |"
+                  f" {ratio}{note}")
+
+
+def load_before(ref: str, root: Path) -> tuple[ModuleType, ModuleType, str]:
+    """``extractors.call_metadata`` and ``extractors.missions`` as they were at git ``ref``, importable beside
+    today's: the package (with the gazetteer and taxonomy files it reads) is unpacked into a temporary folder
+    as a top-level ``extractors``. Returns the two modules and the commit's short hash."""
+    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", ref], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    archive = subprocess.run(["git", "-C", str(root), "archive", commit, "extractors", "corpora/gazetteer",
+                              "corpora/taxonomy"], capture_output=True, check=True).stdout
+    target = Path(tempfile.mkdtemp(prefix="convergenze-before-"))
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    sys.path.insert(0, str(target))
+    try:
+        calls = importlib.import_module("extractors.call_metadata")
+        missions = importlib.import_module("extractors.missions")
+    finally:
+        sys.path.remove(str(target))
+    return calls, missions, commit
 
 
 # --- the keyword/regex-only baseline --------------------------------------------------------------
@@ -138,11 +175,17 @@ def one_of(accepted: list[str]) -> Callable[[str, Any], bool]:
     return same
 
 
-def types_of(meta: CallMetadata, merge_coop: bool = False) -> set[str]:
-    types = {b.actor_type for b in meta.beneficiaries}
-    if merge_coop:
-        types = {"coop_or_non_profit" if t in ("cooperative", "third_sector") else t for t in types}
-    return types
+def types_of(meta: CallMetadata) -> set[str]:
+    return {str(b.actor_type) for b in meta.beneficiaries}
+
+
+# Classes the official vocabularies do not split: cooperatives with non-profits, administrations with public bodies.
+_MERGED = {"cooperative": "coop_or_non_profit", "third_sector": "coop_or_non_profit",
+           "foundation": "coop_or_non_profit", "public_body": "public", "public_administration": "public"}
+
+
+def merged_types(types: set[str]) -> set[str]:
+    return {_MERGED.get(str(t), str(t)) for t in types}
 
 
 def regions_of(meta: CallMetadata, gazetteer: Gazetteer) -> set[str]:
@@ -150,6 +193,8 @@ def regions_of(meta: CallMetadata, gazetteer: Gazetteer) -> set[str]:
     for place in meta.territory:
         if place.level == "national":
             out.add(NATIONAL)
+        elif place.level == "eu":
+            continue
         elif place.istat_code:
             region = gazetteer.region_name(
                 place.istat_code[:2] if place.level == "region" else place.istat_code

@@ -10,33 +10,14 @@ and mode, with the in-process call (no HTTP) beside it as the baseline.
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
-import threading
 import time
 
 import httpx
-import uvicorn
+from serving import QUERIES, bench_services, percentile, served
 
-from convergenze.api.main import create_app
 from convergenze.core.records import SearchFilters
-from convergenze.core.settings import Settings
-from convergenze.services.wiring import Services
 
-QUERIES = [
-    "digitalizzazione delle piccole e medie imprese",
-    "riqualificazione energetica degli edifici scolastici",
-    "migrazione al cloud dei servizi comunali",
-    "inclusione sociale e servizi per anziani non autosufficienti",
-    "rigenerazione urbana delle periferie",
-    "hydrogen valleys and renewable energy",
-    "artificial intelligence for health research",
-    "cooperative di comunità nelle aree interne",
-    "borse di studio per dottorati innovativi",
-    "mobilità sostenibile e piste ciclabili",
-    "contributi a fondo perduto per startup innovative nel Lazio",
-    "climate adaptation of coastal cities",
-]
 PROFILE = {"actor_type": "public_administration", "municipality": "Viterbo", "budget_needed": 800_000}
 PROJECT = (
     "Il nostro comune di 12.000 abitanti vuole installare impianti fotovoltaici sulle scuole e sulla "
@@ -44,34 +25,12 @@ PROJECT = (
 )
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    services = Services(Settings.load())
-    services.warm_up()
-    if services.store.count_points() == 0:
-        raise SystemExit("The index is empty: run `convergenze ingest` first (CONVERGENZE_DATA).")
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning")
-    )
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-
+    services = bench_services()
     timings: dict[str, list[float]] = {}
 
     def timed(label: str, call: object) -> None:
@@ -79,7 +38,7 @@ def main() -> None:
         call()  # type: ignore[operator]
         timings.setdefault(label, []).append(1000 * (time.perf_counter() - started))
 
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+    with served(services) as url, httpx.Client(base_url=url, timeout=60) as client:
         client.get("/v1/search", params={"q": "warm up"})
         for _ in range(args.rounds):
             for query in QUERIES:
@@ -117,7 +76,6 @@ def main() -> None:
                   lambda: client.get("/v1/actors", params={"mission": "climate"}).raise_for_status())
             timed("GET /v1/missions/map",
                   lambda: client.get("/v1/missions/map").raise_for_status())
-    server.should_exit = True
 
     points = services.store.count_points()
     base = statistics.median(timings["in-process search hybrid"])

@@ -5,9 +5,10 @@ examples in the measures' text; their title and synthesis are the queries, and t
 project's sub-measure (``pnrr-measure:<code>``). The index holds the 285 measures only. Reports MRR and
 Recall@1/@10 for BM25, dense and hybrid, the full match path (``ConvergenceService.match``, what
 ``POST /v1/match`` runs), and the same with the measures indexed without funded-project examples, to show what
-that evidence is worth.
+that evidence is worth. Each search mode runs twice, interleaved: as it is (cross-lingual: language legs and the
+glossary) and as it was before ("before": one list per retriever, no glossary), which must lose nothing here.
 
-    python benchmarks/relevance.py [--per-measure 15] [--max-queries 500]
+    python benchmarks/relevance.py [--per-measure 15] [--max-queries 500] [--examples-only]
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ import pandas as pd
 
 from convergenze.core.records import Document, SearchFilters
 from convergenze.core.settings import DataSettings, EmbeddingSettings
+from convergenze.core.vocabulary import SearchMode
 from convergenze.corpora.connectors.italia_domani import is_holdout
 from convergenze.corpora.registry import SourceResolver, build_connector, load_sources, select_sources
 from convergenze.extractors.gazetteer import default_gazetteer
 from convergenze.extractors.language import LanguageTagger
 from convergenze.index.embeddings import create_embedder
 from convergenze.index.indexer import Indexer
-from convergenze.index.search import MODES, SearchService
+from convergenze.index.search import MONOLINGUAL, SearchService
 from convergenze.index.sparse import Bm25SparseEncoder
 from convergenze.index.store.edge import EdgeStore
 from convergenze.matching.catalog import Catalog
@@ -99,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-measure", type=int, default=15)
     parser.add_argument("--max-queries", type=int, default=500)
+    parser.add_argument("--examples-only", action="store_true", help="skip the index of measure text only")
     args = parser.parse_args()
     data = DataSettings()
     queries = dev_set(data.corpora_dir, args.per_measure, args.max_queries)
@@ -109,7 +112,8 @@ def main() -> None:
         f"(index: the 285 PNRR sub-measures)\n"
     )
     results: dict[tuple[str, str], dict[str, float]] = {}
-    for label, with_examples in (("measures + funded examples", True), ("measures text only", False)):
+    indexes = (("measures + funded examples", True), ("measures text only", False))
+    for label, with_examples in indexes[:1] if args.examples_only else indexes:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp) / "edge"
             with EdgeStore.begin_write(root) as writer:
@@ -117,7 +121,10 @@ def main() -> None:
                 Indexer(embedder, sparse).run(measures(data, with_examples), writer, label=label)
             store = EdgeStore.open_reader(root)
             service = SearchService(store, embedder, sparse)
-            for mode in MODES:
+            # Before cross-lingual retrieval (one list per retriever, no glossary), interleaved with it.
+            before = SearchService(store, embedder, sparse, crosslingual=MONOLINGUAL)
+            for mode in SearchMode:
+                results[(label, f"{mode} before")] = evaluate(before, queries, mode)
                 results[(label, mode)] = evaluate(service, queries, mode)
             if with_examples:
                 CatalogBuilder(Path(tmp) / "catalog.sqlite").run(store)
@@ -125,11 +132,11 @@ def main() -> None:
                                                  Explainer(embedder), default_gazetteer(), projects_per_hit=0)
                 results[(label, "match")] = evaluate_match(convergence, queries)
             store.close()
-    baseline = results[("measures text only", "sparse")]
-    print(f"{'index':<28}{'mode':<8}{'MRR':>7}{'R@1':>7}{'R@10':>7}{'ms/q':>7}   MRR vs BM25 on text only")
+    baseline = results[(indexes[-1][0] if not args.examples_only else indexes[0][0], "sparse before")]
+    print(f"{'index':<28}{'mode':<15}{'MRR':>7}{'R@1':>7}{'R@10':>7}{'ms/q':>7}   MRR vs BM25 on text only")
     for (label, shown), figures in results.items():
         print(
-            f"{label:<28}{shown:<8}{figures['mrr']:>7.3f}{figures['r@1']:>7.3f}{figures['r@10']:>7.3f}"
+            f"{label:<28}{shown:<15}{figures['mrr']:>7.3f}{figures['r@1']:>7.3f}{figures['r@10']:>7.3f}"
             f"{figures['ms/query']:>7.1f}   x{figures['mrr'] / max(baseline['mrr'], 1e-9):.2f}"
         )
 

@@ -1,4 +1,5 @@
-"""The `convergenze` command: ingest, search, match, overlaps, actors, map, serve, stats, setup-model, schedule.
+"""The `convergenze` command: ingest, search, match, extract, overlaps, actors, map, serve, stats, setup-model,
+schedule, keys.
 
 A thin layer over the shared services (``convergenze.services``): the settings are read once, in the
 callback; each command opens what it needs, asks one service, and prints the same response models the API
@@ -12,7 +13,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -26,15 +27,17 @@ from convergenze.core.vocabulary import (
     CallStatus,
     DocType,
     ExportFormat,
+    FirmSize,
     IneligiblePolicy,
     MissionFramework,
     SearchMode,
+    SupportForm,
     TextSource,
 )
 from convergenze.services import responses
 from convergenze.services.wiring import Services, open_services
 
-from . import output
+from . import keys, output
 from .errors import reported
 
 if TYPE_CHECKING:
@@ -45,6 +48,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+app.add_typer(keys.app, name="keys")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="How many results.")]
@@ -72,6 +77,21 @@ def _services(ctx: typer.Context) -> Iterator[Services]:
     """The services of this command, with its named errors reported as exit codes."""
     with reported(), open_services(ctx.obj) as services:
         yield services
+
+
+@contextmanager
+def _flow_run(ctx: typer.Context) -> Iterator[None]:
+    """Before a flow run: one line and exit 1 if another ingestion holds the data directory (checked before
+    Prefect starts: no server, no traceback), then a Prefect server that dies with this process."""
+    from convergenze.pipelines.runtime import IngestionLock, configure_prefect, prefect_server
+
+    data_dir = ctx.obj.data.data_dir
+    with reported():
+        with IngestionLock(data_dir):
+            pass  # the flow takes the lock itself; this is the early, quiet check
+        configure_prefect(data_dir)
+        with prefect_server():
+            yield
 
 
 @app.command("setup-model")
@@ -108,12 +128,9 @@ def ingest(
 ) -> None:
     """Read the sources, extract, embed and index them (a Prefect flow run), then print the report. Each source
     is served as soon as it is in."""
-    from convergenze.pipelines.runtime import configure_prefect
+    with _flow_run(ctx):
+        from convergenze.pipelines.ingest import run_ingestion
 
-    configure_prefect(ctx.obj.data.data_dir)
-    from convergenze.pipelines.ingest import run_ingestion
-
-    with reported():
         report: dict[str, Any] = run_ingestion(
             ctx.obj, sources=source or None, limit=limit, today=today, progress=not as_json, distributed=distributed
         )
@@ -121,6 +138,16 @@ def ingest(
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     if any(s["error"] for s in report["sources"]):
         raise typer.Exit(code=1)
+
+
+@app.command()
+def deliver(ctx: typer.Context) -> None:
+    """Deliver the alert hits whose earlier delivery failed and whose backoff has passed (a Prefect flow run)."""
+    with _flow_run(ctx):
+        from convergenze.pipelines.delivery import deliver_flow
+
+        outcome = deliver_flow()
+    raise typer.Exit(code=1 if outcome["failed"] else 0)
 
 
 @app.command()
@@ -133,6 +160,8 @@ def search(
     status: Annotated[CallStatus | None, typer.Option(help="Call status.")] = None,
     language: Annotated[str | None, typer.Option(help="Language code, e.g. it or en.")] = None,
     source: Annotated[str | None, typer.Option(help="Source name, e.g. eu-funding-tenders.")] = None,
+    support_form: Annotated[SupportForm | None, typer.Option(help="How the call supports: grant, loan...")] = None,
+    firm_size: Annotated[FirmSize | None, typer.Option(help="A firm size the call admits.")] = None,
     mode: ModeOpt = SearchMode.HYBRID,
     server: ServerOpt = None,
     as_json: JsonOpt = False,
@@ -141,11 +170,13 @@ def search(
     if server:
         with reported():
             found = _remote(server).search({"q": query, "limit": limit, "type": doc_type, "region": region,
-                                            "status": status, "language": language, "source": source, "mode": mode})
+                                            "status": status, "language": language, "source": source,
+                                            "support_form": support_form, "firm_size": firm_size, "mode": mode})
     else:
         with _services(ctx) as services:
             filters = SearchFilters(types=tuple(doc_type or ()), region=_region(services, region), status=status,
-                                    language=language, source=source)
+                                    language=language, source=source, support_form=support_form,
+                                    firm_size=firm_size)
             found = responses.hits_out(services.search.search(query, filters, limit=limit, mode=mode))
     if as_json:
         output.dump(found)
@@ -225,6 +256,36 @@ def match(
         output.dump(out)
     else:
         output.matches(out)
+
+
+@app.command()
+def extract(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="A call as PDF, DOCX or TXT; '-' reads the text from standard input.")],
+    today: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="The day status is judged on (YYYY-MM-DD).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What a call says about itself: dates, amounts, who may apply, where, how it supports, missions; each value
+    with the passage it came from. Nothing is stored."""
+    from convergenze.extractors.uploads import text_from_upload
+
+    with _services(ctx) as services:
+        if file == "-":
+            text, source = sys.stdin.read(), TextSource.TEXT
+        else:
+            path = Path(file)
+            if not path.is_file():
+                raise InvalidInput(f"{file}: no such file; give a PDF, DOCX or TXT file, or '-' for standard input.")
+            found = text_from_upload(path.name, path.read_bytes())
+            text, source = found.text, found.kind
+        day: date | None = today.date() if today else None  # typer gives a datetime
+        out = responses.extract_out(services.extraction.run(text, day), source)
+    if as_json:
+        output.dump(out)
+    else:
+        output.extraction(out)
 
 
 @app.command()

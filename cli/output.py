@@ -8,8 +8,10 @@ from typing import Any
 import typer
 from pydantic import BaseModel
 
-from convergenze.core.vocabulary import Verdict
-from convergenze.services.responses import ActorList, HitList, MatchOut, OverlapOut
+from convergenze.core.formatting import euro, italian_date
+from convergenze.core.records import Evidence
+from convergenze.core.vocabulary import ActorType, Verdict
+from convergenze.services.responses import ActorList, ExtractOut, HitList, MatchOut, OverlapOut
 from convergenze.services.wiring import IndexStats
 
 _MARKS = {Verdict.OK: "+", Verdict.NO: "x", Verdict.UNKNOWN: "?"}
@@ -24,7 +26,10 @@ def hits(found: HitList) -> None:
     if not found.data:
         typer.echo("no results")
     for rank, hit in enumerate(found.data, 1):
-        typer.echo(f"{rank:>2}. [{hit.type}] {hit.title}  ({hit.id}, score {round(hit.score, 4)})")
+        language = f", {hit.language}" if hit.language else ""
+        typer.echo(f"{rank:>2}. [{hit.type}{language}] {hit.title}  ({hit.id}, score {round(hit.score, 4)})")
+        if hit.non_call_kind:
+            typer.echo(f"    NOT A FUNDING CALL ({hit.non_call_kind})")
         snippet = " ".join(hit.snippet.split())
         typer.echo(f"    {snippet[:220]}{'…' if len(snippet) > 220 else ''}")
 
@@ -42,6 +47,48 @@ def matches(out: MatchOut) -> None:
             typer.echo(f"    funded here: {project.title[:90]} ({project.implementing_body})")
     if out.partners:
         typer.echo("partners: " + "; ".join(p.name for p in out.partners[:5]))
+
+
+def _quote(evidence: Evidence | None, width: int = 110) -> str:
+    if evidence is None:
+        return ""
+    text = " ".join(evidence.text.split())
+    return f"  «{text[:width]}{'…' if len(text) > width else ''}»"
+
+
+def extraction(out: ExtractOut) -> None:
+    """One line per value the call states, with the words it states it in."""
+    meta = out.extracted
+    kind = "a funding call" if out.is_funding_call else f"not a funding call ({meta.non_call_kind})"
+    typer.echo(f"{kind}; language {out.language or '?'}; status {meta.status}")
+    for label, found in (("opens", meta.opening), ("deadline", meta.deadline)):
+        if found is not None:
+            typer.echo(f"{label}: {italian_date(found.value)}{found.value[10:].replace('T', ' ore ')}"
+                       f"{_quote(found.evidence)}")
+    if meta.rolling:
+        typer.echo(f"open until the resources run out{_quote(meta.rolling_evidence)}")
+    for label, amount in (("budget", meta.total_budget), ("max per project", meta.max_per_project),
+                          ("min per project", meta.min_per_project)):
+        if amount is not None:
+            typer.echo(f"{label}: {euro(amount.value)}{_quote(amount.evidence)}")
+    if meta.cofinancing_rate is not None:
+        typer.echo(f"co-financing: {meta.cofinancing_rate:.0%}{_quote(meta.cofinancing_evidence)}")
+    if meta.issuer:
+        typer.echo(f"issuer: {meta.issuer}{_quote(meta.issuer_evidence)}")
+    for who in meta.beneficiaries:
+        typer.echo(f"for {ActorType(who.actor_type).label}: {who.wording}{_quote(who.evidence)}")
+    for place in meta.territory:
+        typer.echo(f"where: {place.name} ({place.level}){_quote(place.evidence)}")
+    for form in meta.support_forms:
+        typer.echo(f"support: {form.form}{_quote(form.evidence)}")
+    if meta.firm_sizes:
+        typer.echo("firm sizes: " + ", ".join(s.size for s in meta.firm_sizes) + _quote(meta.firm_sizes[0].evidence))
+    for programme in meta.programmes:
+        typer.echo(f"programme: {programme.code}{_quote(programme.evidence)}")
+    if out.missions:
+        typer.echo("missions: " + "; ".join(f"{m.label} ({m.framework} {m.code}, {m.score:.2f})" for m in out.missions))
+    for objective in out.objectives[:3]:
+        typer.echo(f"objective: {' '.join(objective.text.split())[:160]}")
 
 
 def overlaps(out: OverlapOut) -> None:

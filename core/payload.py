@@ -11,8 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .formatting import euro, italian_date
 from .records import CallMetadata, Document, MissionLabel, from_dict
-from .vocabulary import CallStatus, DocType
+from .vocabulary import CallStatus, DocType, NonCallKind
+
+_DATE_FACTS = ("opening", "deadline")
 
 
 def _as_list(value: Any) -> list[str]:
@@ -25,6 +28,11 @@ def _as_list(value: Any) -> list[str]:
 
 def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _positive(value: Any) -> float | None:
+    number = _number(value)
+    return number if number is not None and number > 0 else None
 
 
 def budget_of(meta: Mapping[str, Any]) -> float | None:
@@ -52,6 +60,8 @@ def document_payload(document: Document) -> dict[str, Any]:
         "programme": _as_list(meta.get("programme")),
         "mission_codes": _as_list(meta.get("mission_codes")),
         "beneficiary_types": _as_list(meta.get("beneficiary_types")),
+        "support_forms": _as_list(meta.get("support_forms")),
+        "firm_sizes": _as_list(meta.get("firm_sizes")),
         # PNRR sub-measure codes: a measure's own, a call's, the ones that funded a project (the join key for
         # "projects like yours were funded here").
         "submeasure_codes": _as_list(meta.get("submeasure_codes") or meta.get("submeasure_code")),
@@ -88,6 +98,8 @@ class DocumentPayload:
     programme: list[str] = field(default_factory=list)
     mission_codes: list[str] = field(default_factory=list)
     beneficiary_types: list[str] = field(default_factory=list)
+    support_forms: list[str] = field(default_factory=list)
+    firm_sizes: list[str] = field(default_factory=list)
     submeasure_codes: list[str] = field(default_factory=list)
     budget: float | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
@@ -109,6 +121,8 @@ class DocumentPayload:
             programme=_as_list(payload.get("programme")),
             mission_codes=_as_list(payload.get("mission_codes")),
             beneficiary_types=_as_list(payload.get("beneficiary_types")),
+            support_forms=_as_list(payload.get("support_forms")),
+            firm_sizes=_as_list(payload.get("firm_sizes")),
             submeasure_codes=_as_list(payload.get("submeasure_codes")),
             budget=_number(payload.get("budget")),
             metadata=payload.get("metadata") or {},
@@ -152,6 +166,42 @@ class DocumentPayload:
         return _number(self.metadata.get("amount_pnrr"))
 
     @property
+    def grant_min(self) -> float | None:
+        """The smallest aid the source says one applicant may get (incentivi.gov.it: Agevolazione concedibile)."""
+        return _positive(self.metadata.get("grant_min"))
+
+    @property
+    def grant_max(self) -> float | None:
+        return _positive(self.metadata.get("grant_max"))
+
+    @property
+    def cost_min(self) -> float | None:
+        """The smallest eligible project cost the source states (incentivi.gov.it: Spesa ammessa)."""
+        return _positive(self.metadata.get("cost_min"))
+
+    @property
+    def cost_max(self) -> float | None:
+        return _positive(self.metadata.get("cost_max"))
+
+    def official(self, key: str) -> str | None:
+        """A fact as the source published it, in its own field's words ("Agevolazione concedibile max:
+        € 200.000,00"): only for the keys the connector names in ``metadata.official_fields`` (a value the
+        extractor filled in is not the source's word)."""
+        label = (self.metadata.get("official_fields") or {}).get(key)
+        value = self.metadata.get(key)
+        if not label or value is None or value == "" or value == []:
+            return None
+        if key in _DATE_FACTS:
+            shown = italian_date(value)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            shown = euro(value)
+        elif isinstance(value, list | tuple):
+            shown = ", ".join(str(v) for v in value)
+        else:
+            shown = str(value)
+        return f"{label}: {shown}"
+
+    @property
     def rolling(self) -> bool:
         """The source says it is open until the resources run out ("a sportello")."""
         return bool(self.metadata.get("rolling"))
@@ -181,6 +231,18 @@ class DocumentPayload:
         """What the extractor read in the text, with evidence (calls, programmes and policies only)."""
         found = self.metadata.get("extracted")
         return CallMetadata.from_dict(found) if isinstance(found, Mapping) else None
+
+    @property
+    def non_call_kind(self) -> NonCallKind | None:
+        """What the document is when the extractor read in its text that it is not a funding call (a
+        recruitment competition, a circular, webinar slides...); None for a call and for the structured records
+        no text was read for. Read from the stored flags alone: a result list asks it of every hit."""
+        found = self.metadata.get("extracted")
+        if not isinstance(found, Mapping) or found.get("is_funding_call", True) is not False:
+            return None
+        kind = found.get("non_call_kind")
+        # An index written before the kinds were named keeps the flag: any unnamed kind is still not a call.
+        return NonCallKind(kind) if kind in set(NonCallKind) else NonCallKind.OTHER
 
     @property
     def missions(self) -> list[MissionLabel]:

@@ -25,9 +25,11 @@ from .vocabulary import (
     Criterion,
     DateKind,
     DocType,
+    FirmSize,
     LabelSource,
     MissionFramework,
     PlaceLevel,
+    SupportForm,
     Verdict,
 )
 
@@ -137,6 +139,8 @@ class SearchFilters:
     deadline_from: date | None = None
     deadline_to: date | None = None
     beneficiary_type: str | None = None
+    support_form: str | None = None
+    firm_size: str | None = None
     budget_min: float | None = None
     budget_max: float | None = None
     submeasure: str | None = None
@@ -276,6 +280,28 @@ class Place:
 
 
 @dataclass(frozen=True, slots=True)
+class SupportFormValue:
+    """How the call supports its beneficiaries ("contributo a fondo perduto" -> grant)."""
+
+    form: SupportForm
+    evidence: Evidence
+
+    def __post_init__(self) -> None:
+        _coerce(self, "form", SupportForm)
+
+
+@dataclass(frozen=True, slots=True)
+class FirmSizeValue:
+    """A firm size the call admits ("micro, piccole e medie imprese" -> micro, small, medium)."""
+
+    size: FirmSize
+    evidence: Evidence
+
+    def __post_init__(self) -> None:
+        _coerce(self, "size", FirmSize)
+
+
+@dataclass(frozen=True, slots=True)
 class Programme:
     """A programme or fund that finances the call, by its short code ('PNRR', 'FESR', 'Horizon Europe')."""
 
@@ -310,6 +336,8 @@ class CallMetadata:
     cofinancing_rate: float | None = None
     cofinancing_evidence: Evidence | None = None
     beneficiaries: list[Beneficiary] = field(default_factory=list)
+    support_forms: list[SupportFormValue] = field(default_factory=list)
+    firm_sizes: list[FirmSizeValue] = field(default_factory=list)
     territory: list[Place] = field(default_factory=list)
     issuer: str | None = None
     issuer_evidence: Evidence | None = None

@@ -126,6 +126,36 @@ class ApiSettings(BaseSettings):
     max_upload_bytes: int = Field(
         default=10 * 2**20, gt=0, validation_alias=AliasChoices("CONVERGENZE_MAX_UPLOAD_BYTES")
     )
+    # The largest JSON body: the request models' own limits (20,000 characters of text) fit well inside it.
+    max_json_bytes: int = Field(default=2**20, gt=0, validation_alias=AliasChoices("CONVERGENZE_MAX_JSON_BYTES"))
+
+
+class SecuritySettings(BaseSettings):
+    """Who may do what through the API, and how much (api/security.py, api/limits.py)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    # One admin key from the environment (containers, tests); the others are made with `convergenze keys`.
+    api_key: str | None = Field(default=None, min_length=16, validation_alias=AliasChoices("CONVERGENZE_API_KEY"))
+    # Search, match, documents, taxonomy, map and calendar without a key.
+    public_read: bool = Field(default=True, validation_alias=AliasChoices("CONVERGENZE_PUBLIC_READ"))
+    cors_origins: str = Field(default="", validation_alias=AliasChoices("CONVERGENZE_CORS_ORIGINS"))
+    # Per key (or per address without one), in the `limits` notation: "30/minute", "10/second;200/hour".
+    rate_limit: str = Field(default="60/minute", validation_alias=AliasChoices("CONVERGENZE_RATE_LIMIT"))
+    alert_rate_limit: str = Field(default="30/hour", validation_alias=AliasChoices("CONVERGENZE_ALERT_RATE_LIMIT"))
+    max_alerts_per_owner: int = Field(default=50, ge=1, validation_alias=AliasChoices("CONVERGENZE_MAX_ALERTS"))
+    # Requests doing model work at once (match, overlaps, uploads); the others wait up to `queue_wait` s, then 503.
+    max_concurrent: int = Field(default=2, ge=1, le=64, validation_alias=AliasChoices("CONVERGENZE_MAX_CONCURRENT"))
+    queue_wait: float = Field(default=10.0, ge=0, le=300, validation_alias=AliasChoices("CONVERGENZE_QUEUE_WAIT"))
+    # An uploaded PDF is read in a child process with this much memory and time.
+    pdf_memory_bytes: int = Field(
+        default=1024 * 2**20, ge=64 * 2**20, validation_alias=AliasChoices("CONVERGENZE_PDF_MEMORY_BYTES")
+    )
+    pdf_timeout: float = Field(default=60.0, gt=0, validation_alias=AliasChoices("CONVERGENZE_PDF_TIMEOUT"))
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
 
 class WebSettings(BaseSettings):
@@ -133,8 +163,8 @@ class WebSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    # Signs the CSRF cookie of the pages' forms. Unset: a random secret per process (forms opened before a
-    # restart must be reloaded); set it when several workers serve the same site.
+    # Signs the CSRF cookie of the pages' forms and the alerts page's session cookie. Unset: a random secret per
+    # process (forms and sign-ins from before a restart are done again); set it when several workers serve the site.
     csrf_secret: str | None = Field(default=None, validation_alias=AliasChoices("CONVERGENZE_CSRF_SECRET"))
 
 
@@ -154,6 +184,12 @@ class FetchSettings(BaseSettings):
     retries: int = Field(default=3, ge=0, le=10, validation_alias=AliasChoices("CONVERGENZE_HTTP_RETRIES"))
     backoff: float = Field(default=2.0, ge=0, validation_alias=AliasChoices("CONVERGENZE_HTTP_BACKOFF"))
     max_redirects: int = Field(default=5, ge=0, validation_alias=AliasChoices("CONVERGENZE_HTTP_MAX_REDIRECTS"))
+    # Outbound requests reach public addresses on ports 80 and 443 only (corpora/netguard.py); these open more:
+    # host names, addresses or networks (CIDR) of an intranet, comma-separated, and other ports.
+    allowed_private_hosts: str = Field(
+        default="", validation_alias=AliasChoices("CONVERGENZE_ALLOWED_PRIVATE_HOSTS")
+    )
+    allowed_ports: str = Field(default="", validation_alias=AliasChoices("CONVERGENZE_ALLOWED_PORTS"))
 
 
 class AlertSettings(BaseSettings):
@@ -165,6 +201,14 @@ class AlertSettings(BaseSettings):
     # about 0.83 and above, unrelated ones about 0.76-0.81: measured on incentivi.gov.it notices).
     min_score: float = Field(default=0.83, ge=0, le=1, validation_alias=AliasChoices("CONVERGENZE_ALERT_MIN_SCORE"))
     max_attempts: int = Field(default=5, ge=1, validation_alias=AliasChoices("CONVERGENZE_ALERT_MAX_ATTEMPTS"))
+    # A webhook or SMTP server gets this long; an ingestion waits at most `delivery_budget` s for a delivery
+    # pass, the rest goes on the next pass (pipelines/delivery.py).
+    delivery_timeout: float = Field(
+        default=5.0, gt=0, le=30, validation_alias=AliasChoices("CONVERGENZE_ALERT_DELIVERY_TIMEOUT")
+    )
+    delivery_budget: float = Field(
+        default=30.0, gt=0, validation_alias=AliasChoices("CONVERGENZE_ALERT_DELIVERY_BUDGET")
+    )
     smtp_host: str | None = Field(default=None, validation_alias=AliasChoices("CONVERGENZE_SMTP_HOST"))
     smtp_port: int = Field(default=25, validation_alias=AliasChoices("CONVERGENZE_SMTP_PORT"))
     smtp_user: str | None = Field(default=None, validation_alias=AliasChoices("CONVERGENZE_SMTP_USER"))
@@ -184,9 +228,10 @@ class Settings:
     fetch: FetchSettings
     alerts: AlertSettings
     web: WebSettings
+    security: SecuritySettings
     ingest: IngestSettings
 
     @classmethod
     def load(cls) -> Settings:
         return cls(DataSettings(), EmbeddingSettings(), QdrantSettings(), ApiSettings(), FetchSettings(),
-                   AlertSettings(), WebSettings(), IngestSettings())
+                   AlertSettings(), WebSettings(), SecuritySettings(), IngestSettings())

@@ -106,6 +106,7 @@ class PlaceLevel(StrEnum):
     PROVINCE = "province"
     MUNICIPALITY = "municipality"
     NATIONAL = "national"
+    EU = "eu"
 
 
 class SupportForm(StrEnum):
@@ -120,10 +121,25 @@ class SupportForm(StrEnum):
 
 
 class FirmSize(StrEnum):
+    """Firm sizes as the EU SME definition (Recommendation 2003/361/EC) draws them."""
+
     MICRO = "micro"
     SMALL = "small"
     MEDIUM = "medium"
     LARGE = "large"
+
+
+class NonCallKind(StrEnum):
+    """What a document is when its own text says it is not a funding call: shown as such in search, never
+    offered as a call by match or overlaps."""
+
+    RECRUITMENT = "recruitment"
+    CIRCULAR = "circular"
+    PRESENTATION = "presentation"
+    AMENDMENT = "amendment"
+    RANKING = "ranking"
+    PROCUREMENT = "procurement"
+    OTHER = "other"
 
 
 class Criterion(StrEnum):
@@ -211,3 +227,18 @@ class EmbedBackend(StrEnum):
     TORCH = "torch"
     ONNX = "onnx"
     OPENVINO = "openvino"
+
+
+class Role(StrEnum):
+    """What an API key may do; each role includes the ones before it."""
+
+    READER = "reader"  # public data, when anonymous reading is off
+    EDITOR = "editor"  # its own alerts, adding documents
+    ADMIN = "admin"  # keys, ingestion, everyone's alerts
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def includes(self, other: Role) -> bool:
+        return self.rank >= other.rank

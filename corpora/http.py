@@ -5,7 +5,9 @@
   If-Modified-Since, and a 304 hands back the body cached on disk ("unchanged, nothing to do");
 * a minimum interval between two requests to the same host;
 * retries with exponential backoff on what may pass (timeouts, dropped connections, 429 and 5xx), none on
-  other 4xx; a body larger than the cap is refused; a redirect loop ends with a plain error.
+  other 4xx; a body larger than the cap is refused; a redirect loop ends with a plain error;
+* every connection, each redirect hop included, goes only where the SSRF policy allows (``netguard``);
+  environment proxies are not used (a proxy would connect wherever it is asked).
 """
 
 from __future__ import annotations
@@ -14,16 +16,19 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from convergenze import __version__
 from convergenze.core.errors import Unavailable
+from convergenze.core.settings import FetchSettings
 
+from .netguard import BlockedDestination, GuardedBackend, NetPolicy
 from .state import StateStore
 
 logger = logging.getLogger(__name__)
@@ -52,6 +57,13 @@ class FetchPolicy:
     retries: int = 3
     backoff: float = 1.0
     max_backoff: float = 60.0
+    net: NetPolicy = field(default_factory=NetPolicy)
+
+    @classmethod
+    def from_settings(cls, fetching: FetchSettings) -> FetchPolicy:
+        return cls(timeout=fetching.timeout, max_bytes=fetching.max_bytes, min_interval=fetching.min_interval,
+                   retries=fetching.retries, backoff=fetching.backoff, max_redirects=fetching.max_redirects,
+                   net=NetPolicy.from_settings(fetching))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +103,7 @@ class HttpFetcher:
         self.requests = 0
         self._last_request: dict[str, float] = {}
         self._client = httpx.Client(
+            transport=guarded_transport(self.policy.net),
             timeout=self.policy.timeout,
             headers={"User-Agent": self.policy.user_agent},
             follow_redirects=True,
@@ -135,21 +148,25 @@ class HttpFetcher:
         return Fetched(full, body, response_headers)
 
     def post(self, url: str, *, params: dict[str, Any] | None = None, files: dict[str, Any] | None = None,
-             content: bytes | None = None, headers: dict[str, str] | None = None) -> Fetched:
-        """A POST (a search API's query, a webhook): never conditional, retried like a GET."""
+             content: bytes | None = None, headers: dict[str, str] | None = None,
+             follow_redirects: bool = True) -> Fetched:
+        """A POST (a search API's query, a webhook): never conditional, retried like a GET. Without
+        ``follow_redirects`` a 3xx answer is a failure (a webhook's body and signature go nowhere else)."""
         full = full_url(url, params)
-        _, body, response_headers = self._send("POST", full, headers=headers, files=files, content=content)
+        _, body, response_headers = self._send("POST", full, headers=headers, files=files, content=content,
+                                               follow_redirects=follow_redirects)
         return Fetched(full, body, response_headers)
 
     # ---- internals ----
 
     def _send(self, method: str, url: str, *, headers: dict[str, str] | None = None,
-              files: dict[str, Any] | None = None, content: bytes | None = None) -> tuple[int, bytes, dict[str, str]]:
+              files: dict[str, Any] | None = None, content: bytes | None = None,
+              follow_redirects: bool = True) -> tuple[int, bytes, dict[str, str]]:
         attempt = 0
         while True:
             self._wait_turn(url)
             try:
-                return self._once(method, url, headers or {}, files, content)
+                return self._once(method, url, headers or {}, files, content, follow_redirects)
             except _Transient as error:
                 if attempt >= self.policy.retries:
                     raise FetchError(
@@ -172,10 +189,11 @@ class HttpFetcher:
         self._last_request[host] = self.clock()
 
     def _once(self, method: str, url: str, headers: dict[str, str], files: dict[str, Any] | None,
-              content: bytes | None) -> tuple[int, bytes, dict[str, str]]:
+              content: bytes | None, follow_redirects: bool) -> tuple[int, bytes, dict[str, str]]:
         self.requests += 1
         try:
-            with self._client.stream(method, url, headers=headers, files=files, content=content) as response:
+            with self._client.stream(method, url, headers=headers, files=files, content=content,
+                                     follow_redirects=follow_redirects) as response:
                 status = response.status_code
                 response_headers = {k.lower(): v for k, v in response.headers.items()}
                 if status in _RETRY_STATUS:
@@ -184,7 +202,14 @@ class HttpFetcher:
                     return status, b"", response_headers
                 if status >= 400:
                     raise FetchError(f"{url}: the server answered {status}", retryable=False)
+                if response.is_redirect:
+                    raise FetchError(f"{url}: the server answered {status}, a redirect, which is not followed here",
+                                     retryable=False)
                 return status, self._read_capped(response, url), response_headers
+        except BlockedDestination as error:
+            raise FetchError(f"{url}: refused: {error}", retryable=False) from error
+        except httpx.UnsupportedProtocol as error:
+            raise FetchError(f"{url}: refused: only http and https URLs are allowed", retryable=False) from error
         except httpx.TooManyRedirects as error:
             raise FetchError(
                 f"{url}: redirect loop or more than {self.policy.max_redirects} redirects", retryable=False
@@ -208,6 +233,24 @@ class HttpFetcher:
                 raise FetchError(f"{url}: refused, the body is over the {cap:,}-byte cap", retryable=False)
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def download(fetcher: HttpFetcher, url: str, target: Path) -> Path:
+    """``url`` saved at ``target``; a 304 keeps the file already there (unchanged since the last download)."""
+    fetched = fetcher.get(url)
+    if fetched.not_modified and target.exists():
+        return target
+    _write_atomic(target, fetched.body)
+    return target
+def guarded_transport(policy: NetPolicy) -> httpx.HTTPTransport:
+    """httpx's transport whose connections go through ``GuardedBackend``: httpx takes no network backend, so its
+    connection pool is rebuilt with one (the same settings httpx's default pool has)."""
+    transport = httpx.HTTPTransport()
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(), max_connections=100, max_keepalive_connections=20,
+        keepalive_expiry=5.0, network_backend=GuardedBackend(policy),
+    )
+    return transport
 
 
 def full_url(url: str, params: dict[str, Any] | None) -> str:

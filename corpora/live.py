@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from bs4 import BeautifulSoup
 
 from convergenze.core.vocabulary import CallStatus
 
 from .connectors.base import SourceSpec
-from .http import Fetched, FetchError, HttpFetcher, full_url
+from .http import Fetched, FetchError, HttpFetcher, download, full_url
 from .state import StateStore, now_iso
 
 logger = logging.getLogger(__name__)
@@ -288,12 +292,51 @@ def _first(value: Any) -> Any:
     return value
 
 
-LISTERS: dict[str, type[Lister]] = {
+class LatestExport:
+    """An open-data page that links the day's export under a dated name ("…/open-data/2025-7-12_opendata-export
+    .json"): the newest link is downloaded, with a conditional request (an export not changed since the last run
+    costs a 304). A URL that is the export itself is downloaded as it is. ``options.export_link`` is the pattern
+    of the link's path (default: a JSON file whose name ends in ``opendata-export.json``)."""
+
+    def __init__(
+        self, spec: SourceSpec, url: str, fetcher: HttpFetcher, state: StateStore, output: Path
+    ) -> None:
+        self.spec, self.url, self.fetcher, self.output = spec, url, fetcher, output
+        self.pattern = re.compile(str(spec.options.get("export_link", r"opendata-export\.json$")))
+
+    def run(self) -> Path:
+        is_file = self.pattern.search(urlsplit(self.url).path) is not None
+        return download(self.fetcher, self.url if is_file else self.newest_link(), self.output)
+
+    def newest_link(self) -> str:
+        page = BeautifulSoup(self.fetcher.get(self.url).body, "html.parser")
+        links = {urljoin(self.url, str(a["href"])) for a in page.find_all("a", href=True)}
+        exports = [link for link in links if self.pattern.search(urlsplit(link).path)]
+        if not exports:
+            raise FetchError(f"{self.url} links no export matching {self.pattern.pattern!r}", retryable=False)
+        return max(exports, key=_dated)
+
+
+def _dated(link: str) -> tuple[tuple[int, ...], str]:
+    """The date in a file name ("2025-7-12_..."), for picking the newest; undated names sort first."""
+    found = re.search(r"(\d{4})-(\d{1,2})-(\d{1,2})", urlsplit(link).path.rsplit("/", 1)[-1])
+    return (tuple(int(g) for g in found.groups()) if found else (), link)
+
+
+# How a file of a source is fetched when it is not a plain download: the listing API its kind pages through, or
+# (``kind:file``) the fetcher of one file of a kind that reads several.
+LISTERS: dict[str, type[Lister] | type[LatestExport]] = {
     "plone_bandi": PloneSearchLister,
     "wordpress_bandi": WordPressLister,
     "incentivi_solr": SolrSelectLister,
+    "incentivi-opendata:select": SolrSelectLister,
+    "incentivi-opendata:export": LatestExport,
     "eu_topics": EuTopicSearchLister,
 }
+
+
+def lister_for(kind: str, key: str) -> type[Lister] | type[LatestExport] | None:
+    return LISTERS.get(f"{kind}:{key}") or LISTERS.get(kind)
 
 
 def _write_json(path: Path, value: Any) -> None:
@@ -302,4 +345,4 @@ def _write_json(path: Path, value: Any) -> None:
     partial.replace(path)
 
 
-__all__ = ["LISTERS", "FetchError", "Lister", "ListingOutcome"]
+__all__ = ["LISTERS", "FetchError", "LatestExport", "Lister", "ListingOutcome", "lister_for"]

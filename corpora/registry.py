@@ -13,8 +13,8 @@ import yaml
 from convergenze.core.errors import InvalidInput, Unavailable
 
 from .connectors.base import Connector, SourceSpec
-from .http import USER_AGENT, FetchError, FetchPolicy, HttpFetcher
-from .live import LISTERS
+from .http import USER_AGENT, FetchError, FetchPolicy, HttpFetcher, download
+from .live import lister_for
 from .state import StateStore
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,8 @@ CONNECTORS: dict[str, str] = {
     "eu_topics": "eu_topics:EuTopicsConnector",
     "plone_bandi": "regional:EmiliaRomagnaPloneConnector",
     "wordpress_bandi": "regional:LazioInnovaWordPressConnector",
-    "incentivi_solr": "regional:IncentiviSolrConnector",
+    "incentivi_solr": "incentivi:IncentiviConnector",
+    "incentivi-opendata": "incentivi:IncentiviConnector",
     "pdf_folder": "pdfs:PdfFolderConnector",
     "feed": "web:WebNoticesConnector",
     "html_listing": "web:WebNoticesConnector",
@@ -123,13 +124,14 @@ class SourceResolver:
         target = self.cache / spec.name / Path(relative).name
         fetcher, state = self._web()
         try:
-            if spec.kind in LISTERS:
-                return LISTERS[spec.kind](spec, url, fetcher, state, target).run()
+            lister = lister_for(spec.kind, key)
+            if lister is not None:
+                return lister(spec, url, fetcher, state, target).run()
             if spec.kind in WEB_LISTING_KINDS:
                 from .web_listings import WebListing  # feedparser is loaded only for such sources
 
                 return WebListing(spec, url, fetcher, state, target).run()
-            return self._download(fetcher, url, target)
+            return download(fetcher, url, target)
         except FetchError as error:
             raise SourceUnavailable(f"unreachable source: {error}", retryable=error.retryable) from error
 
@@ -141,17 +143,6 @@ class SourceResolver:
                 FetchPolicy(timeout=self.timeout), state=self.state, cache_dir=self.cache / "http"
             )
         return self.fetcher, self.state
-
-    @staticmethod
-    def _download(fetcher: HttpFetcher, url: str, target: Path) -> Path:
-        fetched = fetcher.get(url)
-        if fetched.not_modified and target.exists():
-            return target  # unchanged since the last download (304)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(target.suffix + ".part")
-        partial.write_bytes(fetched.body)
-        partial.replace(target)
-        return target
 
 
 def build_connector(spec: SourceSpec, files: dict[str, Path], today: date | None = None) -> Connector:

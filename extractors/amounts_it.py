@@ -27,6 +27,7 @@ _AMOUNT = re.compile(
 )
 # "EUR 2 and 3 million": the first figure takes the multiplier written only after the second.
 _SHARED_MULT = re.compile(rf"\s*(?:and|e|to|a|-|–)\s*(?:{_CUR}\s*)?(?:{_NUM})\s*(?P<x>{_MULT})", re.IGNORECASE)
+_AND_A_HALF = re.compile(r"\s+e\s+mezzo\b", re.IGNORECASE)
 _FACTORS = (
     (re.compile(r"miliard|mld|mrd|billion|bn", re.I), 1e9),
     (re.compile(r"milion|mln|mio|million", re.I), 1e6),
@@ -66,11 +67,33 @@ _PER_PROJECT = re.compile(
     r"|piano|per\s+(?:impresa|beneficiario|soggetto|domanda|progetto|istanza)|project|grant|contribution",
     re.IGNORECASE,
 )
+# (An amount "al netto di IVA" is still the call's: VAT words are not a veto.)
 _NOT_PER_PROJECT = re.compile(
     r"de\s*minimis|impresa\s+unica|nell['’]arco\s+di\s+tre|third\s+part\w*|terz[ei]\s+part\w*|fideiuss\w*|\bbollo\b"
-    r"|\bimposta\b|titol[io]\s+di\s+spesa|\bIVA\b",
+    r"|\bimposta\b|titol[io]\s+di\s+spesa",
     re.IGNORECASE,
 )
+# "per ogni singola impresa", "al medesimo beneficiario": what one applicant may get, whatever the verb
+# ("ammonta", "complessivo") would otherwise make of it.
+_PER_APPLICANT = re.compile(
+    r"\bper\s+(?:ogni|ciascun[oa]?)\s+(?:singol[oa]\s+)?(?:impres[ae]|beneficiari[oa]|soggett[oi]|operazion[ei]"
+    r"|progett[oi]|domand[ae]|richiedent[ei]|intervent[oi])|\bper\s+singol[oa]\s+(?:impresa|operazione|progetto|domanda"
+    r"|beneficiario|intervento)|\b(?:al|a\s+ciascun|allo\s+stesso|al\s+medesimo)\s+beneficiari[oa]",
+    re.IGNORECASE,
+)
+# The aid itself as the subject ("il contributo a fondo perduto ammonta ad euro 2.000,00"), not the call's money.
+_AID_SUBJECT = re.compile(r"\b(?:contribut\w*|agevolazion\w*|voucher|premi[oi]|aiut[oi])\b", re.IGNORECASE)
+_CALL_MONEY = re.compile(
+    r"dotazion\w*|stanziament\w*|risorse|complessiv\w*|\bfondo\b(?!\s+perduto)|budget|plafond", re.IGNORECASE
+)
+# Thresholds on the applicant (the SME definition, turnover, staff), not amounts the call gives.
+_APPLICANT_SIZE = re.compile(
+    r"fatturat\w*|totale\s+(?:di|del)\s+bilancio|bilancio\s+annuo|\bricavi\b|\boccupat[io]\b|dipendenti|persone\s+occupate"
+    r"|\bULA\b|volume\s+d['’]\s*affari",
+    re.IGNORECASE,
+)
+# "spesa minima ammessa superiore a 100.000 euro": a floor, though "superiore" is a ceiling's word.
+_FLOOR = re.compile(r"minim\w*[^.;]{0,60}(?:superior\w*|oltre)\s*(?:a[dl]?|agli?|alle?)?\s*$", re.IGNORECASE)
 
 _RATE = re.compile(r"(?<![\d.,])(?P<n>\d{1,3}(?:[.,]\d+)?)\s*(?:%|per\s*cento\b|percento\b)", re.IGNORECASE)
 _RATE_STRONG = re.compile(
@@ -167,8 +190,12 @@ def find_amounts(text: str, language: str = "it") -> list[AmountMention]:
             value = parse_number(raw, language, scaled=multiplier is not None) * _factor(multiplier)
         except ValueError:  # a malformed figure in the source ("1.50.000") is not an amount
             continue
+        end = match.end()
+        half = _AND_A_HALF.match(text, end) if multiplier else None
+        if half:  # "13 milioni e mezzo"
+            value, end = value + _factor(multiplier) / 2, half.end()
         if value > 0:
-            out.append(AmountMention(value, match.start(), match.end()))
+            out.append(AmountMention(value, match.start(), end))
     return out
 
 
@@ -197,9 +224,23 @@ def classify_amounts(
         if out and out[-1].kind == "min_per_project" and _RANGE_GAP.fullmatch(window):
             kind = "max_per_project"  # the upper end of "tra 20.000 euro e 4 milioni di euro"
         context = text[sent : min(len(text), mention.end + 60)]
+        kind = _reread(kind, window, context)
         out.append(ClassifiedAmount(mention, kind, _score(kind, context, in_preamble(mention.start))))
         prev_end = mention.end
     return out
+
+
+def _reread(kind: str, window: str, context: str) -> str:
+    """The cue's kind, corrected by what the sentence says of the amount."""
+    if kind in ("max_per_project", "min_per_project") and _APPLICANT_SIZE.search(window):
+        return "other"
+    if kind == "max_per_project" and _FLOOR.search(window):
+        return "min_per_project"
+    if kind == "total_budget" and (
+        _PER_APPLICANT.search(context) or (_AID_SUBJECT.search(window) and not _CALL_MONEY.search(window))
+    ):
+        return "max_per_project"
+    return kind
 
 
 def _score(kind: str, context: str, preamble: bool) -> int:

@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from convergenze.core.vocabulary import NonCallKind
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
@@ -200,29 +202,29 @@ def find_codes(text: str) -> tuple[list[Span], list[Span]]:
     return list(cups.values()), list(cigs.values())
 
 
-_NON_CALL: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+_NON_CALL: tuple[tuple[NonCallKind, re.Pattern[str]], ...] = tuple(
     (k, re.compile(p, re.IGNORECASE | re.MULTILINE))
     for k, p in (
         (
-            "recruitment",
+            NonCallKind.RECRUITMENT,
             r"concorso\s+pubblico|per\s+titoli\s+(?:ed|e)\s+esami|\bper\s+esami\b|posti\s+a\s+concorso"
             r"|assunzion[ei]\s+a\s+tempo\s+(?:in)?determinato|selezione\s+pubblica\s+per\s+(?:il\s+)?reclutamento",
         ),
-        ("circular", r"^\W*circolare\b|\bcircolare\s+(?:n\.?|n°)\s*\d"),
-        ("presentation", r"\bwebinar\b|\bslides?\b"),
+        (NonCallKind.CIRCULAR, r"^\W*circolare\b|\bcircolare\s+(?:n\.?|n°)\s*\d"),
+        (NonCallKind.PRESENTATION, r"\bwebinar\b|\bslides?\b"),
         (
-            "amendment",
+            NonCallKind.AMENDMENT,
             r"\b(?:modifiche|modifica|rettifica|proroga|differimento|integrazioni?)\s+(?:e\s+integrazion[ei]\s+)?"
             r"(?:al|del|dello|della|dell['’]|ai|all['’]|alla|dei|degli)\s+(?:decreto|avviso|bando|d\.\s?[dm]\.|termin[ei]"
             r"|scadenz\w+|determin\w+)",
         ),
         (
-            "ranking",
+            NonCallKind.RANKING,
             r"\bgraduatori[ae]\s+(?:definitiv\w+|provvisori\w+|final\w+)|approvazione\s+(?:della\s+)?graduatori"
             r"|elenco\s+(?:delle\s+domande|dei\s+progetti|dei\s+beneficiari)\s+ammess",
         ),
         (
-            "procurement",
+            NonCallKind.PROCUREMENT,
             r"\bprocedura\s+aperta\b|\bgara\s+(?:europea|d['’]appalto|telematica)\b"
             r"|\bappalto\s+(?:di|per)\s+(?:servizi|lavori|forniture)\b",
         ),

@@ -27,13 +27,15 @@ from convergenze.core.records import (
     Code,
     DateValue,
     Evidence,
+    FirmSizeValue,
     Place,
     Programme,
+    SupportFormValue,
 )
-from convergenze.core.vocabulary import ActorType, AmountKind, CallStatus, DateKind, PlaceLevel
+from convergenze.core.vocabulary import ActorType, AmountKind, CallStatus, DateKind, FirmSize, PlaceLevel, SupportForm
 
-from . import amounts_it, call_cues, call_parties, dates_it
-from .gazetteer import NATIONAL, Gazetteer, default_gazetteer
+from . import amounts_it, call_cues, call_parties, call_support, dates_it
+from .gazetteer import EUROPE, NATIONAL, Gazetteer, default_gazetteer
 
 _BLOCK_CHARS = 100_000  # spaCy refuses texts over nlp.max_length; long acts are segmented in blocks
 _EVIDENCE_CHARS = 400
@@ -44,8 +46,10 @@ _DECREE_VERB = re.compile(
 )
 _ROLLING = re.compile(
     r"(?:procedura|procedimento|modalità)\s+(?:valutativa\s+)?(?:con\s+procedimento\s+)?a\s+sportello|\ba\s+sportello\b"
-    r"|sportello\s+(?:resta\s+)?aperto|(?:fino|sino)\s+(?:a[dl]?\s*(?:l['’])?|alla\s+data\s+dell['’](?:avvenuto\s+)?)\s*"
-    r"esaurimento\s+(?:delle\s+|dei\s+|della\s+)?"
+    r"|sportello\s+(?:resta\s+|rimane\s+)?(?:sempre\s+)?aperto|\bsempre\s+aperto|present\w+\s+continuativamente"
+    r"|(?:(?:fino|sino)\s+(?:a[dl]?\s*(?:l['’])?|alla\s+data\s+dell['’](?:avvenuto\s+)?)|\bad\s+|(?:fatto\s+)?salvo\s+"
+    r"(?:l['’]\s*)?(?:chiusura\s+anticipata\s+per\s+(?:l['’]\s*)?|anticipat[oa]\s+|eventuale\s+)?)\s*"
+    r"esaurimento\s+(?:anticipato\s+)?(?:delle\s+|dei\s+|della\s+)?"
     r"(?:risorse|fondi|dotazione|disponibilit\w+|stanziament\w+)|first[\s-]come,?\s+first[\s-]served"
     r"|until\s+(?:the\s+)?(?:funds|budget|resources)\s+(?:are|is|have\s+been)\s+exhausted",
     re.IGNORECASE,
@@ -185,7 +189,7 @@ class _Run:
 
     def metadata(self, today: date) -> CallMetadata:
         non_call = call_cues.find_non_call(self.text)
-        dates, opening, deadline = self.dates()
+        dates, opening, deadline = self.dates(today)
         rolling = self.rolling()
         amounts, picked = self.amounts()
         rate = amounts_it.pick_rate(amounts_it.find_rates(self.text, self.sents.start_of))
@@ -207,7 +211,15 @@ class _Run:
             cofinancing_rate=rate.value if rate else None,
             cofinancing_evidence=self.ev(rate.start, rate.end) if rate else None,
             beneficiaries=self.beneficiaries(),
-            territory=self.territory(),
+            support_forms=[
+                SupportFormValue(SupportForm(s.value), self.ev(s.start, s.end))
+                for s in call_support.find_support_forms(self.text, self.sents.bounds, self.in_preamble)
+            ],
+            firm_sizes=[
+                FirmSizeValue(FirmSize(s.value), self.ev(s.start, s.end))
+                for s in call_support.find_firm_sizes(self.text, self.sents.bounds, self.in_preamble)
+            ],
+            territory=self.territory(issuer),
             issuer=issuer.value if issuer else None,
             issuer_evidence=self.ev(issuer.start, issuer.end) if issuer else None,
             programmes=[
@@ -219,14 +231,14 @@ class _Run:
             status=derive_status(opening, deadline, rolling is not None, today),
         )
 
-    def dates(self) -> tuple[list[DateValue], DateValue | None, DateValue | None]:
+    def dates(self, today: date) -> tuple[list[DateValue], DateValue | None, DateValue | None]:
         classified = [
             dates_it.ClassifiedDate(c.mention, "other", 0) if self._not_own_date(c.mention.start) else c
             for c in dates_it.classify_dates(self.text, dates_it.find_dates(self.text), self.sents.bounds)
         ]
         values = {id(c): self._date_value(c) for c in classified}
-        deadline = dates_it.pick(classified, "deadline")
-        opening = dates_it.pick(classified, "opening")
+        window = dates_it.current_window(dates_it.windows(classified), today)
+        opening, deadline = window or (dates_it.pick(classified, "opening"), dates_it.pick(classified, "deadline"))
         if opening and deadline and opening.mention.day > deadline.mention.day:
             opening = None  # an "opening" after the deadline is some later phase, not the call's opening
         return (
@@ -272,7 +284,9 @@ class _Run:
         spans = call_parties.find_beneficiaries(self.text, self.sents.bounds, self.in_preamble)
         return [Beneficiary(ActorType(s.value), re.sub(r"\s+", " ", s.detail), self.ev(s.start, s.end)) for s in spans]
 
-    def territory(self) -> list[Place]:
+    def territory(self, issuer: call_cues.Span | None) -> list[Place]:
+        """The places the text names as the call's; when it names none, where its issuer stands for (a ministry:
+        the whole country; "Regione X", "Camera di commercio di Y", FILSE: their place), quoting the issuer."""
         places = [
             Place(m.entry.name, PlaceLevel(m.entry.level), m.entry.istat_code, self.ev(m.start, m.end))
             for m in self.gazetteer.find_places(self.text)
@@ -281,4 +295,15 @@ class _Run:
         national = self.gazetteer.find_national(self.text)
         if national is not None:
             places.insert(0, Place(NATIONAL, PlaceLevel.NATIONAL, None, self.ev(national.start(), national.end())))
-        return places
+        european = self.gazetteer.find_european(self.text)
+        if european is not None:
+            places.append(Place(EUROPE, PlaceLevel.EU, None, self.ev(european.start(), european.end())))
+        if places or issuer is None:
+            return places
+        scope = call_parties.issuer_scope(issuer, self.gazetteer)
+        if scope is None:
+            return []
+        evidence = self.ev(issuer.start, issuer.end)
+        if scope.entry is None:
+            return [Place(NATIONAL if scope.level == PlaceLevel.NATIONAL else EUROPE, scope.level, None, evidence)]
+        return [Place(scope.entry.name, scope.level, scope.entry.istat_code, evidence)]

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from convergenze.core.vocabulary import ActorType
+from convergenze.core.vocabulary import ActorType, PlaceLevel
 
 from .call_cues import Span, any_word, in_citation, word_regex
-from .gazetteer import Gazetteer, normalize
+from .gazetteer import Gazetteer, GazetteerEntry, normalize
 
 # --- beneficiaries -------------------------------------------------------------------------------
 
@@ -79,7 +80,29 @@ _ACTORS: tuple[tuple[ActorType, re.Pattern[str]], ...] = tuple(
         ),
     )
 )
-_CITIZEN_IN_COMPANY = re.compile(r"impres\w*|soci[ea]\b|societ\w*|imprenditor\w*|titolar\w*", re.IGNORECASE)
+_CITIZEN_IN_COMPANY = re.compile(
+    r"impres\w*|soci[ea]\b|societ\w*|imprendit\w*|titolar\w*|compagin\w*|lavoratrici\s+autonom\w*", re.IGNORECASE
+)
+# Actor words that name something else than who applies, read in the words just before them (same clause): the
+# chamber an applicant is registered with, the bank or Confidi the aid passes through, the persons an employer
+# hires, the association a professional belongs to, the towns where the applicant must be, an exclusion.
+_NOT_APPLICANT: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
+    (re.compile(words, re.IGNORECASE), re.compile(before, re.IGNORECASE))
+    for words, before in (
+        (r"camer[ae]\s+di\s+commercio", r"(?:\biscritt\w*|\bregistr\w*|\bcircoscrizion\w*|\bpromoss\w*|\bdalla\b"
+                                         r"|\bcompetenza\b|\bsede\b)[^.;:\n]{0,40}$"),
+        (r"banche|istituti\s+di\s+credito|intermediari|confidi|soggetti\s+finanziatori",
+         r"(?:\btramite\b|\bpresso\b|\battraverso\b|\bda\s+parte\b|\b(?:dai|dal|dalle|dagli)\b|\bconvenzionat\w*)"
+         r"[^.;:\n]{0,40}$"),
+        (r"giovani|donne|disoccupat[ei]|persone|cittadin[ei]|student[ei]",
+         r"(?:\bassunzion\w*|\bassumer\w*|\binseriment\w*|\boccupazione\s+d\w*|\bstabilizzazion\w*)[^.;:\n]{0,40}$"),
+        (r"associazion[ei]|cooperativ[ae]",
+         r"(?:\baderent\w*|\biscritt\w*|\binserit\w*|\bsoci[ea]?\s+d\w*)[^.;:\n]{0,40}$"),
+        (r"comuni|regioni", r"(?:\bnei|\bUnione\s+d\w+|\bFondo)\s*$|(?:\bsede\b|\bubicat\w*|\blocalizzat\w*"
+                            r"|\binsediar\w*|\bterritori\w*)[^.;:\n]{0,40}$"),
+        (r".+", r"(?:\besclusion\w*|\bescluse?\b|\besclusi\b|\bad\s+eccezione\b|\btranne\b)[^.;:\n]{0,40}$"),
+    )
+)
 _BENEFICIARY_CUE = re.compile(
     r"\bbeneficiari\b|\bdestinatari\b|soggetti\s+(?:ammissibili|ammessi|richiedenti|proponenti|legittimati)"
     r"|(?:possono|potranno)\s+(?:presentare|beneficiare|partecipare|accedere|candidarsi|richiedere|fare\s+domanda)"
@@ -131,9 +154,16 @@ def actors_in(text: str, start: int, end: int) -> list[Span]:
             near = text[max(0, match.start() - 40) : match.end() + 40]
             if actor_type == ActorType.CITIZEN and _CITIZEN_IN_COMPANY.search(near):
                 continue  # "donne socie", "giovani imprenditori" describe companies
+            if _not_applicant(text, match):
+                continue
             taken.append((match.start(), match.end()))
             out.append(Span(actor_type, match.start(), match.end(), detail=match.group(0)))
     return sorted(out, key=lambda s: s.start)
+
+
+def _not_applicant(text: str, match: re.Match[str]) -> bool:
+    before = text[max(0, match.start() - 60) : match.start()]
+    return any(words.fullmatch(match.group(0)) and rx.search(before) for words, rx in _NOT_APPLICANT)
 
 
 # --- issuer -------------------------------------------------------------------------------------
@@ -171,20 +201,28 @@ _NAMED_BODIES = {
     "MASE": _MINISTRIES[8],
     "INPS": "INPS",
     "INAIL": "INAIL",
+    "Inail": "INAIL",
     "Invitalia": "Invitalia",
     "FI.L.S.E.": "FI.L.S.E.",
     "FILSE": "FI.L.S.E.",
     "Lazio Innova": "Lazio Innova",
     "Finlombarda": "Finlombarda",
+    "Finpiemonte": "Finpiemonte",
     "Sviluppo Campania": "Sviluppo Campania",
     "Puglia Sviluppo": "Puglia Sviluppo",
     "Friulia": "Friulia",
     "Veneto Sviluppo": "Veneto Sviluppo",
+    "Veneto Innovazione": "Veneto Innovazione",
     "Gepafin": "Gepafin",
+    "Sviluppumbria": "Sviluppumbria",
     "Fincalabra": "Fincalabra",
+    "Finaosta": "Finaosta",
     "Unioncamere": "Unioncamere",
     "SIMEST": "SIMEST",
     "Cassa Depositi e Prestiti": "Cassa Depositi e Prestiti",
+    "Mediocredito Centrale": "Mediocredito Centrale",
+    "Agenzia delle Entrate": "Agenzia delle Entrate",
+    "ICE": "ICE",
     "GSE": "GSE",
     "ENEA": "ENEA",
     "Roma Capitale": "Roma Capitale",
@@ -210,14 +248,28 @@ _BODY_RX = re.compile(
         for k in sorted(_NAMED_BODIES, key=len, reverse=True)
     )
 )
+# Where a body's calls apply, for a text that names no territory of its own: a national body's calls are national,
+# a regional finance company's are its region's.
+_NATIONAL_BODIES = frozenset({
+    *_MINISTRIES, "INPS", "INAIL", "Invitalia", "Unioncamere", "SIMEST", "Cassa Depositi e Prestiti",
+    "Mediocredito Centrale", "Agenzia delle Entrate", "ICE", "GSE", "ENEA",
+})
+_EU_BODIES = frozenset({"European Commission", "ERCEA", "EISMEA", "CINEA", "HaDEA", "EACEA"})
+_BODY_REGIONS = {
+    "FI.L.S.E.": "Liguria", "Lazio Innova": "Lazio", "Finlombarda": "Lombardia", "Finpiemonte": "Piemonte",
+    "Sviluppo Campania": "Campania", "Puglia Sviluppo": "Puglia", "Friulia": "Friuli-Venezia Giulia",
+    "Veneto Sviluppo": "Veneto", "Veneto Innovazione": "Veneto", "Gepafin": "Umbria", "Sviluppumbria": "Umbria",
+    "Fincalabra": "Calabria", "Finaosta": "Valle d'Aosta", "Roma Capitale": "Lazio",
+}
 _MINISTRY_WORDS = ("minist", "presidenza", "dipartimento", "agenzia")
 _BODY_WORDS = tuple({k.lower().split()[0] for k in _NAMED_BODIES})
-_GENERIC_WORDS = ("regione", "camera", "comune", "città", "provincia", "universit", "politecnico")
+_GENERIC_WORDS = ("regione", "camera", "cciaa", "comune", "città", "provincia", "universit", "politecnico")
 _CAP = r"[A-ZÀ-Ý][\w'’]+"
 _GENERIC_RX = re.compile(
-    rf"(?P<region>(?i:Regione)\s+(?:Autonoma\s+)?{_CAP}(?:[\s\-]+(?:{_CAP}|d['’]\s*{_CAP}))*)"
+    rf"(?P<region>(?i:Regione)\s+(?:Autonoma\s+)?{_CAP}(?:[ \t\-]+(?:{_CAP}|d['’]\s*{_CAP}))*)"
     rf"|(?P<chamber>Camera\s+di\s+[Cc]ommercio(?:,?\s+[Ii]ndustria,?\s+[Aa]rtigianato\s+e\s+[Aa]gricoltura)?"
-    rf"\s+(?:di|della|del|dell['’])\s*{_CAP}(?:[\s\-]+{_CAP})*)"
+    rf"(?:\s+[Mm]etropolitana)?\s+(?:di|della|del|dell['’])\s*{_CAP}(?:[ \t\-]+{_CAP}|[ \t]+e[ \t]+del[ \t]+{_CAP})*"
+    rf"|CCIAA[ \t]+(?:di[ \t]+)?{_CAP}(?:[ \t\-]+(?![IVX]+\b){_CAP})*)"
     rf"|(?P<town>Comune\s+di\s+{_CAP}(?:\s+(?:{_CAP}|d[ie]l?l?[aeio]?|al|sul|in))*)"
     rf"|(?P<metro>Città\s+[Mm]etropolitana\s+di\s+{_CAP})|(?P<prov>Provincia\s+[Aa]utonoma\s+di\s+{_CAP})"
     rf"|(?P<uni>(?:Sapienza\s+)?Università\s+(?:degli\s+[Ss]tudi\s+)?(?:di|della|del|dell['’])\s*{_CAP}"
@@ -231,6 +283,15 @@ _ISSUER_CUE = re.compile(
     re.IGNORECASE,
 )
 _HEADER_CHARS = 3000
+# A body named as the author of an act the call cites, not as the call's issuer: "istituito con decreto del Ministro
+# dello sviluppo economico", "come definite dalla raccomandazione della Commissione europea".
+_CITED = re.compile(
+    r"(?:decret\w*|raccomandazion\w*|regolament\w*|decision\w*|comunicazion\w*|notific\w*|circolar\w*|delibera\w*"
+    r"|ordinanz\w*|autorizzazion\w*|approvat\w*|definit\w*|considerat\w*|istituit\w*|adottat\w*|emanat\w*"
+    r"|(?:elenco|albo|registro)\s+tenut\w*)[^.;:\n]{0,60}?\b(?:del|della|dello|dell['’]|dal|dalla|dallo|dall['’]|alla|al)"
+    r"\s*$",
+    re.IGNORECASE,
+)
 _RECTOR = re.compile(r"\bdecreto\s+rettorale\b|\bil\s+rettore\b|\bla\s+rettrice\b", re.IGNORECASE)
 _FREQUENCY_CHARS = 30_000
 
@@ -281,6 +342,8 @@ def _generic_name(match: re.Match[str], gazetteer: Gazetteer) -> str | None:
             if entry:
                 return f"Comune di {entry.name}"
         return None
+    if match.group("chamber") and found.startswith("CCIAA"):
+        return "Camera di Commercio di " + re.sub(r"^CCIAA\s+(?:di\s+)?", "", found)
     return found
 
 
@@ -297,7 +360,7 @@ def find_issuer(text: str, gazetteer: Gazetteer) -> Span | None:
             return max(universities, key=lambda s: counts[s.value])
     header_end = min(len(text), _HEADER_CHARS)
     for span in institutions(text, 0, header_end, gazetteer):
-        if not in_citation(text, span.start):
+        if not in_citation(text, span.start) and not _CITED.search(text, max(0, span.start - 100), span.start):
             return span
     # Acts whose heading is all premises ("LA RETTRICE / VISTO ...") name their issuer in every page footer.
     named = institutions(text, 0, min(len(text), _FREQUENCY_CHARS), gazetteer)
@@ -306,3 +369,47 @@ def find_issuer(text: str, gazetteer: Gazetteer) -> Span | None:
     counts = Counter(s.value for s in named)
     top = max(counts.values())
     return next(s for s in named if counts[s.value] == top) if top >= 2 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where an issuer's calls apply: a region, a province or a town of the gazetteer, or the whole country or
+    the EU (``entry`` None)."""
+
+    level: PlaceLevel
+    entry: GazetteerEntry | None = None
+
+
+def issuer_scope(issuer: Span, gazetteer: Gazetteer) -> Scope | None:
+    """The territory an issuer stands for: a ministry or a national agency the country, "Regione X" and a
+    regional finance company (FILSE, Finlombarda, ...) their region, "Provincia autonoma di Y" its province, a
+    chamber of commerce its province, "Comune di Z" its town; None for bodies that say nothing of a place."""
+    name = issuer.value
+    if name in _NATIONAL_BODIES:
+        return Scope(PlaceLevel.NATIONAL)
+    if name in _EU_BODIES:
+        return Scope(PlaceLevel.EU)
+    if name in _BODY_REGIONS:
+        return _scope(gazetteer.lookup(_BODY_REGIONS[name], "region"))
+    words = _BODY_KIND.sub("", name)
+    levels = {"region": ("region",), "town": ("municipality",), "metro": ("province",), "prov": ("province",),
+              "chamber": ("province", "municipality")}.get(issuer.detail, ())
+    for level in levels:
+        # The longest run of words that names a place: "Maremma e del Tirreno" is none, "Cuneo" is one.
+        parts = words.replace("-", " ").split()
+        for size in range(len(parts), 0, -1):
+            for first in range(len(parts) - size + 1):
+                entry = gazetteer.lookup(" ".join(parts[first : first + size]), level)
+                if entry is not None:
+                    return _scope(entry)
+    return None
+
+
+_BODY_KIND = re.compile(
+    r"^(?:Regione|Comune\s+di|Citt\S\s+[Mm]etropolitana\s+di|Provincia\s+[Aa]utonoma\s+di"
+    r"|Camera\s+di\s+[Cc]ommercio.*?\s(?:dell['’]|della\s|dello\s|del\s|di\s)|CCIAA(?:\s+di)?)\s*"
+)
+
+
+def _scope(entry: GazetteerEntry | None) -> Scope | None:
+    return Scope(PlaceLevel(entry.level), entry) if entry is not None else None

@@ -75,7 +75,9 @@ _TIME_AFTER = re.compile(
     r"|\s*(?:[,–\-(]\s*)?(?:alle\s+)?(?P<h2>\d{1,2}):(?P<m2>\d{2})(?::\d{2})?(?!\d)",
     re.IGNORECASE,
 )
-_YEAR_CARRY_GAP = re.compile(r"\s*(?:al|all['’]|fino\s+al(?:l['’])?|e\s+(?:il|l['’])|[-–—]|to|until|and)\s*", re.I)
+_YEAR_CARRY_GAP = re.compile(
+    r"\s*(?:al|all['’]|alle|fino\s+al(?:l['’]|le)?|e\s+(?:il|l['’])|[-–—]|to|until|and)\s*", re.I
+)
 
 _CUES: dict[str, re.Pattern[str]] = {
     "deadline": re.compile(
@@ -94,10 +96,25 @@ _CUES: dict[str, re.Pattern[str]] = {
         r"|delibera\w*|determin\w*|regolament\w*|circolar\w*|\bprot\b|pubblicat\w*|gazzetta|registrat\w*"
         r"|approvat\w*|convertit\w*|emanat\w*|sottoscritt\w*|stipulat\w*|costituit\w*|\bnat[oaie]\b"
         r"|(?<![a-z])publication\b|\bpublished\b|\badopted\b|\bregulation\b|\bdirective\b|\bdecision\b|\bnota\b"
-        r"|\bsuccessivament\w*|\bantecedent\w*|\bprecedent\w*|\bin\s+data\b|\bdecorrenza\b|\bvigore\b",
+        r"|\bsuccessivament\w*|\bantecedent\w*|\bprecedent\w*|\bin\s+data\b|\bdecorrenza\b|\bvigore\b"
+        r"|raccomandazion\w*|direttiv\w*|colpit\w*|alluvion\w*|sism\w*|calamit\w*",
         re.IGNORECASE,
     ),
 }
+# Phrases that open the submission period although they end in a deadline word: "apertura dei termini",
+# "il termine iniziale per la presentazione".
+_OPENING_PHRASE = re.compile(
+    r"(?:apertura\s+dei\s+termini|termine\s+iniziale|(?:data|termine)\s+di\s+apertura)[^.;]{0,130}$", re.IGNORECASE
+)
+# Dates that belong to something else than the call's window: a regulation's or an aid scheme's validity
+# ("Regolamento (UE) n. 651/2014 valido fino al 31/12/2026"), a date by which something will be published
+# ("saranno pubblicate ... entro il 26 febbraio 2025").
+_NOT_THE_CALLS = re.compile(
+    r"(?:\bregolament\w*|\bregime\b|\bvalid[oaie]\b|\bvalidità\b|\b(?:saranno|verranno|sarà|verrà)\s+(?:resi?\s+not\w*"
+    r"|pubblicat\w*|comunicat\w*)|\bverificat[oaie]si\b)[^.;]{0,120}$",
+    re.IGNORECASE,
+)
+_CLAUSE_END = re.compile(r"[,;:]\s")
 _CUE_REACH = 60
 # Cues that name the call's own dates whatever else the sentence says ("Scadenza: 15/03/2026").
 _STRONG_CUE = re.compile(
@@ -254,23 +271,59 @@ def classify_dates(
         window = text[max(sent, prev_end, mention.start - 100) : mention.start]
         cue = nearest_cue(_CUES, window)
         kind = cue[0] if cue and cue[1] <= _CUE_REACH else "other"
+        if _OPENING_PHRASE.search(text, max(sent, prev_end, mention.start - 160), mention.start):
+            kind = "opening"
         if i and out[-1].kind == "opening" and _YEAR_CARRY_GAP.fullmatch(window) and mention.day >= mentions[i - 1].day:
             kind = "deadline"  # the end of a "dal ... al ..." range
+        if kind != "other" and _NOT_THE_CALLS.search(text, max(sent, mention.start - 150), mention.start):
+            kind = "other"
         # The sentence before often says what is due ("La domanda è inviata ... a decorrere dal giorno ...").
         lead = text[max(0, sent - 150) : sent]
         strong = bool(_STRONG_CUE.search(window[-_CUE_REACH:]))
         sentence = text[sent : max(sent_end, mention.end)]
-        out.append(ClassifiedDate(mention, kind, _score(kind, lead, sentence, mention, strong)))
+        clause = _clause(text, sent, max(sent_end, mention.end), mention)
+        out.append(ClassifiedDate(mention, kind, _score(kind, lead, sentence, clause, mention, strong)))
         prev_end = mention.end
     return out
 
 
-def _score(kind: str, lead: str, sentence: str, mention: DateMention, strong: bool) -> int:
+def _clause(text: str, start: int, end: int, mention: DateMention) -> str:
+    """The part of the sentence between the punctuation marks around the date (a window's two dates and the
+    words between them stay together)."""
+    before = [m.end() for m in _CLAUSE_END.finditer(text, start, mention.start)]
+    after = _CLAUSE_END.search(text, mention.end, end)
+    return text[before[-1] if before else start : after.start() if after else end]
+
+
+def _score(kind: str, lead: str, sentence: str, clause: str, mention: DateMention, strong: bool) -> int:
+    """Submission words in the sentence (or the one before) count for a date; project-execution words only in
+    the date's own clause count against it ("per i costi sostenuti ..., da presentarsi a partire dal ...")."""
     if kind == "other":
         return 0
     score = 1 + (2 if _APPLICATION.search(sentence) or _APPLICATION.search(lead) else 0) + strong
     score += (1 if _SUBMISSION.search(sentence) else 0) + (1 if mention.time_of_day else 0)
-    return score - (3 if _EXECUTION.search(sentence) else 0)
+    return score - (3 if _EXECUTION.search(clause) else 0)
+
+
+def windows(classified: list[ClassifiedDate]) -> list[tuple[ClassifiedDate, ClassifiedDate]]:
+    """Submission windows written as ranges ("dal 10/09/2025 al 31/10/2025"), in order: an opening followed at
+    once by a deadline, both about applying."""
+    return [
+        (first, second)
+        for first, second in zip(classified, classified[1:], strict=False)
+        if first.kind == "opening" and second.kind == "deadline" and first.score >= 2 and second.score >= 2
+    ]
+
+
+def current_window(
+    found: list[tuple[ClassifiedDate, ClassifiedDate]], today: date
+) -> tuple[ClassifiedDate, ClassifiedDate] | None:
+    """Of several windows (one per "sportello"), the one open on ``today`` or the next to open; the last one
+    once all have closed. None for fewer than two windows."""
+    if len(found) < 2:
+        return None
+    coming = [w for w in found if w[1].mention.day >= today]
+    return min(coming, key=lambda w: w[1].mention.day) if coming else max(found, key=lambda w: w[1].mention.day)
 
 
 def pick(classified: list[ClassifiedDate], kind: str) -> ClassifiedDate | None:

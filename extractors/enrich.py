@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from convergenze.core.records import CallMetadata, Document
-from convergenze.core.vocabulary import CallStatus, DocType
+from convergenze.core.vocabulary import CallStatus, DocType, PlaceLevel
 
 from .call_metadata import CallMetadataExtractor
 from .call_parties import actors_in
@@ -49,9 +49,8 @@ class Enricher:
         document = self.language.run(document)
         meta = document.metadata
         if document.type in _EXTRACT_TYPES:
-            found = self.calls.run(
-                f"{document.title}\n\n{document.text}", language="en" if document.language == "en" else "it"
-            )
+            text = f"{document.title}\n\n{document.text}" if document.title else document.text
+            found = self.calls.run(text, language="en" if document.language == "en" else "it")
             meta["extracted"] = found.to_dict()
             self._fill_gaps(meta, found)
             meta["objectives"] = self._objectives(document)
@@ -90,14 +89,18 @@ class Enricher:
             meta["budget_total"] = found.total_budget.value
         if not meta.get("beneficiary_types") and found.beneficiaries:
             meta["beneficiary_types"] = sorted({b.actor_type for b in found.beneficiaries})
+        if not meta.get("support_forms") and found.support_forms:
+            meta["support_forms"] = [f.form.value for f in found.support_forms]
+        if not meta.get("firm_sizes") and found.firm_sizes:
+            meta["firm_sizes"] = [s.size.value for s in found.firm_sizes]
         if not meta.get("region") and found.territory:
             regions = {
-                p.name if p.level == "region" else self.gazetteer.region_name(p.istat_code or "")
+                p.name if p.level == PlaceLevel.REGION else self.gazetteer.region_name(p.istat_code or "")
                 for p in found.territory
-                if p.level != "national"
+                if p.level not in (PlaceLevel.NATIONAL, PlaceLevel.EU)
             }
             meta["region"] = sorted(r for r in regions if r)
-            meta["national"] = any(p.level == "national" for p in found.territory)
+            meta["national"] = any(p.level == PlaceLevel.NATIONAL for p in found.territory)
 
     def _regions(self, names: list[str]) -> tuple[list[str], bool]:
         """Canonical region names ("EMILIA-ROMAGNA", "Emilia Romagna" -> "Emilia-Romagna")."""

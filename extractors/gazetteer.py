@@ -26,6 +26,7 @@ import yaml
 
 _REGIONS_YAML = Path(__file__).resolve().parents[1] / "corpora" / "gazetteer" / "regions.yaml"
 NATIONAL = "Italia"
+EUROPE = "Unione europea"
 
 _MUNI_CUE = re.compile(
     r"\b(?:[Cc]omun[ei](?:\s+capofila)?\s+di|[Cc]omuni\s*:|nel\s+territorio\s+(?:comunale\s+)?di|"
@@ -39,6 +40,12 @@ _PROV_CUE = re.compile(
 _NATIONAL = re.compile(
     r"(?:tutto|intero)\s+(?:il\s+)?territorio\s+(?:nazionale|italiano)|territorio\s+dello\s+Stato"
     r"|\bsede\s+(?:legale\s+|operativa\s+)?(?:ed?\s+operativa\s+)?in\s+Italia\b|\bthroughout\s+Italy\b",
+    re.IGNORECASE,
+)
+# A call open across the Union, said outright (not "sede in uno Stato membro", a condition on the applicant).
+_EUROPEAN = re.compile(
+    r"(?:in|da)\s+tutt[ie]\s+(?:gli\s+)?(?:i\s+)?(?:\d+\s+)?(?:Stati|Paesi)\s+membri(?:\s+dell['’]\s*(?:Unione\s+europea|UE))?"
+    r"|in\s+tutta\s+(?:l['’]\s*)?(?:Unione\s+europea|UE)\b|\bin\s+any\s+(?:EU\s+)?Member\s+States?\b",
     re.IGNORECASE,
 )
 # Courts and gazettes name a region without the call being about it.
@@ -145,6 +152,9 @@ class Gazetteer:
 
     def find_national(self, text: str) -> re.Match[str] | None:
         return _NATIONAL.search(text)
+
+    def find_european(self, text: str) -> re.Match[str] | None:
+        return _EUROPEAN.search(text)
 
     def _find_regions(self, text: str) -> list[PlaceMention]:
         out = []

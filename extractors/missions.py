@@ -7,7 +7,9 @@ What is known is used first, in this order, and a framework that it covers is no
    identifier or cluster (HORIZON-CL5-... -> CL5, HORIZON-MISS-...-CANCER-... -> the Cancer mission) and, for
    programmes whose regulation states the mission (LIFE -> climate), the programme (score 1.0, "official");
 2. the official PNRR -> SDG mapping, by sub-measure (the prevalent goal 1.0, the others ``secondary_sdg_score``);
-3. crosswalks from those codes to the other frameworks (score times ``crosswalk_weight``);
+3. crosswalks from those codes to the other frameworks (score times ``crosswalk_weight``), and from a source's own
+   objectives (incentivi.gov.it's "Obiettivo/Finalità", scored by the taxonomy's weight; these leave the framework
+   open to the text, whose labels are added beside them);
 4. elsewhere the text: embedding prototypes (label + description + cue terms of each entry) and cue terms.
 
 Text scores, per framework. A passage's margin for an entry is its cosine to the entry's prototypes minus the
@@ -93,21 +95,27 @@ class _Hits:
 
 
 class CueIndex:
-    """Every entry's cue terms in one PhraseMatcher per language, on lower-cased lookup lemmas; built once."""
+    """Every entry's cue terms in PhraseMatchers per language, on lower-cased lookup lemmas; built once.
+
+    A term whose lookup lemma is another word is matched on its surface form instead: the lemma table maps
+    comparatives and homographs onto other words ("minori" -> "piccolo", so the welfare cue for children would
+    fire on every "piccole e medie imprese"; English "ai" -> "have")."""
 
     def __init__(self, taxonomy: Taxonomy, max_chars: int = 100_000, max_sentence_chars: int = 300) -> None:
         self.max_chars = max_chars
         self.max_sentence_chars = max_sentence_chars
         self._nlp = {lang: blank_pipeline(lang) for lang in LANGUAGES}
         self._lemmas = {lang: lemma_table(lang) for lang in LANGUAGES}
-        self._matchers: dict[str, PhraseMatcher] = {}
+        self._matchers: dict[str, tuple[PhraseMatcher, PhraseMatcher]] = {}
         for lang, nlp in self._nlp.items():
-            matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
+            by_lemma, by_surface = PhraseMatcher(nlp.vocab, attr="LEMMA"), PhraseMatcher(nlp.vocab, attr="LOWER")
             for framework in taxonomy.frameworks:
                 for entry in taxonomy.entries(framework):
-                    if terms := entry.cues.get(lang):
-                        matcher.add(f"{framework}|{entry.code}", [parse(nlp, t, self._lemmas[lang]) for t in terms])
-            self._matchers[lang] = matcher
+                    for term in entry.cues.get(lang, ()):
+                        doc = parse(nlp, term, self._lemmas[lang])
+                        matcher = by_surface if any(_other_word(token) for token in doc) else by_lemma
+                        matcher.add(f"{framework}|{entry.code}", [doc])
+            self._matchers[lang] = (by_lemma, by_surface)
 
     def run(self, parts: Sequence[tuple[str, str | None]], max_sentences: int = 3) -> dict[Key, _Hits]:
         """Hits per entry over ``(text, language)`` parts; an unknown language is read as both."""
@@ -119,18 +127,28 @@ class CueIndex:
             for lang in ([language] if language in LANGUAGES else LANGUAGES) if text.strip() else ():
                 doc = parse(self._nlp[lang], text, self._lemmas[lang])
                 spans = defaultdict(list)
-                for match_id, start, end in self._matchers[lang](doc):
-                    spans[self._nlp[lang].vocab.strings[match_id]].append(doc[start:end])
+                surface: set[tuple[int, int]] = set()
+                by_lemma, by_surface = self._matchers[lang]
+                for matcher in (by_lemma, by_surface):
+                    for match_id, start, end in matcher(doc):
+                        spans[self._nlp[lang].vocab.strings[match_id]].append(doc[start:end])
+                        if matcher is by_surface:
+                            surface.add((start, end))
                 for name, found in spans.items():
                     framework, code = name.split("|", 1)
                     hit = hits[(framework, code)]
                     for span in filter_spans(found):  # "impianto fotovoltaico" is one hit, not two
-                        hit.terms.add(span.lemma_)
+                        hit.terms.add(span.text.lower() if (span.start, span.end) in surface else span.lemma_)
                         hit.count += 1
                         sentence = " ".join(span.sent.text.split())[: self.max_sentence_chars]
                         if len(hit.sentences) < max_sentences and sentence not in hit.sentences:
                             hit.sentences.append(sentence)
         return hits
+
+
+def _other_word(token: Any) -> bool:
+    """A content word whose lemma is not the same word inflected ("minori" -> "piccolo", not "aperti" -> "aprire")."""
+    return not token.is_stop and token.is_alpha and token.lemma_[:2] != token.lower_[:2]
 
 
 class MissionClassifier:
@@ -205,18 +223,21 @@ class MissionClassifier:
         self._official(document, known)
         self._mapped(document, known)
         self._crosswalked(known)
+        closed = {f for f, _ in known}  # a source's own objectives label a framework without closing it to the text
+        self._objectives(document, known)
         labels = [
             MissionLabel(MissionFramework(fw), code, self.taxonomy.label(fw, code, lang), round(k.score, 4), k.evidence,
                          LabelSource(k.source))
             for (fw, code), k in known.items()
         ]
-        open_frameworks = [fw for fw in self.model_frameworks if fw not in {f for f, _ in known}]
+        open_frameworks = [fw for fw in self.model_frameworks if fw not in closed]
         if open_frameworks:
             vectors, texts = self._document_vectors(document, passage_vectors, passage_texts)
             parts = [(s.text, s.language or document.language) for s in document.sections]
             if document.title not in document.text[: len(document.title) + 200]:  # connectors often repeat it
                 parts.insert(0, (document.title, document.language))
-            labels += self._model(parts, vectors, texts, open_frameworks, lang)
+            found = self._model(parts, vectors, texts, open_frameworks, lang)
+            labels += [label for label in found if (label.framework, label.code) not in known]
         return _sorted(labels)
 
     def run_sections(
@@ -355,6 +376,20 @@ class MissionClassifier:
                     "crosswalk",
                     f"{framework} {code} -> {target[0]} {target[1]}: {why}",
                 )
+
+    def _objectives(self, document: Document, known: dict[Key, _Known]) -> None:
+        """The source's own objectives through the taxonomy's ``objectives`` crosswalk, scored by its weight."""
+        meta = document.metadata
+        vocabulary = meta.get("topics_vocabulary")
+        if not isinstance(vocabulary, str):
+            return
+        for value in meta.get("topics") or ():
+            rule = self.taxonomy.objective(vocabulary, str(value))
+            if rule is None or rule.weight <= 0:
+                continue
+            for target in rule.targets:
+                why = f"objective: {value} -> {target[0]} {target[1]}: {rule.why}"
+                self._put(known, target, rule.weight, LabelSource.CROSSWALK, why)
 
     # --- what the text says ----------------------------------------------------------------------------------
 

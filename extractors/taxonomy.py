@@ -39,6 +39,17 @@ class TaxonomyEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ObjectiveRule:
+    """One value of a source's own objectives (``vocabulary``) onto missions, worth ``weight`` as a label."""
+
+    vocabulary: str
+    value: str
+    targets: tuple[Key, ...]
+    weight: float
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class ProgrammeRule:
     identifiers: tuple[str, ...]
     names: tuple[str, ...]
@@ -61,6 +72,7 @@ class Taxonomy:
         entries: Sequence[TaxonomyEntry],
         crosswalks: dict[Key, tuple[tuple[Key, ...], str]],
         programmes: Sequence[ProgrammeRule] = (),
+        objectives: Sequence[ObjectiveRule] = (),
     ) -> None:
         self._entries: dict[str, dict[str, TaxonomyEntry]] = {name.value: {} for name in MissionFramework}
         for entry in entries:
@@ -79,9 +91,14 @@ class Taxonomy:
             for framework, code in (source, *targets):
                 self.entry(framework, code)
         self.programmes = tuple(programmes)
-        for rule in self.programmes:
-            for framework, code in rule.targets:
+        self._objectives: dict[tuple[str, str], ObjectiveRule] = {}
+        for targets in [rule.targets for rule in self.programmes] + [rule.targets for rule in objectives]:
+            for framework, code in targets:
                 self.entry(framework, code)
+        for objective in objectives:
+            if not 0.0 <= objective.weight <= 1.0:
+                raise ValueError(f"objective {objective.value!r}: weight {objective.weight} must be in [0, 1].")
+            self._objectives[(objective.vocabulary, objective.value)] = objective
 
     @classmethod
     def load(cls, path: Path = DEFAULT_TAXONOMY) -> Taxonomy:
@@ -114,9 +131,15 @@ class Taxonomy:
                 )
                 for p in raw.get("programmes") or ()
             ]
-        except (KeyError, TypeError, AttributeError) as error:
+            objectives = [
+                ObjectiveRule(str(vocabulary), str(o["from"]), tuple(_key(t) for t in o["to"]), float(o["weight"]),
+                              str(o.get("why", "")))
+                for vocabulary, rules in (raw.get("objectives") or {}).items()
+                for o in rules
+            ]
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
             raise ValueError(f"{path}: malformed taxonomy ({error!r}); compare with {DEFAULT_TAXONOMY}.") from error
-        return cls(entries, crosswalks, programmes)
+        return cls(entries, crosswalks, programmes, objectives)
 
     @property
     def frameworks(self) -> tuple[str, ...]:
@@ -143,6 +166,10 @@ class Taxonomy:
     def crosswalk(self, framework: str, code: str) -> list[Key]:
         self.entry(framework, code)
         return list(self._crosswalks.get((framework, code), ((), ""))[0])
+
+    def objective(self, vocabulary: str, value: str) -> ObjectiveRule | None:
+        """The missions a source's own objective maps onto (None: a value the taxonomy does not know)."""
+        return self._objectives.get((vocabulary, value))
 
     def rationale(self, framework: str, code: str) -> str:
         return self._crosswalks.get((framework, code), ((), ""))[1]

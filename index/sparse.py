@@ -117,11 +117,16 @@ class Bm25SparseEncoder:
                 vectors[i] = self._weights(self._terms_of(doc))
         return [v if v is not None else SparseVector([], []) for v in vectors]
 
-    def encode_query(self, text: str) -> SparseVector:
-        """Query terms with weight 1; lemmatized both ways so a query's language need not be guessed."""
-        terms = {t for language in SUPPORTED for t in self.terms(text, language)}
-        ids = sorted({term_id(t) for t in terms})
-        return SparseVector(indices=ids, values=[1.0] * len(ids))
+    def query_terms(self, text: str) -> list[str]:
+        """A query's terms, lemmatized both ways so that its language need not be guessed."""
+        return list(dict.fromkeys(t for language in SUPPORTED for t in self.terms(text, language)))
+
+    def encode_query(self, text: str, extra: Iterable[str] = (), extra_weight: float = 1.0) -> SparseVector:
+        """Query terms with weight 1, and ``extra`` terms (e.g. translations) with ``extra_weight``."""
+        weights = {term_id(t): extra_weight for t in extra}
+        weights.update((term_id(t), 1.0) for t in self.query_terms(text))
+        ids = sorted(weights)
+        return SparseVector(indices=ids, values=[weights[i] for i in ids])
 
     def _weights(self, terms: list[str]) -> SparseVector:
         counts: Counter[int] = Counter(term_id(t) for t in terms)

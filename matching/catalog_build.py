@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from convergenze.core.payload import DocumentPayload
@@ -89,7 +90,6 @@ def find_duplicates(rows: list[dict[str, Any]], threshold: float = 90.0) -> list
     if len(calls) < 2:
         return []
     keys = [_title_key(r["title"]) for r in calls]
-    scores = process.cdist(keys, keys, scorer=fuzz.token_set_ratio, score_cutoff=threshold, workers=1)
     parent: dict[int, int] = {}
 
     def root(i: int) -> int:
@@ -98,21 +98,17 @@ def find_duplicates(rows: list[dict[str, Any]], threshold: float = 90.0) -> list
         return i
 
     best: dict[tuple[int, int], float] = {}
-    for i in range(len(calls)):
-        for j in range(i + 1, len(calls)):
-            score = float(scores[i][j])
-            a, b = calls[i], calls[j]
-            if score < threshold or a["source"] == b["source"]:
-                continue
-            # A token-set ratio is 100 whenever one title's words are a subset of the other's: demand titles of
-            # comparable length, so "Bando cooperative di comunità" is not the copy of every longer title.
-            sizes = sorted((len(keys[i].split()), len(keys[j].split())))
-            if sizes[0] < 0.6 * sizes[1]:
-                continue
-            if a["deadline"] and b["deadline"] and a["deadline"][:10] != b["deadline"][:10]:
-                continue
-            parent[root(j)] = root(i)
-            best[(i, j)] = score
+    for i, j, score in _alike_across_sources(calls, keys, threshold):
+        a, b = calls[i], calls[j]
+        # A token-set ratio is 100 whenever one title's words are a subset of the other's: demand titles of
+        # comparable length, so "Bando cooperative di comunità" is not the copy of every longer title.
+        sizes = sorted((len(keys[i].split()), len(keys[j].split())))
+        if sizes[0] < 0.6 * sizes[1]:
+            continue
+        if a["deadline"] and b["deadline"] and a["deadline"][:10] != b["deadline"][:10]:
+            continue
+        parent[root(j)] = root(i)
+        best[(i, j)] = score
     clusters: dict[int, list[int]] = defaultdict(list)
     for i in {i for pair in best for i in pair}:
         clusters[root(i)].append(i)
@@ -130,6 +126,27 @@ def find_duplicates(rows: list[dict[str, Any]], threshold: float = 90.0) -> list
                       f"titles {score:.0f}% alike" + (", same deadline" if calls[i]["deadline"] else ""))
             out.append((calls[i]["id"], calls[canonical]["id"], round(score / 100, 3), reason))
     return out
+
+
+def _alike_across_sources(
+    calls: list[dict[str, Any]], keys: list[str], threshold: float
+) -> Iterator[tuple[int, int, float]]:
+    """Pairs ``(i, j, score)``, ``i < j``, of titles from two different sources at least ``threshold`` alike. Each
+    source is compared with the sources after it only (a national catalogue of thousands of incentives is one
+    source: its square, millions of pairs, is never computed), and only the pairs above the cut are visited."""
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for index, call in enumerate(calls):
+        by_source[str(call["source"])].append(index)
+    sources = sorted(by_source)
+    for position, source in enumerate(sources):
+        mine, others = by_source[source], [i for s in sources[position + 1 :] for i in by_source[s]]
+        if not others:
+            continue
+        scores = process.cdist([keys[i] for i in mine], [keys[j] for j in others], scorer=fuzz.token_set_ratio,
+                               score_cutoff=threshold, workers=1)
+        for x, y in zip(*np.nonzero(scores >= threshold), strict=True):
+            i, j = mine[int(x)], others[int(y)]
+            yield min(i, j), max(i, j), float(scores[x][y])
 
 
 class CatalogBuilder:

@@ -1,12 +1,15 @@
 """Eligibility of a call for a profile, criterion by criterion: ``ok``, ``no`` or ``unknown``, with the call's
 own wording as evidence. A verdict is only ``no`` when the call says something that excludes the profile;
-missing information is ``unknown``, never a silent pass or a silent fail."""
+missing information is ``unknown``, never a silent pass or a silent fail. A fact the source publishes in a field of
+its own (incentivi.gov.it's closing date, regions, grant ceiling) wins over what the extractor read in the text,
+and is quoted as the source names it ("Agevolazione concedibile max: € 200.000,00")."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
+from convergenze.core.formatting import euro, italian_date
 from convergenze.core.payload import DocumentPayload
 from convergenze.core.records import Amount, CallMetadata, CriterionVerdict, DateValue, Evidence, Profile
 from convergenze.core.vocabulary import ActorType, CallStatus, Criterion, DocType, Eligibility, Verdict
@@ -32,12 +35,6 @@ def actor_label(value: str) -> str:
         return value
 
 
-def euro(value: float) -> str:
-    """Italian notation: 1500000 -> '€ 1.500.000,00'."""
-    whole, cents = f"{value:,.2f}".split(".")
-    return f"€ {whole.replace(',', '.')},{cents}"
-
-
 def _day(value: Any) -> date | None:
     if not isinstance(value, str) or len(value) < 10:
         return None
@@ -47,14 +44,15 @@ def _day(value: Any) -> date | None:
         return None
 
 
-def _italian(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
 def _quotes(*found: Evidence | None) -> list[str]:
     """The call's own sentences, once each, at most three."""
     texts = [e.text.strip() for e in found if e is not None and e.text.strip()]
     return list(dict.fromkeys(texts))[:3]
+
+
+def _official(document: DocumentPayload, *keys: str) -> list[str]:
+    """The source's own fields, quoted as it names them, for the keys it published."""
+    return [quote for quote in (document.official(key) for key in keys) if quote]
 
 
 def _of(value: DateValue | Amount | None) -> Evidence | None:
@@ -88,35 +86,36 @@ class EligibilityChecker:
     def _status(self, document: DocumentPayload, extracted: CallMetadata, profile: Profile) -> CriterionVerdict:
         if document.type in _NOT_CALLS:
             return CriterionVerdict(STATUS, UNKNOWN, _NOT_CALLS[document.type])
-        evidence = _quotes(_of(extracted.deadline)) or _quotes(_of(extracted.opening))
+        evidence = _official(document, "deadline", "opening") or _quotes(_of(extracted.deadline)) or _quotes(
+            _of(extracted.opening))
         deadline, opening = _day(document.deadline), _day(document.opening)
         status = document.status
         if deadline and deadline < self.today:
-            return CriterionVerdict(STATUS, NO, f"Closed: the deadline was {_italian(deadline)}.", evidence)
+            return CriterionVerdict(STATUS, NO, f"Closed: the deadline was {italian_date(deadline)}.", evidence)
         if status == CallStatus.CLOSED:
             return CriterionVerdict(STATUS, NO, "The call is closed.", evidence)
         if document.withdrawn:
             return CriterionVerdict(STATUS, NO, "The notice is no longer listed by its source (withdrawn).", evidence)
         if profile.needed_by and opening and opening > profile.needed_by:
-            return CriterionVerdict(STATUS, NO, f"It opens on {_italian(opening)}, after the date you need the funds "
-                                    f"({_italian(profile.needed_by)}).", evidence)
+            return CriterionVerdict(STATUS, NO, f"It opens on {italian_date(opening)}, after the date you need the "
+                                    f"funds ({italian_date(profile.needed_by)}).", evidence)
         if status == CallStatus.OPEN:
-            until = f" until {_italian(deadline)}" if deadline else (
+            until = f" until {italian_date(deadline)}" if deadline else (
                 " until resources run out" if document.rolling or extracted.rolling else "")
             return CriterionVerdict(STATUS, OK, f"Open{until}.", evidence or _quotes(extracted.rolling_evidence))
         if status == CallStatus.FORTHCOMING:
-            when = f" on {_italian(opening)}" if opening else ""
+            when = f" on {italian_date(opening)}" if opening else ""
             return CriterionVerdict(STATUS, OK, f"Not open yet: it opens{when}.", evidence)
         return CriterionVerdict(STATUS, UNKNOWN, "The call gives no dates that tell whether it is open.", evidence)
 
     def _territory(self, document: DocumentPayload, extracted: CallMetadata, profile: Profile) -> CriterionVerdict:
         regions = document.region
-        evidence = _quotes(*(place.evidence for place in extracted.territory))
+        evidence = _official(document, "region") or _quotes(*(place.evidence for place in extracted.territory))
         national = document.national or (not regions and document.source.startswith("pnrr"))
         if document.source == "eu-funding-tenders" and not regions:
             return CriterionVerdict(TERRITORY, OK, "An EU call: open to applicants from every Member State.",
                                     [f"territory: {EUROPE}"])
-        if national and not regions:
+        if national and (not regions or document.official("region")):
             return CriterionVerdict(TERRITORY, OK, "Open to the whole national territory.",
                                     evidence or [f"territory: {NATIONAL}"])
         if not profile.region:
@@ -124,6 +123,13 @@ class EligibilityChecker:
             return CriterionVerdict(TERRITORY, UNKNOWN,
                                     f"Your profile gives no region (the call's territory: {where}).", evidence)
         place = profile.municipality or profile.region
+        towns = [str(t) for t in document.metadata.get("municipalities") or []]
+        if profile.municipality and towns and profile.region in regions:
+            if profile.municipality in towns:
+                return CriterionVerdict(TERRITORY, OK, f"{profile.municipality} is one of the call's municipalities.",
+                                        _official(document, "municipalities") or evidence)
+            return CriterionVerdict(TERRITORY, NO, f"The call is for {len(towns)} named municipalities, not "
+                                    f"{profile.municipality}.", _official(document, "municipalities") or evidence)
         if profile.region in regions:
             return CriterionVerdict(TERRITORY, OK, f"{place} is in the call's territory ({', '.join(regions)}).",
                                     evidence or [f"region: {', '.join(regions)}"])
@@ -135,7 +141,7 @@ class EligibilityChecker:
     def _beneficiary(self, document: DocumentPayload, extracted: CallMetadata, profile: Profile) -> CriterionVerdict:
         types = document.beneficiary_types
         wording = [b.wording for b in extracted.beneficiaries if b.wording]
-        evidence = _quotes(*(b.evidence for b in extracted.beneficiaries)) or (
+        evidence = _official(document, "recipients") or _quotes(*(b.evidence for b in extracted.beneficiaries)) or (
             [document.recipients] if document.recipients else wording)
         if not types:
             return CriterionVerdict(BENEFICIARY, UNKNOWN, "The call does not say who may apply.", evidence)
@@ -149,11 +155,15 @@ class EligibilityChecker:
         return CriterionVerdict(BENEFICIARY, NO, f"The call is for {listed}, not {label}.", evidence)
 
     def _budget(self, document: DocumentPayload, extracted: CallMetadata, profile: Profile) -> CriterionVerdict:
-        low = extracted.min_per_project.value if extracted.min_per_project else None
-        high = extracted.max_per_project.value if extracted.max_per_project else None
+        # The source's own grant limits are facts; the extractor's per-project amounts fill in where it has none.
+        official = _official(document, "grant_max", "grant_min")
+        low = document.grant_min or (extracted.min_per_project.value if extracted.min_per_project else None)
+        high = document.grant_max or (extracted.max_per_project.value if extracted.max_per_project else None)
         total = document.budget
-        evidence = (_quotes(_of(extracted.max_per_project), _of(extracted.min_per_project))
-                    or _quotes(_of(extracted.total_budget)))
+        extracted_limits = [_of(extracted.max_per_project) if not document.grant_max else None,
+                            _of(extracted.min_per_project) if not document.grant_min else None]
+        evidence = (official + _quotes(*extracted_limits)
+                    or _quotes(_of(extracted.total_budget)) or _official(document, "budget_total"))
         need = profile.budget_needed
         if need is None:
             return CriterionVerdict(BUDGET, UNKNOWN, "Your profile gives no budget.", evidence)

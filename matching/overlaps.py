@@ -21,7 +21,7 @@ from typing import Any
 from convergenze.core.errors import InvalidInput
 from convergenze.core.payload import DocumentPayload
 from convergenze.core.records import Hit, Partner, Profile, SearchFilters
-from convergenze.core.vocabulary import ActorType, Lever, MissionFramework, Relation, SearchMode
+from convergenze.core.vocabulary import ActorType, Lever, MissionFramework, Relation
 from convergenze.extractors.call_parties import actors_in
 from convergenze.extractors.gazetteer import Gazetteer, region_neighbours
 from convergenze.index.search import SearchService
@@ -64,6 +64,13 @@ class _Programme:
     municipality: str | None = None
 
 
+def offered_as_calls(hits: list[Hit]) -> list[Hit]:
+    """The hits a funding officer may be offered: a document whose text says it is not a funding call (a
+    recruitment competition, a circular, webinar slides) can read just like the project and still is nothing
+    to apply to or to build a coalition with, so match and overlaps leave it out; search labels it instead."""
+    return [hit for hit in hits if DocumentPayload.from_payload(hit.payload).non_call_kind is None]
+
+
 class OverlapFinder:
     def __init__(
         self,
@@ -102,13 +109,13 @@ class OverlapFinder:
             raise InvalidInput("The programme description is empty.")
         if limit < 1:
             raise ValueError("limit must be at least 1.")
-        query_vector = self.search.embedder.embed_queries([text])[0]
+        query_vector = self.search.embed(text)
         read = self.explainer.read(text, language, query_vector)
         programme = self._programme(text, read.missions, profile)
-        # Dense scores are cosines: comparable across queries, so thresholds mean the same for every text.
-        hits = self.search.store.search(query_vector.tolist(), None, SearchFilters(types=types), self.candidates,
-                                        mode=SearchMode.DENSE)
-        hits = [h for h in hits if h.score >= self.min_similarity]
+        # Dense scores are cosines (calibrated across languages): comparable across queries, so thresholds mean
+        # the same for every text, Italian or English, and for documents in either language.
+        hits = self.search.similar(text, SearchFilters(types=types), self.candidates, query_vector)
+        hits = [h for h in offered_as_calls(hits) if h.score >= self.min_similarity]
         hits, copies = collapse_duplicates(self.catalog, hits)
         levers = self.catalog.levers(h.document_id for h in hits)
         actors = self.catalog.actors_of(h.document_id for h in hits)

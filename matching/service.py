@@ -14,6 +14,7 @@ from datetime import date
 import numpy as np
 
 from convergenze.core.errors import InvalidInput
+from convergenze.core.formatting import euro
 from convergenze.core.payload import DocumentPayload
 from convergenze.core.records import CriterionVerdict, FundedProject, Hit, MissionLabel, Partner, Profile, SearchFilters
 from convergenze.core.vocabulary import ActorType, DocType, Eligibility, IneligiblePolicy, MissionFramework, SearchMode
@@ -23,9 +24,9 @@ from convergenze.index.store.base import VectorStore
 
 from .catalog import Catalog, CatalogMissing, Publication, collapse_duplicates
 from .directory import ActorQuery, MissionMap, list_actors, mission_map
-from .eligibility import EligibilityChecker, euro
+from .eligibility import EligibilityChecker
 from .explain import Explainer, Explanation, ReadDescription
-from .overlaps import OverlapFinder, OverlapResult
+from .overlaps import OverlapFinder, OverlapResult, offered_as_calls
 from .profiles import check_profile
 
 
@@ -79,8 +80,9 @@ class ConvergenceService:
 
     def warm_up(self) -> None:
         """Compute what the first request would otherwise pay for (the taxonomy's prototype vectors, a few
-        seconds on two cores), so that a server answers its first match as fast as the next ones."""
+        seconds on two cores, and the glossary), so that a server answers its first match as fast as the next ones."""
         self.explainer.read("Avvio del servizio: progetto di prova.", "it")
+        self.search.glossary.translations("avvio")
 
     # --- match --------------------------------------------------------------------------------------------
 
@@ -102,11 +104,10 @@ class ConvergenceService:
             raise InvalidInput("The project description is empty.")
         profile = check_profile(profile or Profile(), self.gazetteer, self.eligibility.today)
         filters = filters or SearchFilters(types=(DocType.CALL, DocType.MEASURE))
-        query_vector = self.search.embedder.embed_queries([text])[0]
-        sparse = self.search.sparse.encode_query(text) if mode != SearchMode.DENSE else None
+        query_vector = self.search.embed(text)
         pool = max(limit * 3, self.candidates) if ineligible != IneligiblePolicy.KEEP else limit * 2
-        hits = self.store.search(query_vector.tolist(), sparse, filters, pool, mode=mode)
-        hits, copies = collapse_duplicates(self.catalog, hits)
+        hits = self.search.retrieve(text, filters, pool, mode, query_vector)
+        hits, copies = collapse_duplicates(self.catalog, offered_as_calls(hits))
         judged = [(hit, self.eligibility.run(DocumentPayload.from_payload(hit.payload), profile)) for hit in hits]
         ranked = [(hit, verdicts, EligibilityChecker.overall(verdicts)) for hit, verdicts in judged]
         if ineligible == IneligiblePolicy.EXCLUDE:

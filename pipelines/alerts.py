@@ -1,6 +1,6 @@
 """Saved searches and match profiles ("alerts"), evaluated after each ingestion against the documents it
-added or changed, and delivered by webhook (JSON signed with HMAC-SHA256), Atom feed and, when configured,
-e-mail.
+added or changed, and delivered (``delivery.py``) by webhook (JSON signed with HMAC-SHA256), Atom feed and,
+when configured, e-mail.
 
 Exactly-once bookkeeping, all in the state store:
 
@@ -9,7 +9,7 @@ Exactly-once bookkeeping, all in the state store:
   crash re-evaluates and a finished evaluation is never repeated;
 * a hit is unique per (alert, document, version): the same version never alerts twice;
 * a delivery is unique per (hit, channel) and is marked sent once the receiver said 2xx; failed ones are
-  retried (with backoff inside a run, and again on the next runs) up to ``max_attempts``. A receiver that
+  retried on later passes, each after a longer wait (``next_at``), up to ``max_attempts``. A receiver that
   answered but whose answer was lost may see a delivery again: the ``X-Convergenze-Delivery`` header is
   the key to drop it.
 """
@@ -20,14 +20,12 @@ import hashlib
 import hmac
 import json
 import logging
-import smtplib
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from convergenze.core.errors import InvalidInput
 from convergenze.core.records import SearchFilters
-from convergenze.core.vocabulary import SearchMode
-from convergenze.corpora.http import FetchError, HttpFetcher
 from convergenze.corpora.state import StateStore, now_iso
 from convergenze.index.search import SearchService
 
@@ -42,7 +40,8 @@ CREATE TABLE IF NOT EXISTS alerts (
     spec TEXT NOT NULL,
     secret TEXT,
     last_event_id INTEGER NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    owner TEXT
 );
 CREATE TABLE IF NOT EXISTS alert_hits (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -64,6 +63,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     sent_at TEXT,
+    next_at TEXT,
     PRIMARY KEY (hit_id, channel)
 );
 """
@@ -90,6 +90,7 @@ class Alert:
     email: str | None
     has_secret: bool
     created_at: str
+    owner: str | None = None  # the id of the API key that made it (None: made before keys existed)
 
     @property
     def text(self) -> str:
@@ -107,23 +108,39 @@ class AlertRun:
     errors: list[str] = field(default_factory=list)
 
 
+class AlertLimitReached(InvalidInput):
+    """An owner who has as many alerts as allowed."""
+
+
 class AlertStore:
     def __init__(self, state: StateStore) -> None:
         self.state = state
         with state.connect() as db:
             db.executescript(_SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(alerts)")}
+            if "owner" not in columns:  # a state file from before alerts had owners
+                db.execute("ALTER TABLE alerts ADD COLUMN owner TEXT")
+            if "next_at" not in {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}:
+                db.execute("ALTER TABLE deliveries ADD COLUMN next_at TEXT")
+            db.execute("CREATE INDEX IF NOT EXISTS alerts_owner ON alerts (owner)")
 
-    def save(self, spec: dict[str, Any], secret: str | None) -> tuple[Alert, bool]:
-        """Store an alert; its id comes from its content, so saving the same alert twice returns the first
-        (``created`` False). A new alert starts from now: it is told about changes after its creation."""
+    def save(self, spec: dict[str, Any], secret: str | None, owner: str | None = None,
+             max_per_owner: int | None = None) -> tuple[Alert, bool]:
+        """Store an alert; its id comes from its owner and content, so saving the same alert twice returns the
+        first (``created`` False). A new alert starts from now: it is told about changes after its creation.
+        Past ``max_per_owner`` alerts, a new one raises ``AlertLimitReached``."""
         canonical = json.dumps(spec, sort_keys=True, ensure_ascii=False)
-        alert_id = "alert-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+        alert_id = "alert-" + hashlib.sha256(f"{owner or ''}\n{canonical}".encode()).hexdigest()[:16]
         with self.state.connect() as db:
+            exists = db.execute("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+            owned = db.execute("SELECT COUNT(*) FROM alerts WHERE owner IS ?", (owner,)).fetchone()[0]
+            if not exists and max_per_owner is not None and owned >= max_per_owner:
+                raise AlertLimitReached(f"at most {max_per_owner} alerts per key")
             mark = db.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
             inserted = db.execute(
-                "INSERT OR IGNORE INTO alerts (id, name, spec, secret, last_event_id, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (alert_id, spec["name"], canonical, secret, mark, now_iso()),
+                "INSERT OR IGNORE INTO alerts (id, name, spec, secret, last_event_id, created_at, owner) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (alert_id, spec["name"], canonical, secret, mark, now_iso(), owner),
             ).rowcount
         alert = self.get(alert_id)
         if alert is None:  # pragma: no cover - just inserted or already there
@@ -136,9 +153,19 @@ class AlertStore:
         return None if row is None else _alert(row)
 
     def all(self) -> list[Alert]:
+        """Every alert, whoever owns it (for the evaluation after an ingestion)."""
         with self.state.connect() as db:
             rows = db.execute("SELECT * FROM alerts ORDER BY created_at, id").fetchall()
         return [_alert(r) for r in rows]
+
+    def page(self, owner: str | None, limit: int, offset: int) -> tuple[list[Alert], int]:
+        """One page of an owner's alerts (every owner's when ``owner`` is None) and how many there are."""
+        where, args = ("", ()) if owner is None else ("WHERE owner = ?", (owner,))
+        with self.state.connect() as db:
+            total = db.execute(f"SELECT COUNT(*) FROM alerts {where}", args).fetchone()[0]
+            rows = db.execute(f"SELECT * FROM alerts {where} ORDER BY created_at, rowid LIMIT ? OFFSET ?",
+                              (*args, limit, offset)).fetchall()
+        return [_alert(r) for r in rows], int(total)
 
     def delete(self, alert_id: str) -> bool:
         with self.state.connect() as db:
@@ -198,21 +225,25 @@ class AlertStore:
         return created
 
     def due(self, max_attempts: int) -> list[dict[str, Any]]:
+        """Deliveries not sent yet, with attempts left, whose backoff has passed."""
         with self.state.connect() as db:
             rows = db.execute(
                 "SELECT d.hit_id, d.channel, d.attempts, h.*, a.name AS alert_name, a.spec AS alert_spec "
                 "FROM deliveries d JOIN alert_hits h ON h.id = d.hit_id JOIN alerts a ON a.id = h.alert_id "
-                "WHERE d.status != 'sent' AND d.attempts < ? ORDER BY d.hit_id, d.channel",
-                (max_attempts,),
+                "WHERE d.status != 'sent' AND d.attempts < ? AND (d.next_at IS NULL OR d.next_at <= ?) "
+                "ORDER BY d.hit_id, d.channel",
+                (max_attempts, now_iso()),
             ).fetchall()
         return [dict(r) for r in rows]
 
-    def mark(self, hit_id: int, channel: str, error: str | None) -> None:
+    def mark(self, hit_id: int, channel: str, error: str | None, retry_in: float = 0.0) -> None:
+        """A delivery's outcome; a failed one is due again ``retry_in`` seconds from now."""
+        next_at = (datetime.now(UTC) + timedelta(seconds=retry_in)).isoformat(timespec="seconds") if error else None
         with self.state.connect() as db:
             db.execute(
-                "UPDATE deliveries SET attempts = attempts + 1, status = ?, last_error = ?, sent_at = ? "
+                "UPDATE deliveries SET attempts = attempts + 1, status = ?, last_error = ?, sent_at = ?, next_at = ? "
                 "WHERE hit_id = ? AND channel = ?",
-                ("failed" if error else "sent", error, None if error else now_iso(), hit_id, channel),
+                ("failed" if error else "sent", error, None if error else now_iso(), next_at, hit_id, channel),
             )
 
 
@@ -229,13 +260,15 @@ def _alert(row: Any) -> Alert:
         email=spec.get("email"),
         has_secret=bool(row["secret"]),
         created_at=row["created_at"],
+        owner=row["owner"],
     )
 
 
 class AlertEvaluator:
     """Scores the new and changed documents of the events an alert has not seen against its text, with the
     dense retriever restricted to those documents and to the alert's filters; keeps those at ``min_score``
-    or above (cosine similarity of the query to the document's best passage)."""
+    or above (cosine similarity of the query to the document's best passage, calibrated across languages by
+    ``SearchService.similar``)."""
 
     def __init__(self, alerts: AlertStore, search: SearchService) -> None:
         self.alerts = alerts
@@ -267,7 +300,7 @@ class AlertEvaluator:
             language=alert.filters.get("language"),
             document_ids=tuple(sorted(latest)),
         )
-        found = self.search.search(alert.text, filters, limit=len(latest), mode=SearchMode.DENSE)
+        found = self.search.similar(alert.text, filters, limit=len(latest))
         hits = []
         for hit in found:
             if hit.score < alert.min_score:
@@ -286,100 +319,3 @@ class AlertEvaluator:
                 }
             )
         return hits
-
-
-@dataclass(frozen=True, slots=True)
-class SmtpConfig:
-    host: str
-    port: int = 25
-    sender: str = "convergenze@localhost"
-    username: str | None = None
-    password: str | None = None
-    starttls: bool = False
-    timeout: float = 30.0
-
-
-class Notifier:
-    """Delivers the hits not yet delivered: webhook POSTs through the project's HTTP client (its retries and
-    backoff), e-mails through SMTP when configured."""
-
-    def __init__(
-        self, alerts: AlertStore, fetcher: HttpFetcher, smtp: SmtpConfig | None = None, max_attempts: int = 5
-    ) -> None:
-        self.alerts = alerts
-        self.fetcher = fetcher
-        self.smtp = smtp
-        self.max_attempts = max_attempts
-
-    def run(self, outcome: AlertRun | None = None) -> AlertRun:
-        outcome = outcome or AlertRun()
-        for delivery in self.alerts.due(self.max_attempts):
-            body = self.payload(delivery)
-            try:
-                if delivery["channel"] == "webhook":
-                    self._webhook(delivery, body)
-                else:
-                    self._email(delivery, body)
-            except (FetchError, smtplib.SMTPException, OSError) as error:
-                message = f"{delivery['channel']} delivery failed: {error}"
-                self.alerts.mark(delivery["hit_id"], delivery["channel"], message)
-                outcome.failed += 1
-                outcome.errors.append(message)
-                continue
-            self.alerts.mark(delivery["hit_id"], delivery["channel"], None)
-            outcome.sent += 1
-        return outcome
-
-    @staticmethod
-    def payload(delivery: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "alert": {"id": delivery["alert_id"], "name": delivery["alert_name"]},
-            "event": delivery["kind"],
-            "document": {
-                "id": delivery["document_id"],
-                "version": delivery["version"],
-                "title": delivery["title"],
-                "url": delivery["url"],
-            },
-            "changes": json.loads(delivery["changes"]),
-            "score": delivery["score"],
-            "detected_at": delivery["created_at"],
-        }
-
-    def _webhook(self, delivery: dict[str, Any], payload: dict[str, Any]) -> None:
-        spec = json.loads(delivery["alert_spec"])
-        body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        headers = {
-            "Content-Type": "application/json",
-            DELIVERY_HEADER: f"{delivery['alert_id']}:{delivery['document_id']}:{delivery['version']}",
-        }
-        secret = self.alerts.secret(delivery["alert_id"])
-        if secret:
-            headers[SIGNATURE_HEADER] = sign(secret, body)
-        self.fetcher.post(spec["webhook_url"], content=body, headers=headers)
-
-    def _email(self, delivery: dict[str, Any], payload: dict[str, Any]) -> None:
-        if self.smtp is None:
-            raise OSError("no SMTP server is configured (CONVERGENZE_SMTP_HOST)")
-        spec = json.loads(delivery["alert_spec"])
-        message = EmailMessage()
-        message["From"] = self.smtp.sender
-        message["To"] = spec["email"]
-        verb = "Nuovo" if payload["event"] == "new" else "Aggiornato"
-        message["Subject"] = f"[Convergenze] {verb}: {payload['document']['title']}"[:200]
-        message["Message-ID"] = f"<{delivery['alert_id']}.{delivery['hit_id']}@convergenze>"
-        lines = [
-            f"Avviso «{payload['alert']['name']}»",
-            "",
-            payload["document"]["title"],
-            payload["document"]["url"] or payload["document"]["id"],
-            "",
-            *payload["changes"],
-        ]
-        message.set_content("\n".join(lines))
-        with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=self.smtp.timeout) as client:
-            if self.smtp.starttls:
-                client.starttls()
-            if self.smtp.username and self.smtp.password:
-                client.login(self.smtp.username, self.smtp.password)
-            client.send_message(message)

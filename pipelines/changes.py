@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from convergenze.core.formatting import euro, italian_date
 from convergenze.core.payload import document_payload
 from convergenze.core.records import Document, stable_hash
 from convergenze.core.vocabulary import CallStatus
@@ -36,22 +37,6 @@ def tracked_fields(document: Document) -> dict[str, Any]:
         "budget": document_payload(document)["budget"],
         "status": meta.get("status") or CallStatus.UNKNOWN,
     }
-
-
-def italian_date(value: Any) -> str:
-    text = str(value)[:10]
-    try:
-        return date.fromisoformat(text).strftime("%d/%m/%Y")
-    except ValueError:
-        return str(value)
-
-
-def euro(value: Any) -> str:
-    """€ 1.500.000,00, as Italian notices write amounts."""
-    if not isinstance(value, int | float):
-        return str(value)
-    whole, cents = f"{float(value):,.2f}".split(".")
-    return f"€ {whole.replace(',', '.')},{cents}"
 
 
 def describe(name: str, before: Any, after: Any) -> str:

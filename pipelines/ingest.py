@@ -46,10 +46,12 @@ from convergenze.index.store.base import VectorStore, VectorWriter
 from convergenze.index.store.factory import open_store, store_writer
 from convergenze.matching.catalog_build import CatalogBuilder
 
-from .alerts import AlertEvaluator, AlertRun, AlertStore, Notifier, SmtpConfig
+from .alerts import AlertEvaluator, AlertRun, AlertStore
 from .backfill import dask_runner, distributed_batches, worker_settings
 from .changes import ChangeDetector, SourceChanges
+from .delivery import deliver_alerts
 from .report import IngestReport, SourceReport
+from .runtime import IngestionLock
 
 if TYPE_CHECKING:
     from prefect.futures import PrefectFuture
@@ -116,23 +118,17 @@ def _apply_payload_updates(store: VectorStore, changes: SourceChanges, reindexed
 
 
 @task(cache_policy=NO_CACHE)
-def evaluate_alerts(state: StateStore, embedder: Embedder, fetcher: HttpFetcher, settings: Settings) -> dict:
+def evaluate_alerts(state: StateStore, embedder: Embedder, settings: Settings) -> AlertRun:
     """Saved alerts against the documents this run (or a crashed one before it) added or changed, on the
-    index as committed; then every delivery not yet made."""
-    alerts, delivery = AlertStore(state), settings.alerts
-    outcome = AlertRun()
-    if alerts.all():
-        reader = open_store(settings.qdrant, settings.data, write=False)
-        try:
-            outcome = AlertEvaluator(alerts, SearchService(reader, embedder, Bm25SparseEncoder())).run()
-        finally:
-            reader.close()
-    smtp = None
-    if delivery.smtp_host:
-        smtp = SmtpConfig(delivery.smtp_host, delivery.smtp_port, delivery.smtp_from, delivery.smtp_user,
-                          delivery.smtp_password, delivery.smtp_starttls)
-    Notifier(alerts, fetcher, smtp, delivery.max_attempts).run(outcome)
-    return asdict(outcome)
+    index as committed: cheap (one dense search per alert), so it stays on the ingestion's path."""
+    alerts = AlertStore(state)
+    if not alerts.all():
+        return AlertRun()
+    reader = open_store(settings.qdrant, settings.data, write=False)
+    try:
+        return AlertEvaluator(alerts, SearchService(reader, embedder, Bm25SparseEncoder())).run()
+    finally:
+        reader.close()
 
 
 class _Clock:
@@ -157,8 +153,15 @@ def ingest_flow(
     distributed: bool = False,
 ) -> dict:
     """Ingest the named sources (all when empty); ``limit`` caps documents per source (for samples);
-    ``distributed`` embeds on the flow's Dask task runner (``run_ingestion`` sets it up)."""
+    ``distributed`` embeds on the flow's Dask task runner (``run_ingestion`` sets it up). One at a time per data
+    directory, alerts included (``IngestionLock``)."""
     settings = Settings.load()
+    with IngestionLock(settings.data.data_dir):
+        return _ingest(settings, sources, limit, today, progress, distributed)
+
+
+def _ingest(settings: Settings, sources: list[str] | None, limit: int | None, today: str | None,
+            progress: bool, distributed: bool) -> dict:
     data, qdrant, fetching = settings.data, settings.qdrant, settings.fetch
     specs = select_sources(load_sources(fetching.sources_file or SOURCES_FILE), sources)
     as_of = date.fromisoformat(today) if today else date.today()
@@ -166,14 +169,7 @@ def ingest_flow(
     clock = _Clock()
     state = StateStore(data.state_dir / "state.sqlite")
     fetcher = HttpFetcher(
-        FetchPolicy(
-            timeout=fetching.timeout,
-            max_bytes=fetching.max_bytes,
-            min_interval=fetching.min_interval,
-            retries=fetching.retries,
-            backoff=fetching.backoff,
-            max_redirects=fetching.max_redirects,
-        ),
+        FetchPolicy.from_settings(fetching),
         state=state,
         cache_dir=data.data_dir / "cache" / "http",
     )
@@ -261,9 +257,11 @@ def ingest_flow(
         # Only now the last sources' state: a run killed before the commit leaves it as it was, and the next run
         # redoes the same.
         run.save_state()
-        with clock.stage("alerts"):
-            report.alerts = evaluate_alerts(state, embedder, fetcher, settings)
         fetcher.close()
+        with clock.stage("alerts"):
+            # Deliveries get a bounded pass here; what is left (a slow or failing receiver) is retried with
+            # backoff by the next pass, of this flow or of deliver_flow.
+            report.alerts = asdict(deliver_alerts(state, settings, evaluate_alerts(state, embedder, settings)))
         with clock.stage("catalog"):
             report.catalog = build_catalog(settings, as_of)
     except BaseException:

@@ -9,14 +9,26 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from convergenze.core.records import Hit
-from convergenze.core.vocabulary import ActorType, Criterion, DocType, Eligibility, Lever, Relation, TextSource, Verdict
+from convergenze.core.payload import DocumentPayload
+from convergenze.core.records import CallMetadata, Hit
+from convergenze.core.vocabulary import (
+    ActorType,
+    Criterion,
+    DocType,
+    Eligibility,
+    Lever,
+    NonCallKind,
+    Relation,
+    TextSource,
+    Verdict,
+)
 
 if TYPE_CHECKING:  # the results' modules load spaCy and the store; a command printing JSON need not wait for them
     from convergenze.matching.catalog import Actor
     from convergenze.matching.directory import MissionMap
     from convergenze.matching.overlaps import OverlapItem, OverlapResult
     from convergenze.matching.service import MatchResult
+    from convergenze.services.extraction import Extraction
 
 
 class HitOut(BaseModel):
@@ -29,11 +41,17 @@ class HitOut(BaseModel):
     url: str | None = None
     language: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    non_call_kind: NonCallKind | None = Field(
+        default=None,
+        description="Set when the document's own text says it is not a funding call: what it is instead (a "
+                    "recruitment competition, a circular, webinar slides, an amendment, a ranking, a tender). "
+                    "Search shows it labelled; match and overlaps never offer it.")
 
     @classmethod
     def from_hit(cls, hit: Hit) -> HitOut:
         payload = hit.payload
         return cls(
+            non_call_kind=DocumentPayload.from_payload(payload).non_call_kind,
             id=hit.document_id,
             type=payload.get("type", ""),
             title=payload.get("title", ""),
@@ -86,6 +104,21 @@ class DocumentOut(BaseModel):
     objectives: list[ObjectiveOut] = Field(default_factory=list)
     metadata: dict[str, Any]
     passages: list[Passage]
+
+
+class ExtractOut(BaseModel):
+    """What a call says about itself, read without storing it (``POST /v1/extract``, ``convergenze extract``)."""
+
+    language: str | None = Field(description="The text's language (ISO 639-1), when it could be told.")
+    is_funding_call: bool = Field(description="False for acts that are not calls: a circular, a ranking, a tender.")
+    extracted: CallMetadata = Field(
+        description="The same object a document's metadata.extracted holds: dates (value ISO), amounts (value in "
+                    "euro), beneficiaries (actor_type, wording), territory (name, level), support_forms (form), "
+                    "firm_sizes (size), issuer, programmes, status; every value with its evidence {text, start, end} "
+                    "(offsets into the text sent).")
+    missions: list[MissionOut] = Field(description="Missions of every framework, as documents have them.")
+    objectives: list[ObjectiveOut] = Field(description="Objective statements, offsets into the text sent.")
+    source: TextSource = TextSource.TEXT
 
 
 class TaxonomyEntryOut(BaseModel):
@@ -296,6 +329,17 @@ def overlap_out(result: OverlapResult, source: TextSource = TextSource.TEXT) -> 
         levers=result.levers,
         targets=result.targets,
         partners=[PartnerOut(**dataclasses.asdict(p)) for p in result.partners],
+        source=source,
+    )
+
+
+def extract_out(result: Extraction, source: TextSource = TextSource.TEXT) -> ExtractOut:
+    return ExtractOut(
+        language=result.language,
+        is_funding_call=result.metadata.is_funding_call,
+        extracted=result.metadata,
+        missions=[MissionOut(**dataclasses.asdict(m)) for m in result.missions],
+        objectives=[ObjectiveOut(**dataclasses.asdict(o)) for o in result.objectives],
         source=source,
     )
 

@@ -23,14 +23,18 @@ from convergenze.extractors.gazetteer import Gazetteer, default_gazetteer
 from convergenze.matching.catalog import Catalog
 from convergenze.matching.catalog_build import CatalogBuilder
 
+from .access import AccessStore
 from .workers import ModelWorkers
 
 if TYPE_CHECKING:
     from convergenze.core.embedding import Embedder
+    from convergenze.extractors.missions import MissionClassifier
     from convergenze.extractors.taxonomy import Taxonomy
     from convergenze.index.search import SearchService
     from convergenze.index.store.base import VectorStore
     from convergenze.matching.service import ConvergenceService
+
+    from .extraction import ExtractionService
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +76,8 @@ _UNVERSIONED_SECONDS = 10.0
 
 
 class Services:
-    """The store (a reader), the model, search, convergence, the catalog, the gazetteer, the taxonomy and the
-    ingestion state, all from one ``Settings``."""
+    """The store (a reader), the model, search, convergence, extraction, the catalog, the gazetteer, the taxonomy
+    and the ingestion state, all from one ``Settings``."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -140,14 +144,31 @@ class Services:
         return StateStore(self.settings.data.state_dir / "state.sqlite")
 
     @cached_property
-    def convergence(self) -> ConvergenceService:
+    def access(self) -> AccessStore:
+        """API keys and the audit log, beside the state (``data/state/state.sqlite``)."""
+        return AccessStore(self.state, self.settings.security.api_key)
+
+    @cached_property
+    def missions(self) -> MissionClassifier:
+        """The ingestion's mission classifier (the model and the taxonomy's prototypes)."""
         from convergenze.extractors.missions import MissionClassifier
+
+        return MissionClassifier.from_settings(self.embedder, self.settings.data)
+
+    @cached_property
+    def convergence(self) -> ConvergenceService:
         from convergenze.matching.explain import Explainer
         from convergenze.matching.service import ConvergenceService
 
-        classifier = MissionClassifier.from_settings(self.embedder, self.settings.data)
-        explainer = Explainer(self.embedder, self.store, classifier)
+        explainer = Explainer(self.embedder, self.store, self.missions)
         return ConvergenceService(self.search, self.catalog, explainer, self.gazetteer)
+
+    @cached_property
+    def extraction(self) -> ExtractionService:
+        """What a call says, read without storing it (needs no index: the model and the extractors)."""
+        from .extraction import ExtractionService
+
+        return ExtractionService(self.gazetteer, self.missions)
 
     def counts(self) -> tuple[int, int]:
         """Documents and points in the index, read once per generation."""
@@ -185,6 +206,7 @@ class Services:
         if not self.catalog.path.is_file() and self.store.count_points():
             CatalogBuilder(self.catalog.path).run(self.store)
         self.convergence.warm_up()
+        self.extraction.run("Avviso pubblico per le imprese: domande entro il 31 dicembre 2026.")
 
     def close(self) -> None:
         if "workers" in self.__dict__:  # only what was opened

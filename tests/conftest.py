@@ -10,6 +10,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -144,6 +145,13 @@ def mini_mirror(corpora_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         json.dumps(topics + [{"title": "no id"}]), encoding="utf-8"
     )
     shutil.copytree(corpora_dir / "regional-api-captures", root / "regional-api-captures")
+    export = json.loads((corpora_dir / "incentivi-opendata/opendata-export-sample.json").read_text(encoding="utf-8"))
+    # A national measure, a regional guarantee, an ISI grant filed as equity, a chamber of commerce, a UTC date.
+    keep = {52, 80, 907, 1285, 2768, 3469}
+    (root / "incentivi-opendata").mkdir()
+    (root / "incentivi-opendata/opendata-export-sample.json").write_text(
+        json.dumps([r for r in export if r["ID_Incentivo"] in keep], ensure_ascii=False), encoding="utf-8"
+    )
     lazio = root / "regional-api-captures/lazioinnova_wp_bandi.json"
     capture = json.loads(lazio.read_text(encoding="utf-8"))
     capture["posts"] = capture["posts"][:6]  # long HTML pages: six are enough and keep the run short
@@ -192,15 +200,30 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def base_url(ingested: dict) -> Iterator[str]:
-    """The API of the session's ingested index, served by uvicorn on 127.0.0.1 (real HTTP)."""
+_DATA_ENV = {"CONVERGENZE_DATA", "CONVERGENZE_CORPORA", "CONVERGENZE_MODELS"}
+ADMIN_KEY = "test-admin-key-0123456789"  # CONVERGENZE_API_KEY of the session's servers
+# The session server: security as shipped, except a rate limit the other HTTP tests cannot reach.
+SESSION_ENV = {
+    "CONVERGENZE_API_KEY": ADMIN_KEY,
+    "CONVERGENZE_RATE_LIMIT": "100000/minute",
+    "CONVERGENZE_ALERT_RATE_LIMIT": "100000/minute",
+    "CONVERGENZE_ALLOWED_PRIVATE_HOSTS": "127.0.0.1",
+}
+
+
+@contextmanager
+def serve_api(ingested: dict, env: dict[str, str]) -> Iterator[str]:
+    """The API of the session's ingested index with ``env`` set, served by uvicorn on 127.0.0.1 (real HTTP)."""
     import uvicorn
 
     from convergenze.api.main import create_app
 
     with pytest.MonkeyPatch.context() as patch:
         use_environment(patch, ingested["data_dir"], ingested["mirror"], ingested["models_dir"])
+        for key in [k for k in os.environ if k.startswith("CONVERGENZE_") and k not in _DATA_ENV]:
+            patch.delenv(key)  # another server's settings, still set by its fixture
+        for key, value in env.items():
+            patch.setenv(key, value)
         port = _free_port()
         server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
@@ -213,6 +236,13 @@ def base_url(ingested: dict) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def base_url(ingested: dict) -> Iterator[str]:
+    """The API of the session's ingested index, served by uvicorn on 127.0.0.1 (real HTTP)."""
+    with serve_api(ingested, SESSION_ENV) as url:
+        yield url
 
 
 @pytest.fixture

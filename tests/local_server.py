@@ -11,6 +11,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from convergenze.corpora.netguard import NetPolicy
+
+# What CONVERGENZE_ALLOWED_PRIVATE_HOSTS=127.0.0.1 gives: the test servers' address, on any port.
+LOCAL = NetPolicy.from_lists(["127.0.0.1"], [])
+
 
 @dataclass(frozen=True)
 class Request:

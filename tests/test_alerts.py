@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -14,14 +15,18 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from convergenze.api.limits import RateLimits
 from convergenze.api.routes import alerts as alert_routes
 from convergenze.api.routes import history as history_routes
 from convergenze.core.settings import Settings
+from convergenze.core.vocabulary import Role
 from convergenze.corpora.http import FetchPolicy, HttpFetcher
+from convergenze.corpora.netguard import NetPolicy
 from convergenze.corpora.state import Event, StateStore
-from convergenze.pipelines.alerts import AlertStore, Notifier, SmtpConfig
+from convergenze.pipelines.alerts import AlertStore
+from convergenze.pipelines.delivery import DeliveryPolicy, Notifier, SmtpConfig
 from convergenze.services.wiring import Services
-from tests.local_server import LocalSite, Request, Response, serve
+from tests.local_server import LOCAL, LocalSite, Request, Response, serve
 
 SECRET = "s3cret-shared-key"
 
@@ -29,6 +34,7 @@ SECRET = "s3cret-shared-key"
 @pytest.fixture
 def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StateStore:
     monkeypatch.setenv("CONVERGENZE_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("CONVERGENZE_ALLOWED_PRIVATE_HOSTS", "127.0.0.1")
     return StateStore(tmp_path / "data" / "state" / "state.sqlite")
 
 
@@ -37,8 +43,11 @@ def client(state: StateStore) -> Iterator[TestClient]:
     app = FastAPI()
     app.include_router(history_routes.router)
     app.include_router(alert_routes.router)
-    app.state.services = Services(Settings.load())  # only the state store is used: nothing else opens
-    with TestClient(app) as test_client:
+    services = Services(Settings.load())  # only the state store is used: nothing else opens
+    app.state.services = services
+    app.state.rate_limits = RateLimits(services.settings.security)
+    _, key = services.access.create("tests", Role.EDITOR)
+    with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as test_client:
         yield test_client
 
 
@@ -54,7 +63,7 @@ def test_saving_listing_reading_and_deleting_alerts(client: TestClient) -> None:
     assert again.status_code == 200 and again.json()["id"] == alert["id"]  # the id comes from the content
     assert client.get("/v1/alerts").json()["count"] == 1
     detail = client.get(f"/v1/alerts/{alert['id']}").json()
-    assert detail["hits"] == [] and detail["feed_url"] == f"/v1/alerts/{alert['id']}/feed"
+    assert detail["hits"] == [] and detail["feed_url"].startswith(f"/v1/alerts/{alert['id']}/feed?token=")
     assert client.delete(f"/v1/alerts/{alert['id']}").status_code == 204
     missing = client.get(f"/v1/alerts/{alert['id']}")
     assert missing.status_code == 404 and missing.json() == {"detail": "Alert not found."}
@@ -95,26 +104,30 @@ def webhook_site(answers: list[int]) -> LocalSite:
     return LocalSite(routes={"/hook": lambda request: Response(next(replies, 200), b"ok")})
 
 
-def fetcher() -> HttpFetcher:
-    return HttpFetcher(FetchPolicy(min_interval=0.0, retries=1, backoff=0.0, timeout=5.0))
+def fetcher(timeout: float = 5.0, net: NetPolicy = LOCAL) -> HttpFetcher:
+    return HttpFetcher(FetchPolicy(min_interval=0.0, retries=0, backoff=0.0, timeout=timeout, net=net))
+
+
+NOW = DeliveryPolicy(backoff=0.0)  # a failed delivery is due again at once (the default waits a minute)
 
 
 def test_webhooks_are_signed_retried_and_never_sent_twice(client: TestClient, state: StateStore) -> None:
-    site = webhook_site([500, 500, 503, 200])
+    site = webhook_site([500, 503, 200])
     with serve(site):
         alert = client.post("/v1/alerts", json={"name": "Bandi", "query": "bandi", "secret": SECRET,
                                                 "webhook_url": site.url("/hook")}).json()
         alerts = AlertStore(state)
         seed_hit(state, alerts, alert["id"], "incentivi:1")
         seed_hit(state, alerts, alert["id"], "incentivi:1")  # the same version again: no second hit
-        first = Notifier(alerts, fetcher()).run()  # 500, then 500 on the retry: failed for now
+        first = Notifier(alerts, fetcher(), policy=NOW).run()  # 500: failed for now
         assert (first.sent, first.failed) == (0, 1)
-        second = Notifier(alerts, fetcher()).run()  # the next run retries: 503, then 200
+        assert Notifier(alerts, fetcher(), policy=NOW).run().failed == 1  # the next pass: 503
+        second = Notifier(alerts, fetcher(), policy=NOW).run()  # then 200
         assert (second.sent, second.failed) == (1, 0)
-        third = Notifier(alerts, fetcher()).run()
+        third = Notifier(alerts, fetcher(), policy=NOW).run()
         assert (third.sent, third.failed) == (0, 0)
     posts = site.hits("/hook")
-    assert len(posts) == 4
+    assert len(posts) == 3
     delivered: Request = posts[-1]
     expected = "sha256=" + hmac.new(SECRET.encode(), delivered.body, hashlib.sha256).hexdigest()
     assert delivered.headers["x-convergenze-signature"] == expected
@@ -124,7 +137,7 @@ def test_webhooks_are_signed_retried_and_never_sent_twice(client: TestClient, st
                                    "url": "https://example.org/bando-uno"}
     assert payload["changes"] == ["deadline extended from 15/03/2026 to 30/04/2026"]
     (delivery,) = client.get(f"/v1/alerts/{alert['id']}").json()["deliveries"]
-    assert (delivery["status"], delivery["attempts"]) == ("sent", 2)
+    assert (delivery["status"], delivery["attempts"]) == ("sent", 3)
 
 
 def test_the_feed_is_atom_with_one_entry_per_hit(client: TestClient, state: StateStore) -> None:
@@ -165,7 +178,7 @@ def test_email_through_smtp_when_configured(client: TestClient, state: StateStor
                                                 "email": "ufficio@example.org"}).json()
         alerts = AlertStore(state)
         seed_hit(state, alerts, alert["id"], "incentivi:7")
-        unconfigured = Notifier(alerts, fetcher(), None).run()
+        unconfigured = Notifier(alerts, fetcher(), None, NOW).run()
         assert unconfigured.failed == 1 and "CONVERGENZE_SMTP_HOST" in unconfigured.errors[0]
         sent = Notifier(alerts, fetcher(), SmtpConfig("127.0.0.1", port, "avvisi@convergenze.test")).run()
         assert sent.sent == 1
@@ -174,3 +187,57 @@ def test_email_through_smtp_when_configured(client: TestClient, state: StateStor
         controller.stop()
     (message,) = received
     assert b"To: ufficio@example.org" in message and b"Aggiornato: Bando uno" in message
+
+
+def test_a_failed_delivery_waits_for_its_backoff(client: TestClient, state: StateStore) -> None:
+    site = webhook_site([500, 200])
+    with serve(site):
+        alert = client.post("/v1/alerts", json={"name": "Bandi", "query": "bandi", "secret": SECRET,
+                                                "webhook_url": site.url("/hook")}).json()
+        alerts = AlertStore(state)
+        seed_hit(state, alerts, alert["id"], "incentivi:2")
+        assert Notifier(alerts, fetcher()).run().failed == 1
+        assert Notifier(alerts, fetcher()).run().failed == 0 and alerts.due(5) == []  # due in a minute
+    assert len(site.hits("/hook")) == 1
+
+
+def test_a_slow_webhook_costs_a_pass_its_budget_not_more(client: TestClient, state: StateStore) -> None:
+    slow = LocalSite(routes={"/hook": lambda request: Response(200, b"ok", delay=3.0)})
+    with serve(slow):
+        alert = client.post("/v1/alerts", json={"name": "Bandi", "query": "bandi", "secret": SECRET,
+                                                "webhook_url": slow.url("/hook")}).json()
+        alerts = AlertStore(state)
+        seed_hit(state, alerts, alert["id"], "incentivi:3")
+        started = time.monotonic()
+        timed_out = Notifier(alerts, fetcher(timeout=0.5), policy=NOW).run()
+        assert timed_out.failed == 1 and "timed out" in timed_out.errors[0]
+        assert time.monotonic() - started < 2.5
+        started = time.monotonic()
+        cut = Notifier(alerts, fetcher(timeout=10), policy=DeliveryPolicy(budget=0.5, backoff=0.0)).run()
+        assert time.monotonic() - started < 1.5 and "left for the next pass" in cut.errors[-1]
+
+
+def test_a_failing_host_trips_the_breaker(client: TestClient, state: StateStore) -> None:
+    site = webhook_site([500] * 10)
+    with serve(site):
+        alert = client.post("/v1/alerts", json={"name": "Bandi", "query": "bandi", "secret": SECRET,
+                                                "webhook_url": site.url("/hook")}).json()
+        alerts = AlertStore(state)
+        for number in range(6):
+            seed_hit(state, alerts, alert["id"], f"incentivi:{10 + number}")
+        outcome = Notifier(alerts, fetcher(), policy=NOW).run()
+    assert outcome.failed == 3 and len(site.hits("/hook")) == 3
+    assert "3 failures in a row" in outcome.errors[-1]
+
+
+def test_a_webhook_to_a_forbidden_address_is_refused_again_at_delivery(client: TestClient, state: StateStore) -> None:
+    """An alert made while 127.0.0.1 was allowed: with the allowance gone, the delivery never connects."""
+    site = webhook_site([200])
+    with serve(site):
+        alert = client.post("/v1/alerts", json={"name": "Bandi", "query": "bandi", "secret": SECRET,
+                                                "webhook_url": site.url("/hook")}).json()
+        alerts = AlertStore(state)
+        seed_hit(state, alerts, alert["id"], "incentivi:4")
+        outcome = Notifier(alerts, fetcher(net=NetPolicy()), policy=NOW).run()
+    assert outcome.failed == 1 and "loopback address: not allowed" in outcome.errors[0]
+    assert site.requests == []

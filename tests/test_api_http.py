@@ -176,3 +176,25 @@ def test_mission_filter_works_on_any_framework(client: httpx.Client) -> None:
     digital = client.get("/v1/search", params={"q": "servizi", "mission": "digital", "limit": 20}).json()
     assert digital["count"] > 0
     assert all("digital" in h["metadata"]["mission_codes"] for h in digital["data"])
+
+
+def test_search_crosses_languages_and_can_stay_in_one(client: httpx.Client) -> None:
+    """An Italian query reaches the English EU topic, an English one the Italian PNRR measure; each hit says its
+    language; ``language`` keeps a search in one language."""
+    italian = {"q": "proteggere l'euro dalla contraffazione di banconote e monete", "limit": 5}
+    hits = client.get("/v1/search", params=italian).json()["data"]
+    topic = next(h for h in hits if h["id"] == "eu-topic:PERI-2026-ANTI-COUNTERFEIT")
+    assert topic["language"] == "en" and any(h["language"] == "it" for h in hits)
+    english = {"q": "replacing large hospital equipment such as scanners", "limit": 5}
+    hits = client.get("/v1/search", params=english).json()["data"]
+    measure = next(h for h in hits if h["id"] == "pnrr-measure:M6C2I1.01.02")
+    assert measure["language"] == "it"
+    only_italian = client.get("/v1/search", params={**italian, "language": "it"}).json()["data"]
+    assert only_italian and {h["language"] for h in only_italian} == {"it"}
+
+
+def test_bm25_alone_crosses_languages_through_the_glossary(client: httpx.Client) -> None:
+    """No English word of this query is in the Italian measure: only the glossary's translations can find it."""
+    params = {"q": "hospital medical equipment", "mode": "sparse", "limit": 5, "type": "measure"}
+    hits = client.get("/v1/search", params=params).json()["data"]
+    assert "pnrr-measure:M6C2I1.01.02" in [h["id"] for h in hits]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from convergenze.core.formatting import euro
 from convergenze.core.records import Document, Section
 from convergenze.core.vocabulary import DocType
 from convergenze.corpora.state import StateStore
-from convergenze.pipelines.changes import ChangeDetector, describe, euro
+from convergenze.pipelines.changes import ChangeDetector, describe
 
 
 def call(number: int, deadline: str | None = "2026-03-15", budget: float | None = 1_000_000.0,

@@ -52,6 +52,10 @@ def test_search_match_and_stats_print_json(ingested_env: dict) -> None:
 def test_plain_output_and_a_clear_error(ingested_env: dict) -> None:
     shown = runner.invoke(app, ["search", "cooperative di comunità", "-n", "2"])
     assert shown.exit_code == 0 and shown.stdout.startswith(" 1. [")
+    # Each hit says its language: an Italian query reaches the English EU topic.
+    crossed = runner.invoke(app, ["search", "proteggere l'euro dalla contraffazione di banconote", "-n", "3"])
+    line = next(row for row in crossed.stdout.splitlines() if "PERI-2026-ANTI-COUNTERFEIT" in row)
+    assert "[call, en]" in line
     empty = runner.invoke(app, ["search", "   "])
     assert empty.exit_code == 2 and "The query is empty" in empty.output
 

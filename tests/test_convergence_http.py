@@ -70,6 +70,28 @@ def test_ineligible_calls_are_demoted_or_excluded(client: httpx.Client) -> None:
     assert kept and all(h["eligible"] != "ineligible" for h in kept)
 
 
+SENIORS = ("La fondazione promuove l'inclusione digitale degli anziani in Basilicata: corsi di alfabetizzazione "
+           "digitale, facilitatori nei comuni e accesso ai servizi pubblici online per le persone over 65.")
+COMPETITION = "pdf:inps_concorso_pubblico"
+
+
+def test_a_recruitment_competition_is_never_offered_as_a_call(client: httpx.Client) -> None:
+    # Its text says it is a competition for jobs, which a foundation cannot apply to for funding; yet search
+    # ranks it among the calls for the description, so match and overlaps see it among their candidates.
+    search = client.get("/v1/search", params={"q": SENIORS, "type": ["call", "measure"], "limit": 50}).json()["data"]
+    competition = next(h for h in search if h["id"] == COMPETITION)
+    assert competition["non_call_kind"] == "recruitment"
+    assert all(h["non_call_kind"] is None for h in search if h["source"] != "bandi-pdf")
+    profile = {"actor_type": "foundation", "region": "Basilicata"}
+    for ineligible in ("demote", "keep"):
+        found = client.post("/v1/match", json={"text": SENIORS, "limit": 20, "profile": profile,
+                                               "ineligible": ineligible}).json()["data"]
+        assert found and COMPETITION not in [h["id"] for h in found]
+        assert all(h["non_call_kind"] is None for h in found)
+    overlaps = client.post("/v1/overlaps", json={"text": SENIORS, "region": "Basilicata", "limit": 50}).json()
+    assert COMPETITION not in [i["id"] for i in overlaps["overlaps"] + overlaps["complements"]]
+
+
 def test_an_italian_description_finds_an_english_eu_topic_and_the_reverse(client: httpx.Client) -> None:
     italian = ("Formazione delle forze di polizia e scambio di esperienze per proteggere l'euro dalla "
                "contraffazione di banconote e monete.")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from convergenze.core.formatting import euro
 from convergenze.core.payload import DocumentPayload
 from convergenze.core.records import CriterionVerdict, Profile
 from convergenze.extractors.gazetteer import default_gazetteer
-from convergenze.matching.eligibility import EligibilityChecker, euro
+from convergenze.matching.eligibility import EligibilityChecker
 from convergenze.matching.profiles import ProfileError, check_profile
 
 TODAY = date(2026, 11, 24)
@@ -130,3 +133,29 @@ def test_bad_profiles_are_refused_with_a_reason(profile: Profile, code: str) -> 
 def test_a_budget_must_be_positive() -> None:
     with pytest.raises(ValueError, match="budget_needed"):
         Profile(budget_needed=0)
+
+
+def test_an_incentives_official_fields_are_the_facts_quoted(corpora_dir: Path, tmp_path: Path) -> None:
+    """3627 (CCIAA di Sondrio): the portal's closing date, region, towns, subject types and grant limits."""
+    from convergenze.core.payload import document_payload
+    from convergenze.corpora.registry import SourceResolver, build_connector, load_sources, select_sources
+
+    (spec,) = select_sources(load_sources(), ["incentivi-gov"])
+    spec = replace(spec, files={"export": spec.files["export"]})
+    files = SourceResolver(corpora_dir, tmp_path, allow_download=False).resolve(spec)
+    document = next(d for d in build_connector(spec, files, today=date(2025, 7, 12)).run().documents
+                    if d.id == "incentivi:3627")
+    payload = DocumentPayload.from_payload(document_payload(document))
+    checker = EligibilityChecker(date(2025, 7, 12))
+    verdicts = {v.criterion: v for v in checker.run(payload, Profile(
+        actor_type="company", region="Lombardia", municipality="Sondrio", budget_needed=10_000))}
+    assert verdicts["status"].reason == "Open until 10/12/2025."
+    assert verdicts["status"].evidence[0] == "Data chiusura: 10/12/2025"
+    assert verdicts["territory"].verdict == "ok" and verdicts["territory"].evidence[0].startswith("Comuni: ")
+    assert verdicts["beneficiary"].evidence == ["Tipologia soggetto: Impresa"]
+    assert verdicts["budget"].verdict == "no"
+    assert verdicts["budget"].reason == "It funds at most € 8.400,00 per project; you need € 10.000,00."
+    assert verdicts["budget"].evidence[:2] == ["Agevolazione concedibile max: € 8.400,00",
+                                               "Agevolazione concedibile min: € 2.100,00"]
+    elsewhere = checker.run(payload, Profile(region="Lombardia", municipality="Bergamo"))[1]
+    assert elsewhere.verdict == "no" and "not Bergamo" in elsewhere.reason

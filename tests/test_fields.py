@@ -70,6 +70,8 @@ def test_html_to_text_keeps_blocks_and_decodes_entities() -> None:
 
 def test_fix_text_repairs_mojibake() -> None:
     assert fix_text("the heading â€œAdmissibilityâ€\x9d") == "the heading “Admissibility”"
+    assert fix_text("Hydrogen and COâ‚‚ networks") == "Hydrogen and CO₂ networks"
+    assert fix_text("Skills Hubs of ExcellenceÂ\u00a0") == "Skills Hubs of Excellence\u00a0"
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 
 from convergenze.corpora.http import USER_AGENT, FetchError, FetchPolicy, HttpFetcher
 from convergenze.corpora.state import StateStore
-from tests.local_server import LocalSite, Request, Response, serve
+from tests.local_server import LOCAL, LocalSite, Request, Response, serve
 
 
 class Sleeps:
@@ -20,7 +20,7 @@ class Sleeps:
 
 
 def fetcher(tmp_path: Path, sleep: Sleeps | None = None, **policy: float) -> HttpFetcher:
-    settings = {"min_interval": 0.0, "retries": 2, "backoff": 1.0, "timeout": 5.0, **policy}
+    settings = {"min_interval": 0.0, "retries": 2, "backoff": 1.0, "timeout": 5.0, "net": LOCAL, **policy}
     return HttpFetcher(
         FetchPolicy(**settings),  # type: ignore[arg-type]
         state=StateStore(tmp_path / "state.sqlite"),
@@ -155,7 +155,7 @@ def test_requests_to_one_host_are_spaced(tmp_path: Path) -> None:
     sleeps = Sleeps()
     now = [100.0]
     with serve(site):
-        http = HttpFetcher(FetchPolicy(min_interval=5.0), sleep=sleeps, clock=lambda: now[0])
+        http = HttpFetcher(FetchPolicy(min_interval=5.0, net=LOCAL), sleep=sleeps, clock=lambda: now[0])
         with http:
             http.get(site.url("/p"))
             now[0] += 1.0

@@ -22,7 +22,7 @@ from convergenze.corpora.registry import (
     select_sources,
 )
 from convergenze.corpora.state import StateStore
-from tests.local_server import LocalSite, Request, Response, serve
+from tests.local_server import LOCAL, LocalSite, Request, Response, serve
 
 TODAY = date(2026, 11, 24)
 
@@ -34,17 +34,18 @@ def capture(corpora_dir: Path, name: str) -> dict[str, Any]:
 def resolver(tmp_path: Path, retries: int = 0) -> SourceResolver:
     state = StateStore(tmp_path / "state" / "state.sqlite")
     http = HttpFetcher(
-        FetchPolicy(min_interval=0.0, retries=retries, backoff=0.0, timeout=5.0),
+        FetchPolicy(min_interval=0.0, retries=retries, backoff=0.0, timeout=5.0, net=LOCAL),
         state=state,
         cache_dir=tmp_path / "cache" / "http",
     )
     return SourceResolver(None, tmp_path / "cache", fetcher=http, state=state)
 
 
-def live_spec(name: str, url: str, **options: Any) -> SourceSpec:
+def live_spec(name: str, url: str, key: str | None = None, **options: Any) -> SourceSpec:
+    """The source read from ``url`` alone: its file ``key`` (the first when not named), the others left out."""
     (spec,) = select_sources(load_sources(), [name])
-    key = next(iter(spec.files))
-    return replace(spec, urls={key: url}, options={**spec.options, **options})
+    key = key or next(iter(spec.files))
+    return replace(spec, files={key: spec.files[key]}, urls={key: url}, options={**spec.options, **options})
 
 
 def etagged(request: Request, body: bytes, headers: dict[str, str] | None = None) -> Response:
@@ -161,10 +162,29 @@ def test_incentivi_solr_pages_follow_num_found(corpora_dir: Path, tmp_path: Path
 
     site = LocalSite(routes={"/solr/select": route})
     with serve(site):
-        spec = live_spec("incentivi-gov", site.url("/solr/select?q=*:*"), page_size=5)
+        spec = live_spec("incentivi-gov", site.url("/solr/select?q=*:*"), "select", page_size=5)
         files = resolver(tmp_path).resolve(spec)
     assert [r.query["start"] for r in site.requests] == ["0", "5", "10"]
     assert len(read(spec, files)) == 13
+
+
+def test_the_newest_export_linked_from_the_open_data_page_is_downloaded(corpora_dir: Path, tmp_path: Path) -> None:
+    records = json.loads((corpora_dir / "incentivi-opendata/opendata-export-sample.json").read_text("utf-8"))
+    exports = {"/files/2025-7-12_opendata-export.json": records[:4], "/files/2025-7-9_opendata-export.json": []}
+    page = (b'<html><body><a href="/files/2025-7-9_opendata-export.json">JSON 9 luglio</a>'
+            b'<a href="/files/2025-7-12_opendata-export.json">JSON 12 luglio</a>'
+            b'<a href="/files/2025-7-12_opendata-export.csv">CSV</a></body></html>')
+    routes: dict[str, Any] = {"/it/open-data": lambda request: etagged(request, page)}
+    for path, body in exports.items():
+        routes[path] = lambda request, body=body: etagged(request, json.dumps(body).encode())
+    site = LocalSite(routes=routes)
+    with serve(site):
+        spec = live_spec("incentivi-gov", site.url("/it/open-data"), "export")
+        files = resolver(tmp_path).resolve(spec)
+        again = resolver(tmp_path).resolve(spec)
+    assert [r.path for r in site.requests] == ["/it/open-data", "/files/2025-7-12_opendata-export.json"] * 2
+    assert files == again
+    assert read(spec, files) == sorted(f"incentivi:{r['ID_Incentivo']}" for r in records[:4])
 
 
 def test_eu_search_api_results_are_mapped_to_topic_records(corpora_dir: Path, tmp_path: Path) -> None:

@@ -68,6 +68,7 @@ def live_env(corpora_dir: Path, models_dir: Path, tmp_path: Path, monkeypatch: p
             "CONVERGENZE_MODELS": models_dir,
             "CONVERGENZE_HTTP_MIN_INTERVAL": 0,
             "CONVERGENZE_HTTP_RETRIES": 0,
+            "CONVERGENZE_ALLOWED_PRIVATE_HOSTS": "127.0.0.1",
         }.items():
             monkeypatch.setenv(key, str(value))
         monkeypatch.delenv("QDRANT_URL", raising=False)

@@ -221,6 +221,29 @@ def test_social_services_text_is_welfare(cues_only: MissionClassifier) -> None:
     assert not any(f == "convergenze" and c != "welfare" for f, c in labels)
 
 
+def test_small_firms_are_not_children(cues_only: MissionClassifier) -> None:
+    # incentivi.gov.it 52 (Nuova Sabatini): the lemma table reads "minori" (children) as "piccolo" (small), so the
+    # welfare cue fired on every "piccole e medie imprese"; it is matched on its surface form now.
+    sabatini = "Possono beneficiare dell’agevolazione le micro, piccole e medie imprese (PMI)."
+    assert ("convergenze", "welfare") not in by_key(cues_only.classify_text(sabatini, "it"))
+    children = cues_only.cues.run([("Servizi educativi per i minori e sostegno alle famiglie.", "it")])
+    assert "minori" in children[("convergenze", "welfare")].terms
+
+
+def test_a_sources_own_objectives_label_through_the_taxonomy(cues_only: MissionClassifier) -> None:
+    document = text_document("Contributi per investimenti in macchinari e impianti fotovoltaici delle imprese.")
+    document.metadata.update(topics=["Digitalizzazione", "Sostegno investimenti", "Sostegno liquidità"],
+                             topics_vocabulary="incentivi")
+    labels = by_key(cues_only.run(document))
+    digital, development = labels[("convergenze", "digital")], labels[("convergenze", "development")]
+    assert (digital.source, digital.score) == ("crosswalk", 1.0)
+    assert digital.evidence[0].startswith("objective: Digitalizzazione -> convergenze digital")
+    assert (development.source, development.score) == ("crosswalk", 0.6)
+    assert labels[("convergenze", "climate")].source == "cues"  # the text still speaks for the framework
+    document.metadata["topics_vocabulary"] = "another-portal"
+    assert ("convergenze", "digital") not in by_key(cues_only.run(document))
+
+
 def test_neutral_text_gets_no_label(cues_only: MissionClassifier) -> None:
     text = "La domanda è presentata tramite PEC entro le ore 12:00 del 15 marzo, con firma digitale."
     assert cues_only.run(text_document(text)) == []

@@ -8,7 +8,7 @@ import pytest
 
 from convergenze.core.records import Hit
 from convergenze.matching.levers import document_levers, levers_in_text
-from convergenze.matching.overlaps import OverlapFinder, _Programme
+from convergenze.matching.overlaps import OverlapFinder, _Programme, offered_as_calls
 
 CLIMATE = {"framework": "convergenze", "code": "climate", "label": "Transizione climatica", "score": 0.9}
 WELFARE = {"framework": "convergenze", "code": "welfare", "label": "Sistemi di welfare", "score": 0.9}
@@ -90,3 +90,12 @@ def test_levers_from_text_and_from_the_cup() -> None:
                            "") == ["infrastructure"]
     assert document_levers("project", {"cup_type": "CORSI DI FORMAZIONE"}, "") == ["capacity_building"]
     assert document_levers("call", {}, "servizi di assistenza domiciliare")[0] == "funding"
+
+
+def test_what_its_text_says_is_not_a_call_is_never_offered() -> None:
+    competition = _hit(extracted={"is_funding_call": False, "non_call_kind": "recruitment"})
+    unnamed = _hit(extracted={"is_funding_call": False})  # an index written before the kinds were named
+    call = _hit(extracted={"is_funding_call": True, "non_call_kind": None})
+    measure = _hit()  # a structured record: no text was read, nothing says it is not what its source says
+    assert offered_as_calls([competition, call, unnamed, measure]) == [call, measure]
+

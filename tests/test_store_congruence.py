@@ -8,6 +8,7 @@ hit against the filter it was asked for, so the test fails even if both backends
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from collections.abc import Iterator, Sequence
@@ -36,6 +37,8 @@ MISSIONS = ("M1", "M2", "M3", "M4", "M5", "M6")
 PROGRAMMES = ("PNRR", "FESR", "Horizon Europe", "FSE+")
 SOURCES = ("italia-domani", "eu-topics", "regional")
 BENEFICIARIES = ("sme", "university", "municipality", "ngo")
+SUPPORT_FORMS = ("grant", "loan", "guarantee", "tax_relief")
+FIRM_SIZES = ("micro", "small", "medium", "large")
 TOLERANCE = 1e-4
 
 
@@ -73,6 +76,9 @@ def make_points(seed: int = SEED) -> list[IndexedChunk]:
             "deadline": _deadline(rng),
             "title": f"Document {document}",
         }
+        if rng.random() < 0.7:  # projects and measures state neither: a field a point does not have
+            payload["support_forms"] = sorted(rng.sample(SUPPORT_FORMS, rng.randint(1, 2)))
+            payload["firm_sizes"] = sorted(rng.sample(FIRM_SIZES, rng.randint(1, 4)))
         for position in range(rng.randint(2, 6)):
             terms = sorted(rng.sample(range(VOCABULARY), rng.randint(6, 14)))
             points.append(IndexedChunk(
@@ -115,6 +121,8 @@ FILTERS: list[SearchFilters] = [
                   types=("call", "measure", "policy")),
     SearchFilters(exclude_ids=tuple(DOCUMENT_IDS[::3])),
     SearchFilters(mission="M1", deadline_from=date(2025, 9, 1), exclude_ids=tuple(DOCUMENT_IDS[1::4])),
+    SearchFilters(support_form="loan"),
+    SearchFilters(firm_size="large", support_form="grant", types=("call", "measure", "policy")),
 ]
 
 
@@ -141,8 +149,10 @@ def matches(point: IndexedChunk, filters: SearchFilters) -> bool:
                         ("source", filters.source)):
         if wanted is not None and payload[key] != wanted:
             return False
-    if filters.mission is not None and filters.mission not in payload["mission_codes"]:
-        return False
+    for key, contained in (("mission_codes", filters.mission), ("support_forms", filters.support_form),
+                           ("firm_sizes", filters.firm_size)):
+        if contained is not None and contained not in payload.get(key, ()):
+            return False
     if filters.deadline_from is not None or filters.deadline_to is not None:
         moment = _deadline_instant(payload["deadline"])
         if moment is None:
@@ -438,3 +448,90 @@ def test_stored_dense_vectors_come_back_alike_from_both_backends(edge: VectorSto
     for point_id, vector in from_edge.items():
         expected = stored[point_id] / np.linalg.norm(stored[point_id])  # cosine collections keep unit vectors
         assert np.allclose(vector, expected, atol=1e-5) and np.allclose(from_client[point_id], expected, atol=1e-5)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Language legs (cross-lingual search)
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _chunk_scores(points: Sequence[IndexedChunk], dense: list[float], sparse: SparseVector, name: str
+                  ) -> dict[str, float]:
+    idf = _idf(points)
+    query = np.asarray(dense, dtype=np.float64) / np.linalg.norm(dense)
+    weights = dict(zip(sparse.indices, sparse.values, strict=True))
+    scores: dict[str, float] = {}
+    for point in points:
+        if name == "dense":
+            vector = np.asarray(point.dense, dtype=np.float64)
+            scores[point.chunk.point_id] = float(vector @ query / np.linalg.norm(vector))
+        else:
+            shared = [(t, v) for t, v in zip(point.sparse.indices, point.sparse.values, strict=True) if t in weights]
+            if shared:
+                scores[point.chunk.point_id] = sum(weights[t] * idf[t] * v for t, v in shared)
+    return scores
+
+
+def fused_oracle(dense: list[float], sparse: SparseVector, filters: SearchFilters, limit: int, mode: SearchMode,
+                 languages: tuple[str, ...], fetch: int) -> list[tuple[str, float]]:
+    """RRF (k=2, rank from 0) of one list of ``fetch`` chunks per vector and per language leg, the last leg taking
+    every language not named before it; then each document's best chunk."""
+    by_id = {p.chunk.point_id: p for p in POINTS}
+    names = ("dense", "sparse") if mode == "hybrid" else (mode,)
+    legs = [lambda p, lang=lang: p.payload["language"] == lang for lang in languages[:-1]]
+    legs.append(lambda p: p.payload["language"] not in languages[:-1])
+    fused: dict[str, float] = {}
+    for name in names:
+        scores = _chunk_scores(POINTS, dense, sparse, name)
+        for leg in legs:
+            ranked = sorted((pid for pid in scores if matches(by_id[pid], filters) and leg(by_id[pid])),
+                            key=lambda pid: -scores[pid])[:fetch]
+            for rank, pid in enumerate(ranked):
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (2 + rank)
+    best: dict[str, float] = {}
+    for pid, score in sorted(fused.items(), key=lambda item: -item[1])[:fetch]:
+        document_id = by_id[pid].chunk.document_id
+        best.setdefault(document_id, score)
+    return sorted(best.items(), key=lambda item: -item[1])[:limit]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "sparse"])
+def test_language_legs_fuse_one_list_per_language_on_both_backends(
+    edge: VectorStore, client: VectorStore, mode: SearchMode
+) -> None:
+    languages = ("it", "en")
+    for q, (dense, sparse) in enumerate(QUERIES):
+        for f, filters in enumerate(FILTERS):
+            what = f"{mode} legs query {q} filter {f}"
+            from_edge = edge.search(dense, sparse, filters, 10, mode, languages=languages)
+            from_client = client.search(dense, sparse, filters, 10, mode, languages=languages)
+            _check_hits(from_edge, filters, what)
+            _check_hits(from_client, filters, what)
+            assert_same_top_set(Ranked.of(from_edge), Ranked.of(from_client), f"{what} edge/client")
+            expected = fused_oracle(dense, sparse, filters, 10, mode, languages, 10 * edge.chunk_oversampling)
+            assert_same_top_set(Ranked.of(from_edge), Ranked.of(expected), f"{what} edge/oracle")
+
+
+def test_language_legs_give_each_language_its_best_document(edge: VectorStore) -> None:
+    """The best English document of a query ranks among the first whatever the Italian ones score, and a single
+    language (or none) searches as before."""
+    for dense, sparse in QUERIES:
+        english = SearchFilters(language="en")
+        best_english = edge.search(dense, sparse, english, 1, "dense")[0].document_id
+        legs = [h.document_id for h in edge.search(dense, sparse, SearchFilters(), 4, "dense", languages=("it", "en"))]
+        assert best_english in legs[:2]
+        plain = edge.search(dense, sparse, SearchFilters(), 10, "hybrid")
+        one_language = edge.search(dense, sparse, SearchFilters(), 10, "hybrid", languages=("it",))
+        assert_same_top_set(Ranked.of(one_language), Ranked.of(plain), "one language is no legs")
+
+
+def test_search_per_language_returns_cosines_per_leg(edge: VectorStore, client: VectorStore) -> None:
+    for q, (dense, sparse) in enumerate(QUERIES):
+        for f, filters in enumerate(f for f in FILTERS[:7] if f.language is None):
+            legs_edge = edge.search_per_language(dense, filters, 5, ("it", "en"))
+            legs_client = client.search_per_language(dense, filters, 5, ("it", "en"))
+            for language, from_edge, from_client in zip(("it", "en"), legs_edge, legs_client, strict=True):
+                what = f"per-language {language} query {q} filter {f}"
+                expected = oracle(POINTS, dense, sparse, dataclasses.replace(filters, language=language), 5, "dense")
+                assert_same_ranking(Ranked.of(from_edge), Ranked.of(expected), what)
+                assert_same_ranking(Ranked.of(from_client), Ranked.of(expected), what)

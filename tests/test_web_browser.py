@@ -21,6 +21,8 @@ pytest.importorskip("playwright")
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Page, Route, expect  # noqa: E402
 
+from tests.conftest import ADMIN_KEY  # noqa: E402
+
 pytestmark = pytest.mark.slow
 
 CHROMIUM = os.environ.get("CONVERGENZE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -277,6 +279,14 @@ def test_calendar_month_and_list_and_its_feed(page: Page, base_url: str) -> None
 def test_create_and_delete_an_alert_from_a_search(page: Page) -> None:
     page.goto("/search?q=comunità+energetiche&type=call")
     page.get_by_role("link", name="Salva come avviso").click()
+    expect(page.get_by_label("Parole da seguire")).to_have_count(0)  # alerts are personal: sign in first
+    accessible(page)
+    page.get_by_label("Chiave").fill("not-a-key")
+    page.get_by_role("button", name="Accedi").click()
+    expect(page.get_by_role("alert")).to_contain_text("non è valida")
+    page.get_by_label("Chiave").fill(ADMIN_KEY)
+    page.get_by_role("button", name="Accedi").click()
+    expect(page.get_by_text("Accesso con la chiave")).to_be_visible()
     expect(page.get_by_label("Parole da seguire")).to_have_value("comunità energetiche")
     expect(page.get_by_label("Tipo di documento")).to_have_value("call")
     page.get_by_label("Nome", exact=True).fill("Comunità energetiche (prova)")
@@ -289,6 +299,8 @@ def test_create_and_delete_an_alert_from_a_search(page: Page) -> None:
     card.get_by_role("button", name="Elimina l'avviso Comunità energetiche (prova)").click()
     expect(page.get_by_role("status")).to_contain_text("Avviso eliminato")
     expect(page.locator("article.card").filter(has_text="Comunità energetiche (prova)")).to_have_count(0)
+    page.get_by_role("button", name="Esci").click()
+    expect(page.get_by_label("Chiave")).to_be_visible()
 
 
 def test_language_switch_keeps_the_page_and_its_state(page: Page) -> None:
@@ -309,6 +321,8 @@ def test_map_and_actors_pages(page: Page, shots: list[Path]) -> None:
     svg = page.get_by_role("img")
     expect(svg).to_be_visible()
     expect(page.locator("svg path.reg")).to_have_count(20)
+    # The legend says which values each colour stands for, lowest class first.
+    expect(page.locator("ul.legend li").nth(1)).to_contain_text(re.compile(r"^fino a (€ )?\d"))
     expect(page.get_by_role("link", name="Scarica la tabella (CSV)")).to_be_visible()
     accessible(page)
     screenshot(page, shots, "web-map.png")

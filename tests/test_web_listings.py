@@ -13,14 +13,14 @@ from convergenze.corpora.http import FetchPolicy, HttpFetcher
 from convergenze.corpora.live import ListingOutcome
 from convergenze.corpora.registry import SourceResolver, build_connector, load_sources
 from convergenze.corpora.state import StateStore
-from tests.local_server import LocalSite, Request, Response, serve
+from tests.local_server import LOCAL, LocalSite, Request, Response, serve
 
 PDF = "cciaa_avviso_contributi_terzi.pdf"
 
 
 def resolver(tmp_path: Path) -> SourceResolver:
     state = StateStore(tmp_path / "state.sqlite")
-    http = HttpFetcher(FetchPolicy(min_interval=0.0, retries=0, timeout=5.0), state=state,
+    http = HttpFetcher(FetchPolicy(min_interval=0.0, retries=0, timeout=5.0, net=LOCAL), state=state,
                        cache_dir=tmp_path / "http")
     return SourceResolver(None, tmp_path / "cache", fetcher=http, state=state)
 

@@ -8,6 +8,7 @@ import re
 import httpx
 import pytest
 
+from tests.conftest import ADMIN_KEY
 from tests.test_web_units import check_rfc5545
 
 pytestmark = pytest.mark.slow
@@ -59,18 +60,38 @@ def test_the_match_page_lists_what_the_api_ranks_in_the_same_order(client: httpx
 def test_a_state_changing_form_needs_its_token(client: httpx.Client) -> None:
     bare = httpx.post(f"{client.base_url}/alerts", data={"name": "x", "query": "energia"})
     assert bare.status_code == 403 and "Il modulo è scaduto" in bare.text
+    admin = {"X-API-Key": ADMIN_KEY}
     with httpx.Client(base_url=str(client.base_url)) as browser:
         browser.get("/alerts")  # the cookie, without the form's token
-        forged = browser.post("/alerts", data={"name": "x", "query": "energia", "csrftoken": "forged"})
+        forged = browser.post("/alerts/session", data={"key": ADMIN_KEY, "csrftoken": "forged"})
         assert forged.status_code == 403
         token = _token(browser, "/alerts")
+        anonymous = browser.post("/alerts", data={"name": "Energia", "query": "energia", "csrftoken": token})
+        assert anonymous.status_code == 401 and "Gli avvisi sono personali" in anonymous.text
+        refused = browser.post("/alerts/session", data={"key": "cvz_nope_nope", "csrftoken": token})
+        assert refused.status_code == 401 and "non è valida" in refused.text
+        signed = browser.post("/alerts/session", data={"key": ADMIN_KEY, "query": "energia", "csrftoken": token})
+        assert signed.status_code == 303 and signed.headers["location"] == "/alerts?q=energia"
+        cookie = signed.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and ADMIN_KEY.lower() not in cookie
         saved = browser.post("/alerts", data={"name": "Energia", "query": "energia", "csrftoken": token})
         assert saved.status_code == 303 and saved.headers["location"].startswith("/alerts?saved=alert-")
         alert_id = saved.headers["location"].split("=")[1]
-        assert any(a["id"] == alert_id for a in client.get("/v1/alerts").json()["data"])
+        listed = client.get("/v1/alerts", headers=admin, params={"limit": 100}).json()["data"]
+        assert any(a["id"] == alert_id for a in listed)
+        page = browser.get("/alerts").text
+        feed = re.search(rf'href="(/v1/alerts/{alert_id}/feed\?token=[0-9a-f]+)"', page)
+        assert feed and httpx.get(f"{client.base_url}{feed.group(1)}").status_code == 200  # a feed reader's view
+        assert httpx.get(f"{client.base_url}/v1/alerts/{alert_id}/feed?token=0123").status_code == 401
+        browser.post("/alerts/session/delete", data={"csrftoken": token})
+        assert "Energia" not in browser.get("/alerts").text  # signed out: nobody's alerts are shown
+        gone = browser.post(f"/alerts/{alert_id}/delete", data={"csrftoken": token})
+        assert gone.status_code == 404  # and nobody's can be deleted
+        browser.post("/alerts/session", data={"key": ADMIN_KEY, "csrftoken": token})
         gone = browser.post(f"/alerts/{alert_id}/delete", data={"csrftoken": token})
         assert gone.status_code == 303
-    assert all(a["id"] != alert_id for a in client.get("/v1/alerts").json()["data"])
+    listed = client.get("/v1/alerts", headers=admin, params={"limit": 100}).json()["data"]
+    assert all(a["id"] != alert_id for a in listed)
 
 
 def test_the_json_api_takes_no_csrf_token(client: httpx.Client) -> None:
@@ -108,6 +129,15 @@ def test_search_page_and_exports_show_the_api_results(client: httpx.Client) -> N
     assert [h["id"] for h in exported["data"]] == api
     csv = client.get("/search.csv", params=params)
     assert csv.headers["content-type"].startswith("text/csv") and csv.text.splitlines()[0].startswith("id,type,title")
+
+
+def test_a_document_that_is_not_a_call_is_labelled_on_the_search_page(client: httpx.Client) -> None:
+    params = {"q": "concorso pubblico per esami assunzione a tempo indeterminato INPS"}
+    for lang, label in (("it", "Non è un bando di finanziamento"), ("en", "Not a funding call")):
+        page = client.get("/search", params={**params, "lang": lang}).text
+        head = page[: page.index('href="/documents/pdf%3Ainps_concorso_pubblico"')]
+        assert label in head[head.rfind('<article class="card'):]  # on the competition's own card
+        assert page.count(label) == 1  # only the competition is labelled, not the calls around it
 
 
 def test_calendar_feed_follows_the_filters_and_rfc5545(client: httpx.Client) -> None:

@@ -16,7 +16,17 @@ from convergenze.api.web.i18n import Catalogue, format_amount, format_date, form
 from convergenze.api.web.pages.calendar import feed
 from convergenze.core.payload import DocumentPayload
 from convergenze.core.records import Profile
-from convergenze.core.vocabulary import ActorType, CallStatus, Criterion, DocType, Eligibility, Verdict
+from convergenze.core.vocabulary import (
+    ActorType,
+    CallStatus,
+    Criterion,
+    DocType,
+    Eligibility,
+    FirmSize,
+    NonCallKind,
+    SupportForm,
+    Verdict,
+)
 from convergenze.matching.eligibility import EligibilityChecker
 from convergenze.services.responses import HitOut
 
@@ -35,7 +45,7 @@ def test_every_message_of_the_pages_has_an_english_translation() -> None:
     }
     assert len(messages) > 300
     english = catalogue.translations["en"]
-    same_in_english = {"no", "ok", "E-mail", "e-mail", "quintile %(n)d"}
+    same_in_english = {"no", "ok", "E-mail", "e-mail"}
     missing = [m for m in messages if english.gettext(m) == m and m not in same_in_english]
     assert missing == []
 
@@ -46,6 +56,8 @@ def test_labels_cover_the_values_the_project_defines() -> None:
     assert set(labels.STATUSES) == set(CallStatus)
     assert set(labels.CRITERIA) == set(Criterion) and set(labels.VERDICTS) == set(Verdict)
     assert set(labels.ELIGIBLE) == set(Eligibility)
+    assert set(labels.SUPPORT_FORMS) == set(SupportForm) and set(labels.FIRM_SIZES) == set(FirmSize)
+    assert set(labels.NON_CALL_KINDS) == set(NonCallKind)
 
 
 def test_italian_and_english_notation() -> None:
@@ -155,3 +167,31 @@ def test_calendar_feed_has_one_all_day_event_per_deadline_with_a_stable_uid() ->
     assert str(events[0]["SUMMARY"]).startswith("Scadenza: Bando numero 1")
     again = check_rfc5545(feed(calls, "http://127.0.0.1:8000", "Scadenza", "Scadenze"))
     assert [str(e["UID"]) for e in again] == [str(e["UID"]) for e in events]
+
+
+def test_a_crash_is_a_plain_page_or_json_with_the_safety_headers(tmp_path, monkeypatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from convergenze.api.main import create_app
+    from convergenze.core.settings import Settings
+    from convergenze.services.wiring import Services
+
+    monkeypatch.setenv("CONVERGENZE_DATA", str(tmp_path))
+    app = create_app(Services(Settings.load()))  # no lifespan: nothing is loaded
+
+    def crash() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/crash", crash)
+    app.add_api_route("/v1/crash", crash)
+    client = TestClient(app, raise_server_exceptions=False)
+    page, api = client.get("/crash"), client.get("/v1/crash")
+    assert page.status_code == 500 and "Si è verificato un errore interno" in page.text and "a bug" not in page.text
+    assert api.status_code == 500 and api.json() == {"detail": "Internal server error."}
+    for response in (page, api):
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+    docs = client.get("/docs")
+    assert "/static-offline-docs/swagger-ui-bundle.js" in docs.text and "cdn" not in docs.text.lower()
+    assert "'unsafe-inline'" in docs.headers["content-security-policy"]
+    assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200

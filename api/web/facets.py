@@ -36,12 +36,13 @@ class FacetField:
     labels: dict[str, str] | None = None  # value -> msgid; None: the value is its own label
 
 
-# The support form of an incentive has no payload field yet: it becomes one row here once it is indexed.
 FIELDS = (
     FacetField("type", "type", N_("Tipo di documento"), "types", labels.DOC_TYPES),
     FacetField("status", "status", N_("Stato"), "status", labels.STATUSES),
     FacetField("region", "region", N_("Regione"), "region"),
     FacetField("beneficiary_type", "beneficiary_types", N_("Beneficiari"), "beneficiary_type", labels.ACTOR_TYPES),
+    FacetField("support_form", "support_forms", N_("Forma di sostegno"), "support_form", labels.SUPPORT_FORMS),
+    FacetField("firm_size", "firm_sizes", N_("Dimensione d'impresa"), "firm_size", labels.FIRM_SIZES),
     FacetField("programme", "programme", N_("Programma e fondo"), "programme"),
     FacetField("mission", "mission_codes", N_("Missione"), "mission"),
     FacetField("language", "language", N_("Lingua"), "language", LANGUAGE_NAMES),

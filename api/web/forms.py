@@ -118,7 +118,7 @@ async def read_form(request: Request, names: tuple[str, ...], max_upload_bytes: 
         if not isinstance(upload, UploadFile) or not upload.filename:
             return PostedForm(fields)
         try:
-            return PostedForm(fields, await read_upload(upload, max_upload_bytes))
+            return PostedForm(fields, await read_upload(request, upload, max_upload_bytes))
         except UploadError as error:
             return PostedForm(fields, error=messages.from_error(error))
     finally:

@@ -1,5 +1,6 @@
-"""What the pages call the project's values (Italian msgids, translated where shown). Keys are the values the
-project already defines (``ACTOR_TYPES``, ``CALL_STATUSES``, ...); a test checks that none is missing."""
+"""What the pages call the project's values (Italian msgids, translated where shown). Keys are the values of
+``convergenze.core.vocabulary`` (``ActorType``, ``CallStatus``, ``SupportForm``...); a test checks that none is
+missing."""
 
 from __future__ import annotations
 
@@ -29,6 +30,30 @@ ACTOR_TYPES = {
     "financial_institution": N_("Istituti finanziari"),
     "university_research": N_("Università ed enti di ricerca"),
     "citizen": N_("Cittadini"),
+}
+SUPPORT_FORMS = {
+    "grant": N_("Contributo a fondo perduto"),
+    "loan": N_("Finanziamento agevolato"),
+    "guarantee": N_("Garanzia"),
+    "equity": N_("Partecipazione al capitale"),
+    "tax_relief": N_("Agevolazione fiscale"),
+    "social_security_relief": N_("Sgravio contributivo"),
+}
+FIRM_SIZES = {
+    "micro": N_("Microimprese"),
+    "small": N_("Piccole imprese"),
+    "medium": N_("Medie imprese"),
+    "large": N_("Grandi imprese"),
+}
+NOT_A_CALL = N_("Non è un bando di finanziamento")
+NON_CALL_KINDS = {
+    "recruitment": N_("concorso o selezione di personale"),
+    "circular": N_("circolare"),
+    "presentation": N_("presentazione o webinar"),
+    "amendment": N_("modifica o proroga di un atto"),
+    "ranking": N_("graduatoria"),
+    "procurement": N_("gara d'appalto"),
+    "other": N_("altro atto"),
 }
 CRITERIA = {
     "status": N_("Stato"),

@@ -3,8 +3,8 @@ say them, and the page's own. Shown on the page with the form kept as typed."""
 
 from __future__ import annotations
 
-from fastapi import HTTPException
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from convergenze.core.errors import ConvergenzeError
 
@@ -24,6 +24,10 @@ INDEX_EMPTY = N_("L'indice è vuoto: esegui «convergenze ingest» per caricare 
 CATALOG_MISSING = N_("Il catalogo non è ancora pronto: esegui «convergenze ingest».")
 ALERT_NAME_EMPTY = N_("Dai un nome all'avviso.")
 BAD_FIELDS = N_("Un valore non è valido (%(fields)s): correggilo o toglilo.")
+KEY_REFUSED = N_("Questa chiave non è valida o è stata revocata: controllala o chiedine una nuova "
+                 "all'amministratore.")
+SIGN_IN_TO_READ = N_("Questo servizio è riservato: accedi con la tua chiave dalla pagina «Avvisi».")
+KEY_NEEDED_FOR_ALERTS = N_("Gli avvisi sono personali: accedi con una chiave di tipo «editor» per salvarne uno.")
 
 _API = {
     errors.QUERY_EMPTY: QUERY_EMPTY,
@@ -46,6 +50,10 @@ _API = {
     errors.INDEX_EMPTY: INDEX_EMPTY,
     errors.CATALOG_MISSING: CATALOG_MISSING,
     errors.ALERT_NEEDS_ONE_TEXT: N_("Un avviso segue una ricerca oppure un progetto, non entrambi."),
+    errors.ALERT_LIMIT: N_("Hai già il numero massimo di avvisi: eliminane uno prima di crearne un altro."),
+    errors.RATE_LIMITED: N_("Troppe richieste in poco tempo: attendi un momento e riprova."),
+    errors.BUSY: N_("Il servizio è occupato con altre richieste: riprova tra qualche istante."),
+    errors.BODY_TOO_LARGE: N_("I dati inviati superano il limite: accorcia il testo."),
 }
 # Field names as the forms label them, for a validation error.
 _FIELDS = {
@@ -63,6 +71,8 @@ _FIELDS = {
     "budget_needed": N_("importo necessario"),
     "needed_by": N_("fondi entro"),
     "beneficiary_type": N_("beneficiari"),
+    "support_form": N_("forma di sostegno"),
+    "firm_size": N_("dimensione d'impresa"),
     "actor_type": N_("tipo di soggetto"),
     "page": N_("pagina"),
     "sort": N_("ordine"),
@@ -72,11 +82,11 @@ _FIELDS = {
 }
 
 
-def from_error(error: HTTPException | ConvergenzeError) -> str:
+def from_error(error: StarletteHTTPException | ConvergenzeError) -> str:
     """The page's message for what the API would answer with a fixed message: an HTTPException from the
     parsing the API and the pages share, or one of the project's named errors (a bad upload, an unknown
     region or municipality, a catalog not built yet)."""
-    detail = str(error.detail) if isinstance(error, HTTPException) else errors.http_answer(error)[1]
+    detail = str(error.detail) if isinstance(error, StarletteHTTPException) else errors.http_answer(error)[1]
     return _API.get(detail, detail)
 
 

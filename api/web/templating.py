@@ -18,6 +18,7 @@ from jinja2.runtime import Context
 
 from . import i18n, labels
 from .i18n import LANG_COOKIE, LANGUAGES, Catalogue, language
+from .session import KeySession
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
@@ -43,6 +44,7 @@ class Web:
     catalogue: Catalogue
     reports_dir: Path
     sources_file: Path
+    session: KeySession
 
 
 def build_templates(catalogue: Catalogue) -> Jinja2Templates:

@@ -93,6 +93,7 @@ class Card:
     missions: list[Mission]
     programmes: list[str]
     snippet: Markup
+    non_call_kind: str | None = None
 
 
 def missions_of(metadata: dict[str, Any], taxonomy: Taxonomy, lang: str,
@@ -135,6 +136,7 @@ def card(item: HitOut, stems: tuple[str, ...], taxonomy: Taxonomy, lang: str, to
         missions=[m for m in missions_of(meta, taxonomy, lang) if m.framework == "convergenze" or len(m.code) == 2],
         programmes=[str(p) for p in (programmes if isinstance(programmes, list) else [programmes])],
         snippet=highlight(item.snippet, stems),
+        non_call_kind=item.non_call_kind,
     )
 
 
@@ -150,6 +152,8 @@ UPCOMING = ("open", "forthcoming")
 def upcoming(store: VectorStore, filters: SearchFilters, today: date) -> list[HitOut]:
     """Open and forthcoming calls whose deadline is today or later, soonest first (the calendar, the home)."""
     narrowed = dataclasses.replace(filters, types=("call",), deadline_from=max(today, filters.deadline_from or today))
-    heads = [p for p in store.document_heads(LISTING_FIELDS, narrowed) if p.get("status") in UPCOMING]
+    # A recruitment competition has a deadline too, but it is no call to put in a funding calendar.
+    heads = [p for p in store.document_heads(LISTING_FIELDS, narrowed)
+             if p.get("status") in UPCOMING and DocumentPayload.from_payload(p).non_call_kind is None]
     heads.sort(key=lambda p: (str(p.get("deadline")), str(p.get("title"))))
     return [hit_out(p) for p in heads]

@@ -42,16 +42,16 @@ class EuTopicsConnector(Connector):
             return result
         for index, record in enumerate(records):
             topic_id = clean_cell(record.get("topicId")) if isinstance(record, dict) else None
-            title = clean_cell(record.get("title")) if isinstance(record, dict) else None
+            title = _text_cell(record.get("title")) if isinstance(record, dict) else None
             if not isinstance(record, dict) or not topic_id or not title:
                 result.skip(f"item {index}", "malformed record: no topicId or no title")
                 continue
-            result.documents.append(self._document(topic_id, fix_text(title), record))
+            result.documents.append(self._document(topic_id, title, record))
         return result
 
     def _document(self, topic_id: str, title: str, record: dict[str, Any]) -> Document:
-        text = lambda key: fix_text(html_to_text(str(record.get(key) or "")))  # noqa: E731
-        sections = [Section(text=f"{title}\n{fix_text(clean_cell(record.get('callTitle')) or '')}".strip())]
+        text = lambda key: html_to_text(str(record.get(key) or ""))  # noqa: E731
+        sections = [Section(text=f"{title}\n{_text_cell(record.get('callTitle')) or ''}".strip())]
         sections += _split_sections(text("description"))
         if objectives := text("objectives"):
             sections.append(Section(text=objectives, heading="Objectives"))
@@ -62,16 +62,16 @@ class EuTopicsConnector(Connector):
         status = _STATUS.get(official) or status_from_dates(None, deadline, self.today)
         if status == CallStatus.OPEN and deadline and deadline < self.today.isoformat():
             status = CallStatus.CLOSED  # the capture's status is as of its date; the deadline is a fact.
-        programme = fix_text(clean_cell(record.get("programme")) or "")
-        cluster = fix_text(clean_cell(record.get("cluster")) or "")
+        programme = _text_cell(record.get("programme")) or ""
+        cluster = _text_cell(record.get("cluster")) or ""
         meta = {
             "topic_id": topic_id,
             "call_identifier": clean_cell(record.get("callIdentifier")),
-            "call_title": fix_text(clean_cell(record.get("callTitle")) or "") or None,
+            "call_title": _text_cell(record.get("callTitle")),
             "programme": [p for p in (programme,) if p],
             "cluster": cluster or None,
             "action_type": clean_cell(record.get("actionType")),
-            "types_of_action": fix_text(clean_cell(record.get("typesOfAction")) or "") or None,
+            "types_of_action": _text_cell(record.get("typesOfAction")),
             "deadline": deadline,
             "deadline_model": clean_cell(record.get("deadlineModel")),
             "stage": clean_cell(record.get("stage")),
@@ -92,6 +92,11 @@ class EuTopicsConnector(Connector):
             url=clean_cell(record.get("portalUrl")),
             metadata=meta,
         )
+
+
+def _text_cell(value: Any) -> str | None:
+    """A free-text field: mojibake repaired on the raw value first (see ``fix_text``), then cleaned."""
+    return clean_cell(fix_text(value)) if isinstance(value, str) else clean_cell(value)
 
 
 def _split_sections(text: str) -> list[Section]:

@@ -44,9 +44,19 @@ def clean_cell(value: Any) -> str | None:
     return text or None
 
 
+# UTF-8 subscript digits read as cp1252 ("COâ‚‚" for "CO₂"): ftfy scores these sequences as plausible text and
+# leaves them, so they are decoded here, after it.
+_SUBSCRIPT_MOJIBAKE = re.compile("\u00e2\u201a[\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030]")
+
+
 def fix_text(text: str) -> str:
-    """Repair mojibake ("â€œ" -> "“") as some sources publish it, then normalize to NFC."""
-    return unicodedata.normalize("NFC", ftfy.fix_text(text, uncurl_quotes=False))
+    """Repair mojibake ("â€œ" -> "“") as some sources publish it, then normalize to NFC.
+
+    Run it on the raw value, before any whitespace clean-up: "Â\u00a0" is the mojibake of a non-breaking
+    space, and once the space is stripped ftfy can no longer recognize the lone "Â"."""
+    fixed = ftfy.fix_text(text, uncurl_quotes=False)
+    fixed = _SUBSCRIPT_MOJIBAKE.sub(lambda m: m.group(0).encode("cp1252").decode("utf-8"), fixed)
+    return unicodedata.normalize("NFC", fixed)
 
 
 def parse_date(value: Any) -> str | None:
@@ -87,9 +97,9 @@ def html_to_text(html: str) -> str:
     for tag in soup.find_all(_BLOCK_TAGS):
         tag.insert_before("\n")
         tag.insert_after("\n")
-    text = unescape(soup.get_text())
+    text = fix_text(unescape(soup.get_text()))
     lines = (re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines())
-    return fix_text(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def status_from_dates(opening: str | None, deadline: str | None, today: date, *, rolling: bool = False) -> CallStatus:

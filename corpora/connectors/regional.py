@@ -1,5 +1,5 @@
-"""Regional and national notice APIs: Emilia-Romagna (Plone REST), Lazio Innova (WordPress REST),
-incentivi.gov.it (Solr select). Each reads the API's own response shape, captured or live."""
+"""Regional notice APIs: Emilia-Romagna (Plone REST), Lazio Innova (WordPress REST). Each reads the API's own
+response shape, captured or live. (incentivi.gov.it, export and Solr index: ``incentivi.py``.)"""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from convergenze.core.records import Document, Section
 from convergenze.core.vocabulary import CallStatus, DocType
 
 from .base import Connector, ConnectorResult
-from .fields import clean_cell, fix_text, html_to_text, parse_amount, parse_date, status_from_dates
+from .fields import clean_cell, fix_text, html_to_text, parse_date, status_from_dates
 
 _PLONE_STATES = {
     "open": CallStatus.OPEN,
@@ -131,57 +131,6 @@ class LazioInnovaWordPressConnector(Connector):
                 "recipients": taxonomy["destinatari"],
                 "instrument": taxonomy["tipologie"],
                 "status": CallStatus.UNKNOWN,
-            },
-        )
-
-
-class IncentiviSolrConnector(Connector):
-    """incentivi.gov.it Solr ``select`` docs: structured fields plus the body text."""
-
-    def run(self) -> ConnectorResult:
-        result = ConnectorResult(self.name)
-        for index, doc in enumerate(_load_items(self.files["select"], "docs", result)):
-            if not isinstance(doc, dict) or not clean_cell(doc.get("zs_nid")) or not clean_cell(doc.get("zs_title")):
-                result.skip(f"doc {index}", "malformed record: no zs_nid or no zs_title")
-                continue
-            result.documents.append(self._document(doc))
-        return result
-
-    def _document(self, doc: dict[str, Any]) -> Document:
-        title = fix_text(str(doc["zs_title"]).strip())
-        body = fix_text(clean_cell(doc.get("zs_body")) or "")
-        opening, deadline = (
-            parse_date(doc.get("zs_field_open_date")),
-            parse_date(doc.get("zs_field_close_date")),
-        )
-        values = lambda key: [fix_text(str(v)) for v in doc.get(key) or []]  # noqa: E731
-        url_path = clean_cell(doc.get("zs_url")) or ""
-        regions = values("zm_field_regions_value")
-        return Document(
-            id=f"incentivi:{doc['zs_nid']}",
-            source=self.name,
-            type=DocType.CALL,
-            title=title,
-            sections=[Section(text=f"{title}\n{body}".strip())],
-            url=f"https://www.incentivi.gov.it{url_path}" if url_path else clean_cell(doc.get("zs_field_link")),
-            language=clean_cell(doc.get("ss_search_api_language")) or "it",
-            metadata={
-                "issuer": fix_text(clean_cell(doc.get("zs_field_subject_grant")) or "") or None,
-                "region": regions,
-                "opening": opening,
-                "deadline": deadline,
-                "status": status_from_dates(opening, deadline, self.today),
-                "budget_total": parse_amount(doc.get("zs_field_budget_allocation")),
-                "cost_min": parse_amount(doc.get("zs_field_cost_min")),
-                "cost_max": parse_amount(doc.get("zs_field_cost_max")),
-                "grant_min": parse_amount(doc.get("zs_field_support_grant_type_min")),
-                "grant_max": parse_amount(doc.get("zs_field_support_grant_type_max")),
-                "recipients": values("zm_field_subject_type_value"),
-                "company_sizes": values("zm_field_dimensions_value"),
-                "topics": values("zm_field_scopes_value"),
-                "instrument": values("zm_field_support_form_value"),
-                "ruleset": fix_text(clean_cell(doc.get("zs_field_primary_ruleset")) or "") or None,
-                "external_link": clean_cell(doc.get("zs_field_link")),
             },
         )
 

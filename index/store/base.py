@@ -34,7 +34,7 @@ SPARSE_VECTOR = "bm25"
 
 KEYWORD_FIELDS: tuple[str, ...] = (
     "document_id", "type", "source", "language", "region", "status", "programme", "mission_codes",
-    "beneficiary_types", "submeasure_codes",
+    "beneficiary_types", "support_forms", "firm_sizes", "submeasure_codes",
 )
 DATETIME_FIELDS: tuple[str, ...] = ("deadline",)
 INTEGER_FIELDS: tuple[str, ...] = ("position",)
@@ -96,6 +96,24 @@ class FilterSpec:
     def require(self, *conditions: Condition) -> FilterSpec:
         return FilterSpec(must=self.must + conditions, must_not=self.must_not)
 
+    def narrow(self, other: FilterSpec) -> FilterSpec:
+        """Both specs at once (every condition of each)."""
+        return FilterSpec(must=self.must + other.must, must_not=self.must_not + other.must_not)
+
+
+ALL = FilterSpec()
+
+
+def language_legs(languages: Sequence[str]) -> tuple[FilterSpec, ...]:
+    """The legs of a search by language: one per language in ``languages``, the last one taking every other
+    passage too (other languages, none detected), so that the legs cover the index exactly once. Fewer than two
+    languages: one leg over everything."""
+    named = tuple(dict.fromkeys(languages))
+    if len(named) < 2:
+        return (ALL,)
+    legs = tuple(FilterSpec(must=(Match("language", (language,)),)) for language in named[:-1])
+    return (*legs, FilterSpec(must_not=(Match("language", named[:-1]),)))
+
 
 def _day_start(day: date | None, *, plus_days: int = 0) -> datetime | None:
     if day is None:
@@ -115,6 +133,8 @@ def filter_spec(filters: SearchFilters | None) -> FilterSpec:
         ("mission_codes", filters.mission),
         ("programme", filters.programme),
         ("beneficiary_types", filters.beneficiary_type),
+        ("support_forms", filters.support_form),
+        ("firm_sizes", filters.firm_size),
         ("status", filters.status),
         ("language", filters.language),
         ("source", filters.source),
@@ -313,8 +333,11 @@ class VectorStore(ABC):
         spec: FilterSpec,
         limit: int,
         mode: SearchMode,
+        legs: Sequence[FilterSpec] = (ALL,),
     ) -> list[ScoredChunk]:
-        """Chunk hits, best first: nearest on one vector, or both fused with RRF (k=RRF_K) for ``hybrid``."""
+        """Chunk hits, best first. One leg and one vector (``dense``/``sparse``): the nearest chunks. Otherwise
+        one list of ``limit`` chunks per vector of the mode and per leg (``spec`` narrowed by the leg), all
+        fused with RRF (k=RRF_K)."""
 
     # ---- shared behaviour ----
 
@@ -423,7 +446,13 @@ class VectorStore(ABC):
         filters: SearchFilters,
         limit: int,
         mode: SearchMode = SearchMode.HYBRID,
+        languages: Sequence[str] = (),
     ) -> list[Hit]:
+        """One hit per document, best first.
+
+        ``languages`` (two or more): each retriever runs once per language (see ``language_legs``) and every
+        list is fused with RRF, so passages in one language get their share of the ranking even when a
+        multilingual model scores a query closer to passages written in the query's own language."""
         if mode not in set(SearchMode):
             raise ValueError(f"Unknown search mode {mode!r}: use one of {', '.join(SearchMode)}.")
         if limit < 1:
@@ -433,8 +462,19 @@ class VectorStore(ABC):
         if mode in (SearchMode.HYBRID, SearchMode.SPARSE) and sparse is None:
             raise ValueError(f"mode={mode!r} needs a sparse query vector; pass one or use mode='dense'.")
         fetch = limit * self.chunk_oversampling
-        chunks = self._query_chunks(dense, sparse, filter_spec(filters), fetch, mode)
+        chunks = self._query_chunks(dense, sparse, filter_spec(filters), fetch, mode, language_legs(languages))
         return group_by_document(chunks, limit)
+
+    def search_per_language(
+        self, dense: list[float], filters: SearchFilters, limit: int, languages: Sequence[str]
+    ) -> list[list[Hit]]:
+        """The nearest documents by cosine in each language leg (see ``language_legs``), one list per leg:
+        scores stay cosines, for callers that calibrate and threshold them."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}.")
+        spec, fetch = filter_spec(filters), limit * self.chunk_oversampling
+        return [group_by_document(self._query_chunks(dense, None, spec, fetch, SearchMode.DENSE, (leg,)), limit)
+                for leg in language_legs(languages)]
 
     def __enter__(self) -> Self:
         return self

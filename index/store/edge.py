@@ -46,6 +46,7 @@ import qdrant_edge as qe
 from convergenze.core.records import SparseVector
 from convergenze.core.vocabulary import SearchMode
 from convergenze.index.store.base import (
+    ALL,
     DATETIME_FIELDS,
     DENSE_VECTOR,
     FLOAT_FIELDS,
@@ -447,6 +448,7 @@ class EdgeStore(VectorStore):
         spec: FilterSpec,
         limit: int,
         mode: SearchMode,
+        legs: Sequence[FilterSpec] = (ALL,),
     ) -> list[ScoredChunk]:
         shard = self._read_shard()
         if shard is None:
@@ -458,11 +460,13 @@ class EdgeStore(VectorStore):
         if sparse is not None:
             nearest[SPARSE_VECTOR] = qe.Query.Nearest(
                 qe.SparseVector(sparse.indices, sparse.values), using=SPARSE_VECTOR)
-        if mode == SearchMode.HYBRID:
+        names = (DENSE_VECTOR, SPARSE_VECTOR) if mode == SearchMode.HYBRID else (
+            DENSE_VECTOR if mode == SearchMode.DENSE else SPARSE_VECTOR,)
+        if len(names) * len(legs) > 1:
             request = qe.QueryRequest(
                 limit=limit,
-                prefetches=[qe.Prefetch(limit=limit, query=nearest[name], filter=flt)
-                            for name in (DENSE_VECTOR, SPARSE_VECTOR)],
+                prefetches=[qe.Prefetch(limit=limit, query=nearest[name], filter=edge_filter(spec.narrow(leg)))
+                            for name in names for leg in legs],
                 # The stub's ScoringQueryType lists Fusion but not its Rrf variant, which is what it accepts.
                 query=qe.Fusion.Rrf(k=RRF_K),  # type: ignore[arg-type]
                 filter=flt,
@@ -472,8 +476,8 @@ class EdgeStore(VectorStore):
         else:
             request = qe.QueryRequest(
                 limit=limit,
-                query=nearest[DENSE_VECTOR if mode == SearchMode.DENSE else SPARSE_VECTOR],
-                filter=flt,
+                query=nearest[names[0]],
+                filter=edge_filter(spec.narrow(legs[0])),
                 with_payload=True,
                 with_vector=False,
             )

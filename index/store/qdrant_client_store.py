@@ -16,6 +16,7 @@ from qdrant_client import QdrantClient, models
 from convergenze.core.records import SparseVector
 from convergenze.core.vocabulary import SearchMode
 from convergenze.index.store.base import (
+    ALL,
     DATETIME_FIELDS,
     DENSE_VECTOR,
     FLOAT_FIELDS,
@@ -232,6 +233,7 @@ class QdrantClientStore(VectorStore):
         spec: FilterSpec,
         limit: int,
         mode: SearchMode,
+        legs: Sequence[FilterSpec] = (ALL,),
     ) -> list[ScoredChunk]:
         if self.schema_dim() is None:
             return []
@@ -241,11 +243,14 @@ class QdrantClientStore(VectorStore):
             nearest[DENSE_VECTOR] = dense
         if sparse is not None:
             nearest[SPARSE_VECTOR] = models.SparseVector(indices=sparse.indices, values=sparse.values)
-        if mode == SearchMode.HYBRID:
+        names = (DENSE_VECTOR, SPARSE_VECTOR) if mode == SearchMode.HYBRID else (
+            DENSE_VECTOR if mode == SearchMode.DENSE else SPARSE_VECTOR,)
+        if len(names) * len(legs) > 1:
             response = self.client.query_points(
                 self.collection,
-                prefetch=[models.Prefetch(query=nearest[name], using=name, limit=limit, filter=flt)
-                          for name in (DENSE_VECTOR, SPARSE_VECTOR)],
+                prefetch=[models.Prefetch(query=nearest[name], using=name, limit=limit,
+                                          filter=client_filter(spec.narrow(leg)))
+                          for name in names for leg in legs],
                 # RrfQuery, not FusionQuery(fusion=Fusion.RRF): the same RRF with k pinned, as on Edge.
                 query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
                 query_filter=flt,
@@ -254,9 +259,9 @@ class QdrantClientStore(VectorStore):
                 with_vectors=False,
             )
         else:
-            name = DENSE_VECTOR if mode == SearchMode.DENSE else SPARSE_VECTOR
             response = self.client.query_points(
-                self.collection, query=nearest[name], using=name, query_filter=flt, limit=limit,
+                self.collection, query=nearest[names[0]], using=names[0],
+                query_filter=client_filter(spec.narrow(legs[0])), limit=limit,
                 with_payload=True, with_vectors=False,
             )
         return [ScoredChunk(str(p.id), p.score, dict(p.payload or {})) for p in response.points]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
@@ -68,8 +69,9 @@ def _related(services: Services, document: DocumentOut, vector: list[float] | No
              ) -> tuple[list[HitOut], list[FundedProject]]:
     if vector is None:
         return [], []
-    similar = services.store.search(vector, None, SearchFilters(types=(DocType.CALL,), exclude_ids=(document.id,)),
-                                    SIMILAR, mode=SearchMode.DENSE)
+    # Across languages, as overlaps compare: an Italian call's EU counterparts are among its similar calls.
+    similar = services.search.similar(document.title, SearchFilters(types=(DocType.CALL,),
+                                      exclude_ids=(document.id,)), SIMILAR, np.asarray(vector, dtype=np.float32))
     codes = [str(c) for c in document.metadata.get("submeasure_codes") or []] or (
         [str(document.metadata["submeasure_code"])] if document.metadata.get("submeasure_code") else [])
     projects: list[FundedProject] = []

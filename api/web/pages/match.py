@@ -62,7 +62,7 @@ async def match_page(request: Request, services: ServicesDep) -> HTMLResponse:
         return _page(request, services, fields, None, translate(request, messages.TEXT_EMPTY), 400)
     try:
         body = request_from(fields, text, lang)
-        result = await run_match(services, body, posted.upload.kind if posted.upload else TextSource.TEXT)
+        result = await run_match(request, services, body, posted.upload.kind if posted.upload else TextSource.TEXT)
     except ValidationError as error:
         names = ", ".join(translate(request, f) for f in messages.invalid_fields(error))
         return _page(request, services, fields, None, translate(request, messages.BAD_FIELDS, fields=names), 400)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -100,11 +101,30 @@ async def map_page(request: Request, services: ServicesDep) -> HTMLResponse:
     label = dict(found.missions).get(found.mission or "", "")
     title = translate(request, MEASURES[params.measure]) + (f" · {label}" if label else "")
     svg = choropleth.render(values, shown, title, translate(request, N_("nessun dato")))
-    _, edges = choropleth.bins(values)
+    classes, edges = choropleth.bins(values)
+    money = params.measure in ("funded_amount", "open_budget")
+    legend = _legend(request, edges, set(classes.values()),
+                     lambda v: format_amount(v, lang) if money else format_number(v, lang))
     return render(request, "map.html", {
         "params": params, "error": error, "table": found, "svg": svg, "title": title,
-        "measures": MEASURES, "gaps": GAPS, "edges": edges, "frameworks": services.taxonomy.frameworks,
+        "measures": MEASURES, "gaps": GAPS, "legend": legend, "frameworks": services.taxonomy.frameworks,
     })
+
+
+def _legend(request: Request, edges: list[float], used: set[int],
+            show: Callable[[float], str]) -> list[tuple[int, str]]:
+    """Each colour class that some region has, with the range of values it stands for (a bin holds the values
+    above the edge before it, up to its own edge)."""
+    out = []
+    for i in sorted(used):
+        if i == 0:
+            text = translate(request, N_("fino a %(high)s"), high=show(edges[0])) if edges else ""
+        elif i >= len(edges):
+            text = translate(request, N_("oltre %(low)s"), low=show(edges[-1]))
+        else:
+            text = translate(request, N_("da %(low)s a %(high)s"), low=show(edges[i - 1]), high=show(edges[i]))
+        out.append((i, text))
+    return out
 
 
 @router.get("/map.csv")

@@ -48,7 +48,7 @@ async def overlaps_page(request: Request, services: ServicesDep) -> HTMLResponse
         return _page(request, services, fields, None, translate(request, messages.PROGRAMME_EMPTY), 400)
     body: dict[str, Any] = {"text": text, "limit": RESULTS, **{k: fields[k] for k in FIELDS[1:] if fields[k]}}
     try:
-        result = await run_overlaps(services, OverlapRequest.model_validate(body),
+        result = await run_overlaps(request, services, OverlapRequest.model_validate(body),
                                     posted.upload.kind if posted.upload else TextSource.TEXT)
     except ValidationError as error:
         names = ", ".join(translate(request, f) for f in messages.invalid_fields(error))
