@@ -35,9 +35,8 @@ setup-browser:  ## Debian's chromium for the browser tests (apt-get, with sudo w
 model: $(VENV)/.installed
 	$(BIN)/convergenze setup-model
 
-demo: setup  ## ingest the whole corpus on the embedded default, then serve the web app and the API
-	$(BIN)/convergenze ingest
-	$(BIN)/convergenze serve --host $(HOST) --port $(PORT)
+demo: setup  ## serve the web app and the API as soon as the first source is in; the rest is ingested behind it
+	$(BIN)/convergenze serve --ingest --host $(HOST) --port $(PORT)
 
 ingest: setup
 	$(BIN)/convergenze ingest

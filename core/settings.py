@@ -7,13 +7,24 @@ the README's configuration table (a test checks it).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from convergenze.core.vocabulary import EmbedBackend
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, which a container's cpuset narrows), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _default_corpora() -> Path:
@@ -66,6 +77,20 @@ class EmbeddingSettings(BaseSettings):
         default=32, ge=1, le=1024, validation_alias=AliasChoices("CONVERGENZE_EMBED_BATCH")
     )
     device: str = Field(default="cpu", validation_alias=AliasChoices("CONVERGENZE_EMBED_DEVICE"))
+    # The built-in model's runtime; a model named in CONVERGENZE_EMBED_MODEL always runs on PyTorch.
+    backend: EmbedBackend = Field(
+        default=EmbedBackend.OPENVINO, validation_alias=AliasChoices("CONVERGENZE_EMBED_BACKEND")
+    )
+    # Threads one embedding call uses; None: every core this process may run on.
+    threads: int | None = Field(default=None, ge=1, le=256, validation_alias=AliasChoices("CONVERGENZE_EMBED_THREADS"))
+    # Tokens per text, special tokens included. e5 was trained on 512; the chunker keeps passages below it
+    # (EU topic chunks: p95 277 tokens), so the cap only cuts long queries and match descriptions.
+    max_length: int = Field(default=512, ge=16, le=512, validation_alias=AliasChoices("CONVERGENZE_EMBED_MAX_LENGTH"))
+
+    @property
+    def cores(self) -> int:
+        """The threads an embedding call gets: ``threads``, else the cores this process may use."""
+        return self.threads or available_cores()
 
 
 class QdrantSettings(BaseSettings):
@@ -74,6 +99,23 @@ class QdrantSettings(BaseSettings):
     url: str | None = Field(default=None, validation_alias=AliasChoices("QDRANT_URL"))
     api_key: str | None = Field(default=None, validation_alias=AliasChoices("QDRANT_API_KEY"))
     collection: str = Field(default="convergenze", validation_alias=AliasChoices("CONVERGENZE_COLLECTION"))
+    # How a new collection is spread over a Qdrant cluster (set when the collection is created, not after).
+    shards: int = Field(default=1, ge=1, le=1024, validation_alias=AliasChoices("QDRANT_SHARDS"))
+    replicas: int = Field(default=1, ge=1, le=16, validation_alias=AliasChoices("QDRANT_REPLICAS"))
+
+
+class IngestSettings(BaseSettings):
+    """How an ingestion runs: how often it publishes, and where a distributed backfill embeds."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    # Documents after which a long source is published (readers see it) before the rest of it is read.
+    commit_every: int = Field(default=10_000, ge=1, validation_alias=AliasChoices("CONVERGENZE_COMMIT_EVERY"))
+    # `convergenze ingest --distributed`: a Dask scheduler to embed on (e.g. tcp://scheduler:8786); unset, a
+    # local cluster of `dask_workers` processes for the length of the run.
+    dask_address: str | None = Field(default=None, validation_alias=AliasChoices("CONVERGENZE_DASK_ADDRESS"))
+    dask_workers: int | None = Field(default=None, ge=1, le=256,
+                                     validation_alias=AliasChoices("CONVERGENZE_DASK_WORKERS"))
 
 
 class ApiSettings(BaseSettings):
@@ -187,8 +229,9 @@ class Settings:
     alerts: AlertSettings
     web: WebSettings
     security: SecuritySettings
+    ingest: IngestSettings
 
     @classmethod
     def load(cls) -> Settings:
         return cls(DataSettings(), EmbeddingSettings(), QdrantSettings(), ApiSettings(), FetchSettings(),
-                   AlertSettings(), WebSettings(), SecuritySettings())
+                   AlertSettings(), WebSettings(), SecuritySettings(), IngestSettings())

@@ -220,6 +220,15 @@ class ExportFormat(StrEnum):
     CSV = "csv"
 
 
+class EmbedBackend(StrEnum):
+    """What runs the default embedding model: PyTorch (float32, the reference), or its int8 export run by
+    ONNX Runtime or OpenVINO (built by ``convergenze setup-model``)."""
+
+    TORCH = "torch"
+    ONNX = "onnx"
+    OPENVINO = "openvino"
+
+
 class Role(StrEnum):
     """What an API key may do; each role includes the ones before it."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -84,6 +84,11 @@ def attach_missions(document: Document, labels: list[MissionLabel]) -> None:
     document.metadata["mission_codes"] = sorted(codes)
 
 
+# Embeds a list of batches of passage texts, giving one array per batch in order: in process by default, or
+# fanned out over workers (pipelines/backfill.py); the batches are the indexer's, so the vectors are the same.
+BatchEmbedder = Callable[[list[list[str]]], Iterable[np.ndarray]]
+
+
 class Indexer:
     def __init__(
         self,
@@ -109,19 +114,29 @@ class Indexer:
         replace: Collection[str] | None = None,
         progress: bool = True,
         label: str = "indexing",
+        embed_batches: BatchEmbedder | None = None,
     ) -> int:
         """Index ``documents``; returns points written. The previous points of the documents named in ``replace``
         (all of ``documents`` when None) are deleted first: pass the ids the store already has, so a first
-        load does not spend a filtered delete on each new document."""
+        load does not spend a filtered delete on each new document. ``embed_batches`` embeds the groups'
+        passages elsewhere (all groups at once, so that workers run them side by side); this process still
+        labels, encodes BM25 and writes, one group at a time."""
         chunked = [(d, self.chunker.run(d)) for d in documents]
         for document_id in [d.id for d in documents] if replace is None else replace:
             store.delete_document(document_id)
+        groups = list(self._groups(chunked))
+        texts = [[embedding_text(d, c) for d, chunks in group for c in chunks] for group in groups]
+        vectors = (embed_batches or self._embed_here)(texts)
         written = 0
-        with tqdm(total=sum(len(c) for _, c in chunked), desc=label, unit="passage", disable=not progress) as bar:
-            for group in self._groups(chunked):
-                written += self._index_group(group, store)
-                bar.update(sum(len(c) for _, c in group))
+        with tqdm(total=sum(len(t) for t in texts), desc=label, unit="passage", disable=not progress) as bar:
+            for group, dense in zip(groups, vectors, strict=True):
+                written += self._write_group(group, dense, store)
+                bar.update(len(dense))
         return written
+
+    def _embed_here(self, batches: list[list[str]]) -> Iterator[np.ndarray]:
+        for texts in batches:  # lazily: a group is written before the next one is embedded
+            yield self.embedder.embed_passages(texts)
 
     def _groups(self, chunked: list[tuple[Document, list[Chunk]]]) -> Iterator[list[tuple[Document, list[Chunk]]]]:
         """Whole documents per batch: a document's labels need all of its passage vectors at once."""
@@ -136,11 +151,12 @@ class Indexer:
         if group:
             yield group
 
-    def _index_group(self, group: list[tuple[Document, list[Chunk]]], store: VectorStore) -> int:
+    def _write_group(self, group: list[tuple[Document, list[Chunk]]], dense: np.ndarray, store: VectorStore) -> int:
         pairs = [(d, c) for d, chunks in group for c in chunks]
+        if len(dense) != len(pairs):
+            raise ValueError(f"{len(dense)} vectors for {len(pairs)} passages: the embedder lost or added some.")
         # The hash is taken before labelling: labels derive from the content, and the flow compares this hash.
         hashes = {d.id: d.content_hash for d, _ in group}
-        dense = self.embedder.embed_passages([embedding_text(d, c) for d, c in pairs])
         sparse = self.sparse.encode_documents(
             [f"{d.title}\n{c.text}" if c.position else c.text for d, c in pairs],
             [c.language or d.language for d, c in pairs],
@@ -154,7 +170,8 @@ class Indexer:
                 if document.type in SECTIONED_TYPES:
                     document.metadata["section_missions"] = section_missions(self.labeller, document, chunks, vectors)
             start += len(chunks)
-            payloads[document.id] = {**document_payload(document), "content_hash": hashes[document.id]}
+            payloads[document.id] = {**document_payload(document), "content_hash": hashes[document.id],
+                                     "embedder": self.embedder.name}
         store.upsert(
             [
                 IndexedChunk(chunk=c, dense=dense[i].tolist(), sparse=sparse[i], payload=payloads[d.id])

@@ -34,6 +34,9 @@ class SourceReport:
 class IngestReport:
     started: str
     finished: str | None = None
+    # "running" while the flow goes on (saved after each published source), then "finished" or "failed".
+    state: str = "running"
+    planned: list[str] = field(default_factory=list)  # the sources the run will read, in order
     sources: list[SourceReport] = field(default_factory=list)
     documents: int = 0
     points: int = 0
@@ -50,11 +53,16 @@ class IngestReport:
         return asdict(self)
 
     def save(self, folder: Path) -> Path:
-        folder.mkdir(parents=True, exist_ok=True)
+        """The finished report, kept by run, and as ``latest.json``."""
         path = folder / f"ingest-{self.started.replace(':', '').replace('-', '')}.json"
-        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
-        (folder / "latest.json").write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+        _write_atomically(path, self.to_dict())
+        self.save_progress(folder)
         return path
+
+    def save_progress(self, folder: Path) -> None:
+        """``latest.json`` as it stands: what the API's /health and the status page read while the run goes on
+        (replaced whole, so a reader never sees half of it)."""
+        _write_atomically(folder / "latest.json", self.to_dict())
 
     def render(self) -> str:
         lines = [f"{'source':<22}{'read':>8}{'indexed':>9}{'unchanged':>11}{'skipped':>9}{'points':>9}{'sec':>8}"]
@@ -84,3 +92,10 @@ class IngestReport:
         if self.stage_seconds:
             lines.append("time per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.stage_seconds.items()))
         return "\n".join(lines)
+
+
+def _write_atomically(path: Path, content: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(content, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.replace(path)

@@ -9,11 +9,13 @@ Qdrant take seconds to import). The API warms every part up before it answers (`
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from convergenze.core.settings import Settings
 from convergenze.corpora.state import StateStore
@@ -22,6 +24,7 @@ from convergenze.matching.catalog import Catalog
 from convergenze.matching.catalog_build import CatalogBuilder
 
 from .access import AccessStore
+from .workers import ModelWorkers
 
 if TYPE_CHECKING:
     from convergenze.core.embedding import Embedder
@@ -43,12 +46,60 @@ class IndexStats:
     last_ingestion: dict[str, Any] | None  # the last ingestion report (pipelines/report.py), as saved
 
 
+@dataclass(frozen=True, slots=True)
+class IngestionProgress:
+    """Where the last (or the running) ingestion is: sources done of those planned, what the index holds."""
+
+    state: str  # running, finished, failed
+    started: str
+    finished: str | None
+    sources_done: int
+    sources_planned: int
+    current: str | None  # the source being read while running
+    documents: int
+    points: int
+
+    @classmethod
+    def from_report(cls, report: dict[str, Any]) -> IngestionProgress:
+        sources = [s for s in report.get("sources") or [] if isinstance(s, dict)]
+        done = [s for s in sources if s.get("seconds") or s.get("error")]
+        planned = report.get("planned") or [s.get("source") for s in sources]
+        state = str(report.get("state") or ("finished" if report.get("finished") else "running"))
+        current = sources[-1].get("source") if state == "running" and len(sources) > len(done) else None
+        return cls(state, str(report.get("started") or ""), report.get("finished"), len(done), len(planned),
+                   current, int(report.get("documents") or 0), int(report.get("points") or 0))
+
+
+T = TypeVar("T")
+# What an index without generations (a Qdrant server) is cached for: its counts may change at any moment.
+_UNVERSIONED_SECONDS = 10.0
+
+
 class Services:
     """The store (a reader), the model, search, convergence, extraction, the catalog, the gazetteer, the taxonomy
     and the ingestion state, all from one ``Settings``."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._memo: dict[str, tuple[Hashable, Any]] = {}
+        self._report: tuple[tuple[int, int], dict[str, Any] | None] | None = None
+
+    @cached_property
+    def workers(self) -> ModelWorkers:
+        """The pool the model's work runs in (``services/workers.py``), sized to the embedder's cores."""
+        return ModelWorkers(self.settings.embedding.cores)
+
+    def per_generation(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()``, kept until the index changes (a new Edge generation; on a server, a few seconds):
+        counts and facets that every page repeats are read once per generation, not per request."""
+        version = self.store.version()
+        key = version if version is not None else int(time.monotonic() // _UNVERSIONED_SECONDS)
+        found = self._memo.get(name)
+        if found is not None and found[0] == key:
+            return found[1]
+        value = compute()
+        self._memo[name] = (key, value)
+        return value
 
     @property
     def backend(self) -> str:
@@ -119,14 +170,35 @@ class Services:
 
         return ExtractionService(self.gazetteer, self.missions)
 
-    def stats(self) -> IndexStats:
+    def counts(self) -> tuple[int, int]:
+        """Documents and points in the index, read once per generation."""
+        return self.per_generation("counts", lambda: (self.store.count_documents(), self.store.count_points()))
+
+    def last_ingestion(self) -> dict[str, Any] | None:
+        """The last ingestion report (``pipelines/report.py``), or the running one's progress; read again only
+        when the flow has written it since."""
         latest = self.settings.data.reports_dir / "latest.json"
+        stamp = _stamp(latest)
+        if self._report is None or self._report[0] != stamp:
+            try:
+                report = json.loads(latest.read_text(encoding="utf-8")) if stamp != (0, 0) else None
+            except (OSError, json.JSONDecodeError):  # replaced while read: the next call reads the new one
+                report = None
+            self._report = (stamp, report)
+        return self._report[1]
+
+    def progress(self) -> IngestionProgress | None:
+        report = self.last_ingestion()
+        return IngestionProgress.from_report(report) if report else None
+
+    def stats(self) -> IndexStats:
+        documents, points = self.counts()
         return IndexStats(
-            documents=self.store.count_documents(),
-            points=self.store.count_points(),
-            by_type=self.store.facet("type", None),
-            by_source=self.store.facet("source", None),
-            last_ingestion=json.loads(latest.read_text(encoding="utf-8")) if latest.exists() else None,
+            documents=documents,
+            points=points,
+            by_type=self.per_generation("by_type", lambda: self.store.facet("type", None)),
+            by_source=self.per_generation("by_source", lambda: self.store.facet("source", None)),
+            last_ingestion=self.last_ingestion(),
         )
 
     def warm_up(self) -> None:
@@ -137,8 +209,18 @@ class Services:
         self.extraction.run("Avviso pubblico per le imprese: domande entro il 31 dicembre 2026.")
 
     def close(self) -> None:
-        if "store" in self.__dict__:  # only what was opened
+        if "workers" in self.__dict__:  # only what was opened
+            self.workers.close()
+        if "store" in self.__dict__:
             self.store.close()
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return (0, 0)
+    return (stat.st_ino, stat.st_mtime_ns)
 
 
 @contextmanager

@@ -71,16 +71,16 @@ def corpora_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default embedding model, built once per test session from the installed packages."""
-    from convergenze.core.settings import DataSettings
+def models_dir() -> Path:
+    """The default embedding model and its export for the default backend, where ``make setup`` builds them
+    (``CONVERGENZE_MODELS``, else ``data/models``): reused when complete, built from the installed packages
+    otherwise. The int8 export takes minutes on two cores; building it once per session would double CI's time."""
+    from convergenze.core.settings import DataSettings, EmbeddingSettings
     from convergenze.index.embeddings.factory import prepare_default_model
 
-    folder = tmp_path_factory.mktemp("models")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CONVERGENZE_MODELS", str(folder))
-        prepare_default_model(DataSettings())
-    return folder
+    data = DataSettings()
+    prepare_default_model(data, EmbeddingSettings().backend)
+    return data.models_dir.resolve()
 
 
 def _subset_csv(

@@ -12,12 +12,18 @@ pytestmark = pytest.mark.slow
 
 def test_health_counts_documents_and_points(client: httpx.Client, ingested: dict) -> None:
     body = client.get("/health").json()
+    progress = body.pop("ingestion")
     assert body == {
         "status": "ok",
         "documents": ingested["report"]["documents"],
         "points": ingested["report"]["points"],
         "backend": "qdrant-edge",
     }
+    # The finished ingestion's progress: every planned source done, what it left in the index.
+    planned = len(ingested["report"]["sources"])
+    assert progress["state"] == "finished" and progress["current"] is None
+    assert progress["sources_done"] == progress["sources_planned"] == planned
+    assert (progress["documents"], progress["points"]) == (body["documents"], body["points"])
 
 
 def test_search_returns_one_hit_per_document_with_snippet(client: httpx.Client) -> None:

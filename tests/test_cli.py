@@ -92,3 +92,24 @@ def test_convergence_commands_refuse_bad_input_in_plain_words(ingested_env: dict
     assert region.exit_code == 2 and "Unknown region" in region.output
     budget = runner.invoke(app, ["match", "progetto", "--needed-by", "2020-01-01"])
     assert budget.exit_code == 2 and "in the past" in budget.output
+
+
+@pytest.mark.slow
+def test_server_option_answers_what_the_local_index_answers(ingested_env: dict, base_url: str) -> None:
+    """``--server`` asks the running API; the output is the same as the local command's, and a wrong address
+    is a plain error, not a traceback."""
+    query = ["search", "servizi digitali per i comuni", "--json", "-n", "5", "--mode", "sparse"]
+    local = runner.invoke(app, query)
+    remote = runner.invoke(app, [*query, "--server", base_url])
+    assert local.exit_code == remote.exit_code == 0, remote.output
+    assert json.loads(remote.stdout) == json.loads(local.stdout)
+
+    matched = runner.invoke(app, ["match", "Migrare in cloud i servizi dell'anagrafe comunale", "--json",
+                                  "--server", base_url])
+    assert matched.exit_code == 0, matched.output
+    assert json.loads(matched.stdout)["data"]
+
+    refused = runner.invoke(app, ["search", "cloud", "--server", "http://127.0.0.1:9"])
+    assert refused.exit_code == 1 and "cannot reach the API" in refused.output
+    both = runner.invoke(app, ["match", "testo", "--file", str(README), "--server", base_url])
+    assert both.exit_code == 2 and "either a text or --file" in both.output

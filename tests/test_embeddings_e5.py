@@ -190,7 +190,7 @@ def test_truncated_weights_raise_a_clear_error(tmp_path: Path, size: int) -> Non
 
 def test_factory_returns_the_default(e5_dir: Path, models_dir: Path) -> None:
     inode = e5_dir.stat().st_ino
-    settings = EmbeddingSettings(CONVERGENZE_EMBED_MODEL="e5-small")
+    settings = EmbeddingSettings(CONVERGENZE_EMBED_MODEL="e5-small", CONVERGENZE_EMBED_BACKEND="torch")
     embedder = create_embedder(settings, DataSettings(CONVERGENZE_MODELS=models_dir))
 
     assert isinstance(embedder, SentenceTransformerEmbedder) and isinstance(embedder, Embedder)

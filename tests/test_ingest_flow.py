@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from convergenze.core.settings import DataSettings, QdrantSettings
+from convergenze.core.vocabulary import EmbedBackend
 from convergenze.index.store.factory import open_store
 from tests.conftest import use_environment
 
@@ -120,3 +121,28 @@ def test_unreachable_source_is_reported_and_the_batch_goes_on(
     assert pnc["error"] and pnc["error"].startswith("unreachable source")
     assert er["error"] is None and er["unchanged"] == 18
     assert report["documents"] == ingested["report"]["documents"]  # nothing lost from the index
+
+
+def test_another_backend_re_embeds_unchanged_documents(
+    ingested: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """int8 and float32 vectors are close, not equal: a change of backend re-embeds, never mixes them."""
+    from convergenze.index.embeddings.factory import model_name
+    from convergenze.pipelines.ingest import ingest_flow
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(ingested["data_dir"], data_dir)
+    use_environment(monkeypatch, data_dir, ingested["mirror"], ingested["models_dir"])
+    monkeypatch.setenv("CONVERGENZE_EMBED_BACKEND", "torch")
+    report = ingest_flow(sources=["pnrr-measures"], today="2026-11-24", progress=False)
+    assert [(s["indexed"], s["unchanged"]) for s in report["sources"]] == [(6, 0)]
+    assert report["documents"] == ingested["report"]["documents"]
+
+    store = open_store(QdrantSettings(), DataSettings(), write=False)
+    try:
+        hashes = store.document_hashes(embedder=model_name(EmbedBackend.TORCH))
+        measures = [d for d in hashes if d.startswith("pnrr-measure:")]
+        assert len(measures) == 6 and all(hashes[d] is not None for d in measures)
+        assert sum(h is not None for h in hashes.values()) == 6  # the other sources keep their int8 vectors
+    finally:
+        store.close()

@@ -130,6 +130,28 @@ def test_reader_sees_old_data_until_commit_then_the_new(root: Path) -> None:
     assert read_current(root) == reader.generation
 
 
+def test_a_checkpoint_publishes_and_the_writer_goes_on(root: Path) -> None:
+    """What the ingestion does after each source: readers see it at once, the writer keeps the lock and writes
+    on; an abort after a checkpoint drops only what came after it."""
+    reader = EdgeStore.open_reader(root)
+    writer = EdgeStore.begin_write(root)
+    writer.ensure_schema(DIM)
+    writer.upsert(corpus(2))
+    writer.checkpoint()
+    assert probe(reader) == ["call:0", "call:1"]
+    with pytest.raises(StoreBusyError):
+        EdgeStore.begin_write(root)
+    writer.upsert(corpus(2, prefix="measure"))
+    writer.checkpoint()
+    assert probe(reader) == ["call:0", "call:1", "measure:0", "measure:1"]
+    writer.upsert(corpus(1, prefix="project"))
+    writer.abort()
+    assert probe(EdgeStore.open_reader(root)) == ["call:0", "call:1", "measure:0", "measure:1"]
+    assert len([p for p in root.iterdir() if p.name.startswith("gen-")]) <= 2  # old generations are dropped
+    commit(root, corpus(1, prefix="project"))  # the lock was released
+    assert "project:0" in probe(reader)
+
+
 # Whatever the reading thread raises (the engine raises plain Exception) must fail the test.
 @pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 def test_readers_keep_answering_while_a_write_commits(root: Path) -> None:

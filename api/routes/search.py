@@ -4,7 +4,9 @@ import dataclasses
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
+from starlette.concurrency import run_in_threadpool
 
+from convergenze.core.vocabulary import SearchMode
 from convergenze.services.responses import HitList, hits_out
 
 from ..deps import ServicesDep
@@ -16,8 +18,11 @@ router = APIRouter(prefix="/v1", tags=["search"])
 
 
 @router.get("/search", response_model=HitList, responses={400: {"model": ErrorOut}})
-def search(services: ServicesDep, params: Annotated[SearchParams, Query()]) -> HitList:
+async def search(services: ServicesDep, params: Annotated[SearchParams, Query()]) -> HitList:
     if not params.q.strip():
         raise HTTPException(status_code=400, detail=QUERY_EMPTY)
     filters = dataclasses.replace(params.filters(), region=canonical_region(params.region, services.gazetteer))
-    return hits_out(services.search.search(params.q, filters, limit=params.limit, mode=params.mode))
+    # BM25 alone never waits behind the model's queue; the other modes embed the query in the model's pool.
+    run = run_in_threadpool if params.mode == SearchMode.SPARSE else services.workers.run
+    hits = await run(services.search.search, params.q, filters, limit=params.limit, mode=params.mode)
+    return hits_out(hits)

@@ -39,6 +39,8 @@ class SentenceTransformerEmbedder(Embedder):
         query_prefix: str = "",
         passage_prefix: str = "",
         local_files_only: bool = False,
+        threads: int | None = None,
+        max_length: int | None = None,
     ) -> None:
         if not str(model).strip():
             raise ValueError("model must be a sentence-transformers model name or a local directory, got ''.")
@@ -54,6 +56,8 @@ class SentenceTransformerEmbedder(Embedder):
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
         self.local_files_only = local_files_only
+        self.threads = threads
+        self.max_length = max_length
         self._name = name or str(model)
         self._dim = dim
         self._model: SentenceTransformer | None = None
@@ -128,6 +132,12 @@ class SentenceTransformerEmbedder(Embedder):
                         logger.info(
                             "%s has no %r prompt; using the prefix %r", self.model, prompt_name, prefix
                         )
+                if self.max_length is not None:
+                    model.max_seq_length = min(self.max_length, model.max_seq_length or self.max_length)
+                if self.threads is not None:
+                    import torch
+
+                    torch.set_num_threads(self.threads)  # per process: the last embedder loaded sets it
                 self._dim = self._dim or found
                 self._model = model
             return self._model

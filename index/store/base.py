@@ -8,7 +8,7 @@ Payload conventions (one point = one chunk):
 
 * ``document_id``, ``position``, ``text``, ``heading`` come from the ``Chunk``; the rest from
   ``IndexedChunk.payload``, which must carry ``content_hash`` (the document's hash, for incremental
-  ingestion).
+  ingestion) and should carry ``embedder`` (the name of what made its dense vector: a change re-embeds).
 * ``deadline`` is stored as an ISO 8601 string (``YYYY-MM-DD`` for dates, full ISO datetime otherwise) with a
   datetime payload index; ``date``/``datetime`` values anywhere at the top level are stored as ISO strings.
 * ``language`` defaults to the chunk's language when the payload has none.
@@ -19,7 +19,7 @@ Payload conventions (one point = one chunk):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import TracebackType
@@ -384,14 +384,17 @@ class VectorStore(ABC):
         self._set_payload_where(document_filter(document_id), values, None)
         self._set_payload_where(document_filter(document_id), values, "metadata")
 
-    def document_hashes(self, source: str | None = None) -> dict[str, str]:
-        """``document_id -> content_hash`` of every stored document (of one ``source`` if given)."""
+    def document_hashes(self, source: str | None = None, *, embedder: str | None = None) -> dict[str, str | None]:
+        """``document_id -> content_hash`` of every stored document (of one ``source`` if given). With
+        ``embedder``, a document whose vectors another embedder made (or an unnamed one, before embedders were
+        recorded) maps to None: it is stored, but stale, and an ingestion embeds it again."""
         spec = FilterSpec() if source is None else FilterSpec(must=(Match("source", (source,)),))
-        hashes: dict[str, str] = {}
-        for _, payload in self._scroll(spec, ("document_id", "content_hash")):
+        hashes: dict[str, str | None] = {}
+        for _, payload in self._scroll(spec, ("document_id", "content_hash", "embedder")):
             document_id, content_hash = payload.get("document_id"), payload.get("content_hash")
             if isinstance(document_id, str) and isinstance(content_hash, str):
-                hashes[document_id] = content_hash
+                stale = embedder is not None and payload.get("embedder") != embedder
+                hashes[document_id] = None if stale else content_hash
         return hashes
 
     def document_heads(
@@ -419,12 +422,14 @@ class VectorStore(ABC):
     def count_points(self) -> int:
         return self._count(FilterSpec())
 
+    def version(self) -> Hashable | None:
+        """Changes whenever what readers see changes (a committed Edge generation); None when the backend cannot
+        tell (a Qdrant server is written live). Caches of what the index holds are keyed by it."""
+        return None
+
     def count_documents(self) -> int:
-        points = self.count_points()
-        if points == 0:
-            return 0
-        # Distinct values of an indexed keyword; there are never more documents than points.
-        return len(self._facet("document_id", FilterSpec(), points))
+        # Every document has exactly one head chunk: an indexed count, not a facet over every document id.
+        return self._count(FilterSpec(must=(HEAD_CHUNK,)))
 
     def facet(self, field: str, filters: SearchFilters | None = None) -> dict[str, int]:
         """Number of *documents* per value of ``field`` (a keyword-indexed field) among those matching."""
@@ -493,6 +498,10 @@ class VectorWriter(VectorStore):
     @abstractmethod
     def abort(self) -> None:
         """Drop the changes where the backend can (Edge), and release the writer. Safe to call twice."""
+
+    @abstractmethod
+    def checkpoint(self) -> None:
+        """Make every change so far visible to readers and go on writing (the writer stays the one writer)."""
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

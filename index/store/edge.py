@@ -300,6 +300,10 @@ class EdgeStore(VectorStore):
         """The generation this store reads (after at least one call), for diagnostics."""
         return self._opened.name
 
+    def version(self) -> tuple[int, int] | None:
+        """CURRENT's identity: a commit replaces the file, so this changes at every commit (one stat)."""
+        return self._current_key() if self.follow else self._opened.key
+
     # ---- the shard to use ----
 
     def _current_key(self) -> tuple[int, int] | None:
@@ -496,27 +500,12 @@ class EdgeWriter(EdgeStore, VectorWriter):
     def start(cls, root: Path, **options: Any) -> EdgeWriter:
         root.mkdir(parents=True, exist_ok=True)
         lock = _WriteLock(root / LOCK_FILE)
-        target: Path | None = None
-        started = False
         try:
-            current = read_current(root)
-            # Numbered past every directory present, leftovers included: a name is never reused.
-            target = root / f"gen-{max(_generations(root), default=0) + 1:06d}"
-            _remove_stale_generations(root, current)
-            shard = None
-            if current is not None:
-                # Readers loading the source meanwhile create and remove .atomicwrite* temp dirs in it.
-                shutil.copytree(root / current, target, ignore=shutil.ignore_patterns(".atomicwrite*"),
-                                copy_function=_copy_sparse)
-                shard = qe.EdgeShard.load(str(target))
-            writer = cls(root, target.name, shard, lock, **options)
-            started = True
-            return writer
-        finally:
-            if not started:
-                if target is not None:
-                    shutil.rmtree(target, ignore_errors=True)
-                lock.release()
+            name, shard = _fork(root, read_current(root))
+        except BaseException:
+            lock.release()
+            raise
+        return cls(root, name, shard, lock, **options)
 
     def _live(self) -> None:
         if self._finished is not None:
@@ -567,17 +556,32 @@ class EdgeWriter(EdgeStore, VectorWriter):
         self._write_shard().optimize()
 
     def commit(self) -> None:
+        self._publish()
+        self._finished = "committed"
+        try:
+            _remove_stale_generations(self.root, self.name)
+        finally:
+            self._release()
+
+    def checkpoint(self) -> None:
+        """Publish what is written so far and go on in a new generation, keeping the write lock: a long
+        ingestion serves each source as soon as it is in. Costs a flush, the HNSW of the points added since the
+        last checkpoint, and a sparse copy of the shard."""
+        self._publish()
+        try:
+            self.name, self._shard = _fork(self.root, self.name)
+        except BaseException:
+            self._finished = "aborted"  # what was published stays; nothing more can be written
+            self._release()
+            raise
+
+    def _publish(self) -> None:
         shard = self._write_shard()
         shard.optimize()  # builds HNSW where segments passed the indexing threshold
         shard.flush()
         self._shard = None
         shard.close()
         _write_current(self.root, self.name)
-        self._finished = "committed"
-        try:
-            _remove_stale_generations(self.root, self.name)
-        finally:
-            self._release()
 
     def abort(self) -> None:
         if self._finished is not None:
@@ -597,6 +601,23 @@ class EdgeWriter(EdgeStore, VectorWriter):
         if self._write_lock is not None:
             self._write_lock.release()
             self._write_lock = None
+
+
+def _fork(root: Path, current: str | None) -> tuple[str, qe.EdgeShard | None]:
+    """A new generation for a writer: a copy of ``current`` (None: empty until ``ensure_schema``). Numbered past
+    every directory present, leftovers included, so a name is never reused. Called holding the write lock."""
+    target = root / f"gen-{max(_generations(root), default=0) + 1:06d}"
+    _remove_stale_generations(root, current)
+    if current is None:
+        return target.name, None
+    try:
+        # Readers loading the source meanwhile create and remove .atomicwrite* temp dirs in it.
+        shutil.copytree(root / current, target, ignore=shutil.ignore_patterns(".atomicwrite*"),
+                        copy_function=_copy_sparse)
+        return target.name, qe.EdgeShard.load(str(target))
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
 
 
 def _remove_stale_generations(root: Path, current: str | None) -> None:

@@ -24,12 +24,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal, overload
 
-from qdrant_client import QdrantClient
-
 from convergenze.core.settings import DataSettings, QdrantSettings
 from convergenze.index.store.base import VectorStore, VectorWriter
-from convergenze.index.store.edge import EdgeStore
-from convergenze.index.store.qdrant_client_store import QdrantClientStore, QdrantClientWriter
 
 
 @overload
@@ -42,11 +38,18 @@ def open_store(qdrant: QdrantSettings, data: DataSettings, *, write: Literal[Tru
 
 def open_store(qdrant: QdrantSettings, data: DataSettings, *, write: bool) -> VectorStore:
     """A reader (``write=False``) or a writer that the caller must ``commit()`` or ``abort()``."""
+    # Each backend is imported when chosen: qdrant-client alone takes seconds to import.
     if qdrant.url:
+        from qdrant_client import QdrantClient
+
+        from convergenze.index.store.qdrant_client_store import QdrantClientStore, QdrantClientWriter
+
         client = QdrantClient(url=qdrant.url, api_key=qdrant.api_key)
         if write:
-            return QdrantClientWriter(client, qdrant.collection)
-        return QdrantClientStore(client, qdrant.collection)
+            return QdrantClientWriter(client, qdrant.collection, shards=qdrant.shards, replicas=qdrant.replicas)
+        return QdrantClientStore(client, qdrant.collection, shards=qdrant.shards, replicas=qdrant.replicas)
+    from convergenze.index.store.edge import EdgeStore
+
     root = data.index_dir / "edge"
     return EdgeStore.begin_write(root) if write else EdgeStore.open_reader(root)
 

@@ -79,21 +79,27 @@ class QdrantClientStore(VectorStore):
     """
 
     def __init__(
-        self, client: QdrantClient, collection: str, *, owns_client: bool = True, **options: Any
+        self, client: QdrantClient, collection: str, *, owns_client: bool = True, shards: int = 1,
+        replicas: int = 1, **options: Any
     ) -> None:
         super().__init__(**options)
         if not collection:
             raise ValueError("collection must be a non-empty name (CONVERGENZE_COLLECTION).")
+        if shards < 1 or replicas < 1:
+            raise ValueError(f"shards and replicas must be at least 1 (QDRANT_SHARDS, QDRANT_REPLICAS), got "
+                             f"{shards} and {replicas}.")
         self.client = client
         self.collection = collection
         self.owns_client = owns_client
+        self.shards = shards  # how a collection this store creates is spread over a cluster
+        self.replicas = replicas
         self._dim: int | None = None
 
     def begin_write(self) -> QdrantClientWriter:
         """A writer on the same client and collection (so ``:memory:`` data is shared)."""
-        return QdrantClientWriter(self.client, self.collection, owns_client=False,
-                                  chunk_oversampling=self.chunk_oversampling, batch_size=self.batch_size,
-                                  max_facet_values=self.max_facet_values)
+        return QdrantClientWriter(self.client, self.collection, owns_client=False, shards=self.shards,
+                                  replicas=self.replicas, chunk_oversampling=self.chunk_oversampling,
+                                  batch_size=self.batch_size, max_facet_values=self.max_facet_values)
 
     # ---- schema & lifecycle ----
 
@@ -116,10 +122,13 @@ class QdrantClientStore(VectorStore):
         if existing is None:
             dense = models.VectorParams(size=dense_dim, distance=models.Distance.COSINE)
             sparse = models.SparseVectorParams(modifier=models.Modifier.IDF)
+            # Shards and replicas are fixed when a collection is created; a cluster spreads them over its nodes.
             self.client.create_collection(
                 self.collection,
                 vectors_config={DENSE_VECTOR: dense},
                 sparse_vectors_config={SPARSE_VECTOR: sparse},
+                shard_number=self.shards,
+                replication_factor=self.replicas,
             )
             self._dim = dense_dim
         elif existing != dense_dim:
@@ -263,6 +272,9 @@ class QdrantClientWriter(QdrantClientStore, VectorWriter):
 
     def commit(self) -> None:
         self.close()
+
+    def checkpoint(self) -> None:
+        """Nothing to publish: the server serves every write as it lands."""
 
     def abort(self) -> None:
         self.close()

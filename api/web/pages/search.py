@@ -52,7 +52,7 @@ async def search_page(request: Request, services: ServicesDep) -> HTMLResponse:
     lang, today = language(request), date.today()
     hits: list[Hit] = []
     if params.q.strip() and not error:
-        hits = await run_in_threadpool(_ranked, services, params, filters)
+        hits = await services.workers.run(_ranked, services, params, filters)
     found = await run_in_threadpool(facets.collect, services.store, filters, params, services.taxonomy, lang, today)
     start = (params.page - 1) * PER_PAGE
     stems = views.query_stems(params.q)
@@ -107,5 +107,5 @@ async def _export(request: Request, services: Services) -> list[HitOut] | Respon
     error = error or filter_error or (None if params.q.strip() else translate(request, messages.QUERY_EMPTY))
     if error:
         return Response(error, status_code=400, media_type="text/plain; charset=utf-8")
-    hits: list[Any] = await run_in_threadpool(_ranked, services, params, filters)
+    hits: list[Any] = await services.workers.run(_ranked, services, params, filters)
     return [HitOut.from_hit(h) for h in hits]
