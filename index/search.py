@@ -119,7 +119,7 @@ class SearchService:
                 score = hit.score + (gap if hit.payload.get("language") != own else 0.0)
                 if hit.document_id not in best or score > best[hit.document_id].score:
                     best[hit.document_id] = replace(hit, score=score)
-        return sorted(best.values(), key=lambda h: -h.score)[:limit]
+        return sorted(best.values(), key=lambda h: (-h.score, h.document_id))[:limit]
 
     @staticmethod
     def _check(text: str, mode: SearchMode, limit: int) -> None:

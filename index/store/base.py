@@ -239,10 +239,12 @@ def point_payload(point: IndexedChunk) -> dict[str, Any]:
 
 
 def group_by_document(chunks: Sequence[ScoredChunk], limit: int) -> list[Hit]:
-    """One hit per document, in the order of each document's best chunk (``chunks`` is sorted best first)."""
+    """One hit per document, in the order of each document's best chunk. Equal scores are common after RRF (the
+    same rank in two language legs) and the engine returns them in no fixed order: the point id breaks the tie,
+    so the same query gives the same list from every reader and every backend."""
     hits: list[Hit] = []
     seen: set[str] = set()
-    for chunk in chunks:
+    for chunk in sorted(chunks, key=lambda c: (-c.score, str(c.id))):
         document_id = str(chunk.payload.get("document_id", ""))
         if document_id in seen:
             continue
