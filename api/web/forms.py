@@ -19,6 +19,7 @@ from convergenze.extractors.uploads import UploadedText, UploadError
 from convergenze.services.wiring import Services
 
 from .. import errors
+from ..errors import http_answer
 from ..inputs import canonical_region, read_upload, upload_too_large
 from ..models import SearchParams
 from . import messages
@@ -123,3 +124,13 @@ async def read_form(request: Request, names: tuple[str, ...], max_upload_bytes: 
             return PostedForm(fields, error=messages.from_error(error))
     finally:
         await form.close()
+
+
+def failure(request: Request, error: ValidationError | HTTPException | ConvergenzeError) -> tuple[str, int]:
+    """What a page says, in its language, when the work behind a form fails, and the status the API would
+    answer: the invalid fields named as the form labels them, an HTTP error's or a named error's fixed message."""
+    if isinstance(error, ValidationError):
+        names = ", ".join(translate(request, f) for f in messages.invalid_fields(error))
+        return translate(request, messages.BAD_FIELDS, fields=names), 400
+    status = error.status_code if isinstance(error, HTTPException) else http_answer(error)[0]
+    return translate(request, messages.from_error(error)), status

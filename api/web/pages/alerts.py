@@ -22,7 +22,7 @@ from ...deps import get_services
 from ...limits import rate_limited
 from ...routes.alerts import AlertIn, feed_url, save_alert
 from ...security import Caller, audit
-from .. import messages
+from .. import forms, messages
 from ..templating import render, translate, web_of
 
 router = APIRouter()
@@ -86,11 +86,9 @@ async def create_alert(request: Request) -> Response:
         return _page(request, caller, fields, translate(request, messages.QUERY_EMPTY), 400)
     try:
         alert, _ = save_alert(get_services(request), caller, alert_in(fields))
-    except ValidationError as error:
-        names = ", ".join(translate(request, f) for f in messages.invalid_fields(error))
-        return _page(request, caller, fields, translate(request, messages.BAD_FIELDS, fields=names), 400)
-    except HTTPException as error:
-        return _page(request, caller, fields, translate(request, messages.from_error(error)), 400)
+    except (ValidationError, HTTPException) as error:
+        message, _ = forms.failure(request, error)  # the form's own fault: a 400 whatever the API would say
+        return _page(request, caller, fields, message, 400)
     return RedirectResponse(f"/alerts?saved={alert.id}", status_code=303)
 
 

@@ -19,7 +19,6 @@ from convergenze.services.responses import ExtractOut, extract_out
 from convergenze.services.wiring import Services
 
 from ...deps import ServicesDep
-from ...errors import http_answer
 from ...limits import rate_limited, run_model
 from ...models import MAX_EXTRACT_CHARS, ExtractRequest
 from .. import forms, labels, messages, views
@@ -79,14 +78,8 @@ async def analyse_page(request: Request, services: ServicesDep) -> HTMLResponse:
         body = ExtractRequest.model_validate({"text": text, "today": fields["today"] or None})
         rate_limited("extract")(request, web_of(request).session.caller(request))
         extraction = await run_model(request, services.extraction.run, body.text, body.today)
-    except ValidationError as error:
-        names = ", ".join(translate(request, f) for f in messages.invalid_fields(error))
-        return _page(request, fields, translate(request, messages.BAD_FIELDS, fields=names), 400)
-    except HTTPException as error:
-        return _page(request, fields, translate(request, messages.from_error(error)), error.status_code)
-    except ConvergenzeError as error:
-        status, _ = http_answer(error)
-        return _page(request, fields, translate(request, messages.from_error(error)), status)
+    except (ValidationError, HTTPException, ConvergenzeError) as error:
+        return _page(request, fields, *forms.failure(request, error))
     result = extract_out(extraction, posted.upload.kind if posted.upload else TextSource.TEXT)
     return _page(request, fields, result=result, sections=sections_of(result, request, services,
                                                                      body.today or date.today()))

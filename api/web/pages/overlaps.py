@@ -17,7 +17,6 @@ from convergenze.services.responses import OverlapOut
 from convergenze.services.wiring import Services
 
 from ...deps import ServicesDep
-from ...errors import http_answer
 from ...inputs import MAX_TEXT_CHARS
 from ...limits import rate_limited
 from ...models import OverlapRequest
@@ -52,14 +51,8 @@ async def overlaps_page(request: Request, services: ServicesDep) -> HTMLResponse
         rate_limited("overlaps")(request, web_of(request).session.caller(request))  # the API route's budget
         result = await run_overlaps(request, services, OverlapRequest.model_validate(body),
                                     posted.upload.kind if posted.upload else TextSource.TEXT)
-    except ValidationError as error:
-        names = ", ".join(translate(request, f) for f in messages.invalid_fields(error))
-        return _page(request, services, fields, None, translate(request, messages.BAD_FIELDS, fields=names), 400)
-    except HTTPException as error:
-        return _page(request, services, fields, None, translate(request, messages.from_error(error)), error.status_code)
-    except ConvergenzeError as error:
-        status, _ = http_answer(error)
-        return _page(request, services, fields, None, translate(request, messages.from_error(error)), status)
+    except (ValidationError, HTTPException, ConvergenzeError) as error:
+        return _page(request, services, fields, None, *forms.failure(request, error))
     return _page(request, services, fields, result, None)
 
 
