@@ -8,6 +8,7 @@ models directory). Prints p50 wall and CPU seconds (user + system of the child) 
 and whether both sides printed the same results (`--json`).
 
     CONVERGENZE_DATA=... CONVERGENZE_MODELS=... python benchmarks/cold_start.py [--baseline 56b8ab3] [--rounds 5]
+        [--commands "search hybrid" ...]
 """
 
 from __future__ import annotations
@@ -55,7 +56,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline", default="56b8ab3", help="the commit to compare with")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--commands", nargs="+", choices=list(COMMANDS), default=list(COMMANDS),
+                        help="a subset of the commands")
     args = parser.parse_args()
+    commands = {name: COMMANDS[name] for name in args.commands}
     if not os.environ.get("CONVERGENZE_DATA"):
         raise SystemExit("set CONVERGENZE_DATA to a data directory with an index (convergenze ingest --limit 25)")
 
@@ -67,13 +71,13 @@ def main() -> None:
             sides = {"baseline": baseline, "new": ROOT}
             outputs: dict[tuple[str, str], str] = {}
             for side, code in sides.items():  # untimed: file cache, compiled-model cache
-                for name, command in COMMANDS.items():
+                for name, command in commands.items():
                     outputs[(side, name)] = run(code, command)[2]
             walls: dict[tuple[str, str], list[float]] = {}
             cpus: dict[tuple[str, str], list[float]] = {}
             for round_ in range(args.rounds):
                 order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
-                for name, command in COMMANDS.items():
+                for name, command in commands.items():
                     for side in order:
                         wall, cpu, _ = run(sides[side], command)
                         walls.setdefault((side, name), []).append(wall)
@@ -86,7 +90,7 @@ def main() -> None:
           f"(load average {os.getloadavg()[0]:.1f}):")
     print(f"{'command':18} {'wall base':>10} {'wall new':>9} {'ratio':>6}   {'CPU base':>9} {'CPU new':>8} {'ratio':>6}"
           "  same output")
-    for name in COMMANDS:
+    for name in commands:
         wb, wn = (statistics.median(walls[(s, name)]) for s in ("baseline", "new"))
         cb, cn = (statistics.median(cpus[(s, name)]) for s in ("baseline", "new"))
         same = outputs[("baseline", name)] == outputs[("new", name)]
