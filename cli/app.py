@@ -34,13 +34,13 @@ from convergenze.core.vocabulary import (
     SupportForm,
     TextSource,
 )
-from convergenze.services import responses
-from convergenze.services.wiring import Services, open_services
 
 from . import keys, output
 from .errors import reported
 
 if TYPE_CHECKING:
+    from convergenze.services.wiring import Services
+
     from .remote import RemoteApi
 
 app = typer.Typer(
@@ -74,7 +74,10 @@ def main(ctx: typer.Context) -> None:
 
 @contextmanager
 def _services(ctx: typer.Context) -> Iterator[Services]:
-    """The services of this command, with its named errors reported as exit codes."""
+    """The services of this command, with its named errors reported as exit codes. The services (and what
+    they import) are imported here, by the commands that open them: `--help` and `--server` never do."""
+    from convergenze.services.wiring import open_services
+
     with reported(), open_services(ctx.obj) as services:
         yield services
 
@@ -173,6 +176,8 @@ def search(
                                             "status": status, "language": language, "source": source,
                                             "support_form": support_form, "firm_size": firm_size, "mode": mode})
     else:
+        from convergenze.services import responses
+
         with _services(ctx) as services:
             filters = SearchFilters(types=tuple(doc_type or ()), region=_region(services, region), status=status,
                                     language=language, source=source, support_form=support_form,
@@ -192,9 +197,11 @@ def _remote(url: str) -> RemoteApi:
 
 def _region(services: Services, name: str | None) -> str | None:
     """'lazio' -> 'Lazio', as the API reads it; an unknown region is the caller's mistake."""
+    if name is None:
+        return None
     from convergenze.matching.profiles import canonical_region
 
-    return None if name is None else canonical_region(name, services.gazetteer)
+    return canonical_region(name, services.gazetteer)
 
 
 def _one_text(text: str | None, file: Path | None) -> None:
@@ -246,6 +253,8 @@ def match(
             }, file)
         output.dump(out) if as_json else output.matches(out)
         return
+    from convergenze.services import responses
+
     with _services(ctx) as services:
         text, source = _description(description, file)
         profile = Profile(actor_type=actor_type, region=region, municipality=municipality, budget_needed=budget,
@@ -270,6 +279,7 @@ def extract(
     """What a call says about itself: dates, amounts, who may apply, where, how it supports, missions; each value
     with the passage it came from. Nothing is stored."""
     from convergenze.extractors.uploads import text_from_upload
+    from convergenze.services import responses
 
     with _services(ctx) as services:
         if file == "-":
@@ -307,6 +317,8 @@ def overlaps(
                                             "limit": limit}, file)
         output.dump(out) if as_json else output.overlaps(out)
         return
+    from convergenze.services import responses
+
     with _services(ctx) as services:
         text, source = _description(description, file)
         out = responses.overlap_out(services.convergence.overlaps(text, region, actor_type, limit), source)
@@ -328,6 +340,7 @@ def actors(
     """Who works on a mission in a territory: issuers and implementers, with projects and amounts."""
     from convergenze.matching.directory import ActorQuery, list_actors
     from convergenze.matching.profiles import canonical_mission
+    from convergenze.services import responses
 
     with _services(ctx) as services:
         code = canonical_mission(mission, services.taxonomy) if mission else None
@@ -348,6 +361,7 @@ def mission_map_command(
 ) -> None:
     """Missions x territory x actor type: documents, open calls, funded projects and amounts, and gaps."""
     from convergenze.matching.directory import mission_map
+    from convergenze.services import responses
 
     with _services(ctx) as services:
         place = _region(services, region)
@@ -371,6 +385,7 @@ def serve(
     import uvicorn
 
     from convergenze.api.main import create_app
+    from convergenze.services.wiring import Services
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     services = Services(ctx.obj)

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from convergenze.core.settings import Settings
 from convergenze.core.vocabulary import Role
-from convergenze.services.access import AccessStore
-from convergenze.services.wiring import Services
 
 from .errors import reported
+
+if TYPE_CHECKING:
+    from convergenze.services.access import AccessStore
 
 app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 
 
 def _access(ctx: typer.Context) -> AccessStore:
+    from convergenze.services.wiring import Services
+
     settings: Settings = ctx.obj
     return Services(settings).access  # opens the state store only
 

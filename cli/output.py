@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from pydantic import BaseModel
@@ -11,8 +11,10 @@ from pydantic import BaseModel
 from convergenze.core.formatting import euro, italian_date
 from convergenze.core.records import Evidence
 from convergenze.core.vocabulary import ActorType, Verdict
-from convergenze.services.responses import ActorList, ExtractOut, HitList, MatchOut, OverlapOut
-from convergenze.services.wiring import IndexStats
+
+if TYPE_CHECKING:  # annotations only: `--help` and `--server` need not import the services
+    from convergenze.services.responses import ActorList, ExtractOut, HitList, MatchOut, OverlapOut
+    from convergenze.services.wiring import IndexStats
 
 _MARKS = {Verdict.OK: "+", Verdict.NO: "x", Verdict.UNKNOWN: "?"}
 

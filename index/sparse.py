@@ -9,12 +9,15 @@ from __future__ import annotations
 import unicodedata
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
-
-import spacy
-from spacy.language import Language
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from convergenze.core.records import SparseVector
+from convergenze.extractors.nlp import import_spacy
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Token
 
 SUPPORTED = ("it", "en")
 # spaCy's Italian stop list is for general prose; in funding calls these words carry meaning
@@ -73,22 +76,29 @@ class Bm25SparseEncoder:
         if k1 <= 0 or not 0 <= b <= 1 or avg_len <= 0:
             raise ValueError("BM25 needs k1 > 0, 0 <= b <= 1 and avg_len > 0 (defaults: 1.2, 0.75, 80).")
         self.k1, self.b, self.avg_len, self.min_len = k1, b, avg_len, min_len
-        self._nlp: dict[str, Language] = {}
+        self._nlp: dict[str, tuple[Language, Mapping[str, str]]] = {}
 
-    def _pipeline(self, language: str) -> Language:
+    def _pipeline(self, language: str) -> tuple[Language, Mapping[str, str]]:
+        """A blank pipeline (tokenizer, stop words) and spacy-lookups-data's lemma table: offline, no pretrained
+        package. The table is read into a dict and looked up here, as spaCy's lookup lemmatizer does
+        (``table.get(token.text, token.text)``), because filling spaCy's own ``Table`` took seconds of a cold
+        search."""
         lang = language if language in SUPPORTED else "en"
         if lang not in self._nlp:
-            # A blank pipeline with lookup lemmas works offline: no pretrained package is needed.
-            nlp = spacy.blank(lang)
-            nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-            nlp.initialize()
-            self._nlp[lang] = nlp
+            spacy = import_spacy()
+            from spacy.util import load_language_data, registry
+
+            lemmas = load_language_data(registry.lookups.get(lang)["lemma_lookup"])
+            if not isinstance(lemmas, dict):
+                raise ValueError(f"spacy-lookups-data's {lang} lemma table is not a mapping; reinstall it.")
+            self._nlp[lang] = (spacy.blank(lang), lemmas)
         return self._nlp[lang]
 
     def terms(self, text: str, language: str | None = "it") -> list[str]:
-        return self._terms_of(self._pipeline(language or "it")(text.lower()))
+        nlp, lemmas = self._pipeline(language or "it")
+        return self._terms_of(nlp(text.lower()), lemmas)
 
-    def _terms_of(self, doc: Iterable[spacy.tokens.Token]) -> list[str]:
+    def _terms_of(self, doc: Iterable[Token], lemmas: Mapping[str, str]) -> list[str]:
         out = []
         for token in doc:
             if (
@@ -98,7 +108,7 @@ class Bm25SparseEncoder:
                 or not (token.is_alpha or token.like_num)
             ):
                 continue
-            term = _fold(LEMMA_OVERRIDES.get(token.lower_) or token.lemma_ or token.text)
+            term = _fold(LEMMA_OVERRIDES.get(token.lower_) or lemmas.get(token.text, token.text) or token.text)
             if len(term) >= self.min_len:
                 out.append(term)
         return out
@@ -111,10 +121,10 @@ class Bm25SparseEncoder:
         for i, language in enumerate(languages):
             by_language.setdefault(language if language in SUPPORTED else "en", []).append(i)
         for language, positions in by_language.items():
-            nlp = self._pipeline(language)
+            nlp, lemmas = self._pipeline(language)
             docs = nlp.pipe((texts[i].lower() for i in positions), batch_size=256)
             for i, doc in zip(positions, docs, strict=True):
-                vectors[i] = self._weights(self._terms_of(doc))
+                vectors[i] = self._weights(self._terms_of(doc, lemmas))
         return [v if v is not None else SparseVector([], []) for v in vectors]
 
     def query_terms(self, text: str) -> list[str]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
+from typing import TYPE_CHECKING
 
 from convergenze.core.errors import InvalidInput
 from convergenze.core.records import Profile
 from convergenze.core.vocabulary import ActorType
 from convergenze.extractors.gazetteer import Gazetteer
-from convergenze.extractors.taxonomy import Taxonomy
+
+if TYPE_CHECKING:  # the taxonomy module imports spaCy: a region check must not pay for it
+    from convergenze.extractors.taxonomy import Taxonomy
 
 
 class ProfileError(InvalidInput):

@@ -21,7 +21,6 @@ from convergenze.core.settings import Settings
 from convergenze.corpora.state import StateStore
 from convergenze.extractors.gazetteer import Gazetteer, default_gazetteer
 from convergenze.matching.catalog import Catalog
-from convergenze.matching.catalog_build import CatalogBuilder
 
 from .access import AccessStore
 from .workers import ModelWorkers
@@ -204,6 +203,8 @@ class Services:
     def warm_up(self) -> None:
         """Open every part before the first request, and build the catalog of an index that predates it."""
         if not self.catalog.path.is_file() and self.store.count_points():
+            from convergenze.matching.catalog_build import CatalogBuilder
+
             CatalogBuilder(self.catalog.path).run(self.store)
         self.convergence.warm_up()
         self.extraction.run("Avviso pubblico per le imprese: domande entro il 31 dicembre 2026.")

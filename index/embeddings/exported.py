@@ -16,7 +16,9 @@ The exported files take ``input_ids`` and ``attention_mask`` (int64, [batch, seq
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import shutil
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,12 +49,14 @@ _PAD_TO = {EmbedBackend.OPENVINO: 32, EmbedBackend.ONNX: 1}
 @dataclass(frozen=True, slots=True)
 class RuntimeConfig:
     """How the exported model runs: ``threads`` inside one call, texts truncated to ``max_length`` tokens,
-    ``batch_size`` texts per run."""
+    ``batch_size`` texts per run; OpenVINO's compiled model cached under ``cache_dir``."""
 
     backend: EmbedBackend
     threads: int
     max_length: int = 512
     batch_size: int = 32
+    # Where OpenVINO keeps the compiled model between processes (None: compiled in every process).
+    cache_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.backend == EmbedBackend.TORCH:
@@ -154,9 +158,10 @@ class ExportedE5Embedder(Embedder):
                 tokenizer.no_padding()  # padding is per batch, after sorting
                 tokenizer.enable_truncation(max_length=self.config.max_length)
                 logger.info("Loading %s (%s, %d threads)", self.model_file, self.config.backend, self.config.threads)
-                engine = (_onnx_engine if self.config.backend == EmbedBackend.ONNX else _openvino_engine)(
-                    self.model_file, self.config.threads
-                )
+                if self.config.backend == EmbedBackend.ONNX:
+                    engine = _onnx_engine(self.model_file, self.config.threads)
+                else:
+                    engine = _openvino_engine(self.model_file, self.config.threads, self.config.cache_dir)
                 self._tokenizer, self._engine = tokenizer, engine
             return self._tokenizer, self._engine
 
@@ -184,7 +189,14 @@ def _onnx_engine(model_file: Path, threads: int) -> _Engine:
     return run
 
 
-def _openvino_engine(model_file: Path, threads: int) -> _Engine:
+def compile_openvino(model_file: Path, threads: int, cache_root: Path | None = None) -> Any:
+    """The model compiled for this CPU (an ``openvino.CompiledModel``).
+
+    Compiling took 5 s of a cold search here; with ``cache_root`` OpenVINO exports the compiled model once and
+    later processes import it (under a second). Its blob is kept in a subdirectory named after the model files
+    and the OpenVINO version (``cache_key``), so a re-exported model or another OpenVINO never reads an old
+    blob; older subdirectories are removed. A cache that cannot be written is skipped, with a warning.
+    """
     import openvino as ov
     import openvino.properties as props
     import openvino.properties.hint as hints
@@ -196,7 +208,39 @@ def _openvino_engine(model_file: Path, threads: int) -> _Engine:
         # otherwise: f32 keeps the results the same on every CPU (the int8 ops are int8 either way).
         hints.inference_precision: ov.Type.f32,
     }
-    compiled = ov.Core().compile_model(str(model_file), "CPU", config)
+    if cache_root is not None:
+        cache = _cache_for(cache_root, model_file, ov.get_version())
+        if cache is not None:
+            config[props.cache_dir] = str(cache)
+    return ov.Core().compile_model(str(model_file), "CPU", config)
+
+
+def cache_key(model_file: Path, runtime_version: str) -> str:
+    """Names the compiled model of these files for this runtime: the graph's bytes, the weights file's identity
+    (size, inode, modification time: re-exporting writes a new file) and the OpenVINO version. Reading the
+    120 MB of weights to hash them would cost a cold start a second."""
+    weights = model_file.with_suffix(".bin").stat()
+    digest = hashlib.sha256(model_file.read_bytes())
+    digest.update(f"{weights.st_size}:{weights.st_ino}:{weights.st_mtime_ns}:{runtime_version}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _cache_for(root: Path, model_file: Path, runtime_version: str) -> Path | None:
+    key = cache_key(model_file, runtime_version)
+    target = root / key
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a read-only models directory (a shared mount): compile every time
+        logger.warning("OpenVINO model cache off: cannot create %s (%s)", target, exc)
+        return None
+    for old in root.iterdir():
+        if old.is_dir() and old.name != key:  # blobs of a previous export or OpenVINO (hundreds of MB each)
+            shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def _openvino_engine(model_file: Path, threads: int, cache_root: Path | None = None) -> _Engine:
+    compiled = compile_openvino(model_file, threads, cache_root)
     output = compiled.output(0)
     local = threading.local()  # an InferRequest is not thread-safe: one per calling thread
 

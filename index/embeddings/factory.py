@@ -18,6 +18,7 @@ from convergenze.index.embeddings.sentence_transformers import SentenceTransform
 DEFAULT_MODEL = "e5-small"
 DEFAULT_MODEL_DIRNAME = "multilingual-e5-small"
 EXPORT_DIRNAME = "multilingual-e5-small-export"
+OPENVINO_CACHE_DIRNAME = "openvino-cache"  # compiled models, beside the export they come from
 E5_SMALL_DIM = 384
 
 
@@ -57,7 +58,8 @@ def create_embedder(settings: EmbeddingSettings, data: DataSettings) -> Embedder
                 batch_size=settings.batch_size, local_files_only=True, threads=settings.threads,
                 max_length=settings.max_length,
             )
-        config = RuntimeConfig(backend, settings.cores, settings.max_length, settings.batch_size)
+        cache = data.models_dir / EXPORT_DIRNAME / OPENVINO_CACHE_DIRNAME if backend == EmbedBackend.OPENVINO else None
+        config = RuntimeConfig(backend, settings.cores, settings.max_length, settings.batch_size, cache)
         tokenizer = data.models_dir / DEFAULT_MODEL_DIRNAME / "tokenizer.json"
         return ExportedE5Embedder(built, tokenizer, config, name=model_name(backend), dim=E5_SMALL_DIM)
     # e5 checkpoints saved without prompts still expect their prefixes; other models get none.
