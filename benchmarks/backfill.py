@@ -78,11 +78,15 @@ def measure(mode: str, documents: int, workdir: Path, workers: int) -> Measure:
     data = workdir / f"{mode}-{documents}"
     shutil.rmtree(data, ignore_errors=True)
     env = {**os.environ, "CONVERGENZE_DATA": str(data), "CONVERGENZE_DASK_WORKERS": str(workers),
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1"}
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1",
+           # On a loaded machine the ephemeral Prefect server can take longer than its 20 s default to answer.
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600"}
     env.pop("CONVERGENZE_DASK_ADDRESS", None)
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, __file__, "--child", mode, "--documents", str(documents)],
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    log = workdir / f"{mode}-{documents}.log"
+    with log.open("w") as errors:
+        child = subprocess.Popen([sys.executable, __file__, "--child", mode, "--documents", str(documents)],
+                                 env=env, stdout=subprocess.PIPE, stderr=errors, text=True)
     watched, peak = psutil.Process(child.pid), 0
     while child.poll() is None:
         try:
@@ -93,7 +97,8 @@ def measure(mode: str, documents: int, workdir: Path, workers: int) -> Measure:
     out, _ = child.communicate()
     wall = time.perf_counter() - started
     if child.returncode != 0:
-        raise SystemExit(f"{mode} ingestion of {documents} documents failed (exit {child.returncode})")
+        raise SystemExit(f"{mode} ingestion of {documents} documents failed (exit {child.returncode}):\n"
+                         + "\n".join(log.read_text().splitlines()[-15:]))
     result = json.loads(out.strip().splitlines()[-1])
     size = _allocated(data / "index")
     shutil.rmtree(data, ignore_errors=True)
