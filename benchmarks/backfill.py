@@ -10,9 +10,13 @@ its workers; sampled every 0.2 s).
 
 Cost per 100k points is extrapolated from two sizes (N and N/2 documents): index bytes and peak RSS are fitted
 as a + b * points through the two, and the line is read at 100,000 points; time per 100k is 100,000 / the
-larger run's stage throughput. Absolute figures depend on the machine's load; the ratios are what carries over.
+larger run's stage throughput. At a few hundred documents the fixed costs (the model, the Prefect server, the
+segment files) hide the per-point growth: ``--measured DATA_DIR`` also reads a larger index already built (its
+committed generation's allocated bytes over the points its last report counts) and scales that to 100k points.
+Absolute figures depend on the machine's load; the ratios are what carries over.
 
     CONVERGENZE_CORPORA=... CONVERGENZE_MODELS=... python benchmarks/backfill.py [--documents 2000] [--rounds 1]
+        [--measured DATA_DIR]
 """
 
 from __future__ import annotations
@@ -111,16 +115,28 @@ def _per_100k(small: Measure, large: Measure, value: str) -> float:
     return a + slope * (100_000 - small.points)
 
 
+def _scale_existing(data_dir: Path) -> None:
+    edge = data_dir / "index" / "edge"
+    generation = edge / (edge / "CURRENT").read_text().strip()
+    report = json.loads((data_dir / "reports" / "latest.json").read_text())
+    size, points = _allocated(generation), int(report["points"])
+    print(f"{data_dir}: {points} points in {size / 2**20:.1f} MiB on disk ({size / points / 1024:.2f} KiB/point), "
+          f"so {size / points * 100_000 / 2**30:.2f} GiB per 100k points (proportional)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--documents", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--measured", type=Path, help="a data directory with a larger index to scale from")
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(args.child, args.documents)
         return
+    if args.measured:
+        _scale_existing(args.measured)
     sizes = (args.documents // 2, args.documents)
     results: dict[tuple[str, int], list[Measure]] = {}
     with tempfile.TemporaryDirectory(prefix="cz-backfill-") as tmp:
