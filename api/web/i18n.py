@@ -86,35 +86,51 @@ def as_date(value: Any) -> date | None:
 
 def format_date(value: Any, lang: str) -> str:
     """'15 marzo 2026' / '15 March 2026', with the time when the value has one ('..., ore 12:00')."""
-    day = as_date(value)
+    day, time = _day_and_time(value)
     if day is None:
         return str(value or "")
     text = f"{day.day} {_month_name(day.month, lang)} {day.year}"
-    if isinstance(value, str) and len(value) >= 16 and value[10] == "T" and value[11:16] != "00:00":
-        text += f", ore {value[11:16]}" if lang == "it" else f", {value[11:16]}"
+    if time:
+        text += f", ore {time}" if lang == "it" else f", {time}"
     return text
 
 
 def format_deadline(value: Any, lang: str) -> str:
     """'entro le ore 12:00 del 15 marzo 2026' ('entro l'8 marzo 2026' without a time) / 'by 12:00 on 15 March
     2026'; '' for no date."""
-    day, time = _day_and_time(value)
-    if day is None:
-        return ""
-    if lang != "it":
-        return f"by {time} on {format_date(day, lang)}" if time else f"by {format_date(day, lang)}"
-    return f"entro le ore {time} {_italian_day('del', day)}" if time else f"entro {_italian_day('il', day)}"
+    return _bound(value, lang, _DEADLINE)
 
 
 def format_opening(value: Any, lang: str) -> str:
     """'dalle ore 12:00 del 22 aprile 2026' ('dal 1° aprile 2026' without a time) / 'from 12:00 on 22 April
     2026'; '' for no date."""
+    return _bound(value, lang, _OPENING)
+
+
+@dataclass(frozen=True, slots=True)
+class _BoundWords:
+    """How one end of a call's window is said: 'by' / 'entro le ore ... del' / 'entro il', and so on."""
+
+    english: str
+    italian_timed: str
+    italian_untimed: str  # what comes before the day's article ("entro " before "il"; nothing before "dal")
+    article: str
+
+
+_DEADLINE = _BoundWords("by", "entro le ore", "entro ", "il")
+_OPENING = _BoundWords("from", "dalle ore", "", "dal")
+
+
+def _bound(value: Any, lang: str, words: _BoundWords) -> str:
     day, time = _day_and_time(value)
     if day is None:
         return ""
     if lang != "it":
-        return f"from {time} on {format_date(day, lang)}" if time else f"from {format_date(day, lang)}"
-    return f"dalle ore {time} {_italian_day('del', day)}" if time else _italian_day("dal", day)
+        when = f"{time} on {format_date(day, lang)}" if time else format_date(day, lang)
+        return f"{words.english} {when}"
+    if time:
+        return f"{words.italian_timed} {time} {_italian_day('del', day)}"
+    return f"{words.italian_untimed}{_italian_day(words.article, day)}"
 
 
 def _day_and_time(value: Any) -> tuple[date | None, str | None]:
