@@ -1,6 +1,9 @@
 """PDF text: our pdfplumber extractor against a plain pypdfium2 baseline, on the twelve real calls.
 
-Speed is pages per second over the whole set, each file read once per tool (wall clock, one process).
+Speed is pages per second over the whole set, each file read once per tool (wall clock, one process). Then
+the ingestion's way, the whole folder read side by side in child processes (one per core, largest file first,
+SandboxedPdfExtractor.run_many): its wall clock beside our one-process seconds in the same run, and its intact
+sentences, which must be the same.
 Quality is "intact sentences": the share of the reference sentences in benchmarks/pdf_reference_sentences.json
 (44, read off the rendered pages; some on purpose across a line-end hyphen, a page break, a two-column slide,
 a table cell or a page whose fonts have no Unicode map) found verbatim in a tool's output once whitespace is
@@ -23,8 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from convergenze.core.settings import DataSettings  # noqa: E402
-from convergenze.extractors.pdf import PdfTextExtractor, pdf_to_text_pypdfium2  # noqa: E402
+from convergenze.core.settings import DataSettings, available_cores  # noqa: E402
+from convergenze.extractors.pdf import PdfText, PdfTextExtractor, pdf_to_text_pypdfium2  # noqa: E402
+from convergenze.extractors.pdf_sandbox import SandboxedPdfExtractor  # noqa: E402
 
 REFERENCES = Path(__file__).with_name("pdf_reference_sentences.json")
 
@@ -66,6 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DataSettings().corpora_dir / "bandi-pdf")
     parser.add_argument("--show-misses", action="store_true", help="print the sentences each tool missed")
+    parser.add_argument("--workers", type=int, default=0, help="processes for the parallel read (default: cores)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)  # the per-page notes about unmapped glyphs are expected here
     references: dict[str, list[str]] = json.loads(REFERENCES.read_text(encoding="utf-8"))
@@ -97,6 +102,20 @@ def main() -> None:
     print(
         f"{'intact sentences':22} {f'{ours.found}/{ours.total} ({ours.intact:.0%})':>18} "
         f"{f'{base.found}/{base.total} ({base.intact:.0%})':>12} {intact_ratio:>16.2f}"
+    )
+    workers = args.workers or available_cores()
+    started = time.perf_counter()
+    names = sorted(references)
+    reader = SandboxedPdfExtractor(memory_bytes=2**30, timeout=600.0)
+    outcomes = dict(reader.run_many([args.corpus / n for n in names], workers))
+    wall = time.perf_counter() - started
+    found = sum(
+        _squash(s) in _squash(o.text) for n in names if isinstance(o := outcomes[args.corpus / n], PdfText)
+        for s in references[n]
+    )
+    print(
+        f"\nacross {workers} processes: {wall:.1f} s wall clock against {ours.seconds:.1f} s in one process "
+        f"(x{ours.seconds / wall:.2f}); intact sentences {found}/{ours.total} (one process: {ours.found})"
     )
     if args.show_misses:
         for tool, missed in misses.items():

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import multiprocessing
 import resource
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -57,6 +59,40 @@ class SandboxedPdfExtractor:
         if timed_out:
             raise PdfExtractionError(f"reading took longer than {self.timeout:g} s", path)
         raise PdfExtractionError(f"the reader stopped (exit {child.exitcode}): out of memory or a damaged file", path)
+
+    def run_many(self, paths: Sequence[Path], workers: int) -> Iterator[tuple[Path, PdfText | PdfExtractionError]]:
+        """Each file in its own limited child, ``workers`` children at a time; results in the order of ``paths``,
+        a file that cannot be read as its ``PdfExtractionError`` (the others go on). pdfminer parses in pure
+        Python, so processes, not threads, are what spread the pages over the cores; the threads here only
+        wait on the children. The largest files start first, so that a long one does not finish the batch alone.
+        """
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        paths = [Path(p) for p in paths]
+        if workers == 1 or len(paths) < 2:
+            for path in paths:
+                yield path, self._outcome(path)
+            return
+        largest_first = sorted(paths, key=_size, reverse=True)
+        with ThreadPoolExecutor(max_workers=min(workers, len(paths)), thread_name_prefix="pdf") as pool:
+            futures: dict[Path, Future[PdfText | PdfExtractionError]] = {
+                path: pool.submit(self._outcome, path) for path in largest_first
+            }
+            for path in paths:
+                yield path, futures[path].result()
+
+    def _outcome(self, path: Path) -> PdfText | PdfExtractionError:
+        try:
+            return self.run(path)
+        except PdfExtractionError as error:
+            return error
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # missing: the child says so in the usual words
+        return 0
 
 def _read(extractor: PdfTextExtractor, path: Path, memory_bytes: int, sender: Connection) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
