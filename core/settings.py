@@ -118,6 +118,15 @@ class IngestSettings(BaseSettings):
                                      validation_alias=AliasChoices("CONVERGENZE_DASK_WORKERS"))
 
 
+class RankingSettings(BaseSettings):
+    """How match ranks: with or without the funded projects' vote (matching/supervision.py)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    # The sub-measures of the nearest funded projects move their calls and measures up (benchmarks/relevance.py).
+    project_vote: bool = Field(default=False, validation_alias=AliasChoices("CONVERGENZE_PROJECT_VOTE"))
+
+
 class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
@@ -230,8 +239,9 @@ class Settings:
     web: WebSettings
     security: SecuritySettings
     ingest: IngestSettings
+    ranking: RankingSettings
 
     @classmethod
     def load(cls) -> Settings:
         return cls(DataSettings(), EmbeddingSettings(), QdrantSettings(), ApiSettings(), FetchSettings(),
-                   AlertSettings(), WebSettings(), SecuritySettings(), IngestSettings())
+                   AlertSettings(), WebSettings(), SecuritySettings(), IngestSettings(), RankingSettings())

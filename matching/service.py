@@ -28,6 +28,7 @@ from .eligibility import EligibilityChecker
 from .explain import Explainer, Explanation, ReadDescription
 from .overlaps import OverlapFinder, OverlapResult, offered_as_calls
 from .profiles import check_profile
+from .supervision import ProjectVote
 
 
 @dataclass(slots=True)
@@ -60,6 +61,7 @@ class ConvergenceService:
         candidates: int = 50,
         projects_per_hit: int = 3,
         max_partners: int = 8,
+        vote: ProjectVote | None = None,
     ) -> None:
         if candidates < 1 or projects_per_hit < 0 or max_partners < 0:
             raise ValueError("candidates must be positive; projects_per_hit and max_partners not negative.")
@@ -71,6 +73,7 @@ class ConvergenceService:
         self.candidates = candidates
         self.projects_per_hit = projects_per_hit
         self.max_partners = max_partners
+        self.vote = vote  # the funded projects' vote (supervision.py); None ranks by retrieval alone
         self.overlaps_finder = OverlapFinder(search, catalog, explainer, gazetteer)
         self._maps: dict[tuple[tuple[int, int], str, str | None], MissionMap] = {}
 
@@ -107,6 +110,8 @@ class ConvergenceService:
         query_vector = self.search.embed(text)
         pool = max(limit * 3, self.candidates) if ineligible != IneligiblePolicy.KEEP else limit * 2
         hits = self.search.retrieve(text, filters, pool, mode, query_vector)
+        if self.vote is not None:
+            hits = self.vote.rerank(hits, query_vector)
         hits, copies = collapse_duplicates(self.catalog, offered_as_calls(hits))
         judged = [(hit, self.eligibility.run(DocumentPayload.from_payload(hit.payload), profile)) for hit in hits]
         ranked = [(hit, verdicts, EligibilityChecker.overall(verdicts)) for hit, verdicts in judged]

@@ -158,9 +158,11 @@ class Services:
     def convergence(self) -> ConvergenceService:
         from convergenze.matching.explain import Explainer
         from convergenze.matching.service import ConvergenceService
+        from convergenze.matching.supervision import ProjectVote
 
         explainer = Explainer(self.embedder, self.store, self.missions)
-        return ConvergenceService(self.search, self.catalog, explainer, self.gazetteer)
+        vote = ProjectVote(self.store) if self.settings.ranking.project_vote else None
+        return ConvergenceService(self.search, self.catalog, explainer, self.gazetteer, vote=vote)
 
     @cached_property
     def extraction(self) -> ExtractionService:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from convergenze.core.holdout import is_holdout
 from convergenze.core.records import Document, Section
 from convergenze.core.vocabulary import CallStatus, DocType
 
@@ -15,7 +16,6 @@ from .base import Connector, ConnectorResult
 from .fields import clean_cell, parse_amount, parse_date, status_from_dates
 
 SOURCE_URL = "https://www.italiadomani.gov.it"
-HOLDOUT_MODULO = 10
 _CLOSED_STATES = ("aggiudicato", "chiuso", "gara deserta", "annullato")
 
 
@@ -41,11 +41,6 @@ def _pnrr_codes(row: dict[str, str | None], sub_key: str = "Codice Univoco Submi
         "submeasure": row.get("Descrizione Submisura") or row.get("Descrizione submisura"),
         "administration": row.get("Amministrazione Titolare"),
     }
-
-
-def is_holdout(cup: str, modulo: int = HOLDOUT_MODULO) -> bool:
-    """Projects held out of the measures' examples, so that benchmarks can query with them fairly."""
-    return int(hashlib.sha1(cup.encode("utf-8")).hexdigest()[:8], 16) % modulo == 0
 
 
 class PnrrMeasuresConnector(Connector):
