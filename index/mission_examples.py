@@ -248,7 +248,7 @@ def embed_examples(texts: ExampleTexts, embedder: Embedder, models_dir: Path) ->
         path.parent.mkdir(parents=True, exist_ok=True)
         for stale in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.npz"):
             stale.unlink(missing_ok=True)
-        partial = path.with_suffix(".partial.npz")
+        partial = path.parent / f".{path.name}"  # outside the glob readers and the pruning use
         about = {"labels": [sorted(x) for x in texts.labels], "groups": texts.groups, "ids": texts.ids,
                  "titles": texts.titles}
         np.savez(partial, vectors=vectors, about=np.array(json.dumps(about, ensure_ascii=False)))

@@ -19,7 +19,13 @@ from convergenze.core.vocabulary import DocType
 from convergenze.extractors.mission_vote import LabelledExamples, MissionVote, VoteConfig, own_groups
 from convergenze.extractors.missions import MissionClassifier
 from convergenze.extractors.taxonomy import Taxonomy
-from convergenze.index.mission_examples import ExampleTexts, cache_path, embed_examples, mission_labeller
+from convergenze.index.mission_examples import (
+    ExampleTexts,
+    cache_path,
+    cached_examples,
+    embed_examples,
+    mission_labeller,
+)
 
 
 class WordHashEmbedder(Embedder):
@@ -178,6 +184,10 @@ def test_a_model_change_rebuilds_the_examples_and_an_unchanged_one_loads_them(tm
     texts.add(["Banda ultralarga"], frozenset({("convergenze", "digital")}), "c", "c", "Banda ultralarga")
     embed_examples(texts, same, tmp_path)  # other examples: built again, the model's stale file goes
     assert same.embedded == 4 and len(list((tmp_path / "mission-examples").glob("model-a-*.npz"))) == 1
+    # A reader of the index (the API) votes with the set its embedder last built, without the mirror.
+    latest = cached_examples(WordHashEmbedder("model-a"), tmp_path)
+    assert latest is not None and latest.ids == ("a", "b", "c") and latest.labels[2] == {("convergenze", "digital")}
+    assert cached_examples(WordHashEmbedder("model-c"), tmp_path) is None
 
 
 @pytest.mark.slow
