@@ -199,11 +199,11 @@ def test_ingestions_labeller_votes_from_the_mirrors_examples(mini_mirror: Path, 
     data = DataSettings(CONVERGENZE_CORPORA=str(mini_mirror), CONVERGENZE_MODELS=str(models_dir))
     embedder = create_embedder(EmbeddingSettings(), data)
     classifier = mission_labeller(embedder, data)
-    assert classifier.vote is not None and {"convergenze", "sdg"} <= set(classifier.vote.frameworks)
+    assert classifier.vote is not None and "convergenze" in classifier.vote.frameworks  # the mini mirror has no SDG map
     kinds = {i.split(":", 1)[0] for i in classifier.vote.examples.ids}
     assert {"pnrr-measure", "pnrr-project"} <= kinds
     text = "Digitalizzazione dei servizi della pubblica amministrazione e migrazione al cloud dei dati dei comuni."
-    labels = classifier.run(Document(id="t", source="t", type=DocType.CALL, title="Cloud per i comuni",
+    labels = classifier.run(Document(id="pdf:cloud-comuni", source="t", type=DocType.CALL, title="Cloud per i comuni",
                                      sections=[Section(text=text)]))
     voted = [label for label in labels if label.source == "examples"]
     assert voted and all(any(e.startswith("similar example") for e in label.evidence) for label in voted)
