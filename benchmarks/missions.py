@@ -62,6 +62,7 @@ from convergenze.index.mission_examples import (  # noqa: E402
     build_vote,
     collect_examples,
     embed_examples,
+    mirror_scope,
     read_horizon_topics,
     read_incentives,
     read_quadro,
@@ -251,7 +252,7 @@ def main() -> None:
     # --- the wired labeller: the examples ingestion embeds (same cache under the models dir), calibrated votes --
     config = ExamplesConfig(seed=args.seed)
     example_texts = collect_examples(data.corpora_dir, truth_of, config)
-    examples = embed_examples(example_texts, cache, data.models_dir)
+    examples = embed_examples(example_texts, cache, data.models_dir, mirror_scope(data.corpora_dir))
 
     def wired(vote: MissionVote) -> MissionClassifier:
         return MissionClassifier(taxonomy, embedder, None, cues=truth_of.cues, vote=vote, **options)

@@ -206,9 +206,15 @@ def collect_examples(corpora: Path, truth_of: MissionClassifier, config: Example
     return texts
 
 
-def cache_path(models_dir: Path, embedder: Embedder, digest: str) -> Path:
+def mirror_scope(corpora: Path) -> str:
+    """Which mirror a set of examples came from: data dirs (tests, samples) share the models dir, and a small
+    mirror's examples must neither replace nor be read for another's."""
+    return hashlib.sha256(str(corpora.resolve()).encode("utf-8")).hexdigest()[:8]
+
+
+def cache_path(models_dir: Path, embedder: Embedder, digest: str, scope: str = "") -> Path:
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", embedder.name).strip("_") or "embedder"
-    return models_dir / CACHE_DIRNAME / f"{slug}-{digest}.npz"
+    return models_dir / CACHE_DIRNAME / f"{slug}-{scope + '-' if scope else ''}{digest}.npz"
 
 
 def _read(path: Path) -> LabelledExamples | None:
@@ -222,19 +228,19 @@ def _read(path: Path) -> LabelledExamples | None:
         return None
 
 
-def cached_examples(embedder: Embedder, models_dir: Path) -> LabelledExamples | None:
-    """The examples this embedder last embedded (ingestion builds them, and keeps one set per embedder): what a
-    reader of the index (the API) votes with, without reading the mirror again."""
-    found = sorted(cache_path(models_dir, embedder, "*").parent.glob(cache_path(models_dir, embedder, "*").name),
-                   key=lambda p: p.stat().st_mtime)
+def cached_examples(embedder: Embedder, models_dir: Path, scope: str = "") -> LabelledExamples | None:
+    """The examples this embedder last embedded from this mirror (ingestion builds them, and keeps one set per
+    embedder and mirror): what a reader of the index (the API) votes with, without reading the mirror again."""
+    pattern = cache_path(models_dir, embedder, "*", scope)
+    found = sorted(pattern.parent.glob(pattern.name), key=lambda p: p.stat().st_mtime)
     examples = _read(found[-1]) if found else None
     return examples if examples is not None and examples.vectors.shape[1:] == (embedder.dim,) else None
 
 
-def embed_examples(texts: ExampleTexts, embedder: Embedder, models_dir: Path) -> LabelledExamples:
+def embed_examples(texts: ExampleTexts, embedder: Embedder, models_dir: Path, scope: str = "") -> LabelledExamples:
     """The examples' vectors: loaded when this embedder already embedded these very examples, built otherwise
-    (and the same embedder's vectors of other examples removed)."""
-    path = cache_path(models_dir, embedder, texts.digest(embedder))
+    (and the same embedder's vectors of other examples of the same mirror removed)."""
+    path = cache_path(models_dir, embedder, texts.digest(embedder), scope)
     loaded = _read(path) if path.is_file() else None
     vectors = loaded.vectors if loaded is not None else None
     if vectors is None or vectors.shape != (len(texts), embedder.dim):
@@ -246,7 +252,7 @@ def embed_examples(texts: ExampleTexts, embedder: Embedder, models_dir: Path) ->
         vectors = np.stack([embedded[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
         vectors = vectors.astype(np.float32)
         path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.npz"):
+        for stale in path.parent.glob(cache_path(models_dir, embedder, "*", scope).name):
             stale.unlink(missing_ok=True)
         partial = path.parent / f".{path.name}"  # outside the glob readers and the pruning use
         about = {"labels": [sorted(x) for x in texts.labels], "groups": texts.groups, "ids": texts.ids,
@@ -276,12 +282,13 @@ def mission_labeller(
     truth_of = MissionClassifier(taxonomy, None, mapping, model_frameworks=())
     vote = None
     if embedder is not None and not build:
-        examples = cached_examples(embedder, data.models_dir)
+        examples = cached_examples(embedder, data.models_dir, mirror_scope(data.corpora_dir))
         vote = build_vote(examples, config.vote) if examples is not None else None
     elif embedder is not None and data.corpora_dir.is_dir():
         texts = collect_examples(data.corpora_dir, truth_of, config)
         if len(texts):
-            vote = build_vote(embed_examples(texts, embedder, data.models_dir), config.vote)
+            scope = mirror_scope(data.corpora_dir)
+            vote = build_vote(embed_examples(texts, embedder, data.models_dir, scope), config.vote)
         else:
             log.info("mission examples: none in %s; mission labels come from prototypes and cue terms",
                      data.corpora_dir)
