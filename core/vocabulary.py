@@ -70,11 +70,13 @@ class MissionFramework(StrEnum):
 
 class LabelSource(StrEnum):
     """Where a mission label comes from, ordered by trust: the source's official codes, the official PNRR->SDG
-    mapping, a crosswalk from either, then the text-only estimates (embedding prototypes, cue terms)."""
+    mapping, a crosswalk from either, then the text-only estimates (a vote of the nearest officially labelled
+    examples, embedding prototypes, cue terms)."""
 
     OFFICIAL = "official"
     MAPPING = "mapping"
     CROSSWALK = "crosswalk"
+    EXAMPLES = "examples"
     MODEL = "model"
     CUES = "cues"
 

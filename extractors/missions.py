@@ -26,21 +26,20 @@ components are ranked separately), at most ``max_model_labels`` per level. Measu
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from spacy.matcher import PhraseMatcher
-from spacy.util import filter_spans
 
 from convergenze.core.embedding import Embedder
 from convergenze.core.records import Document, MissionLabel
 from convergenze.core.settings import DataSettings
 from convergenze.core.vocabulary import LabelSource, MissionFramework
 
-from .objectives import LANGUAGES, blank_pipeline, lemma_table, parse
+from .mission_cues import CueIndex, Hits
+from .mission_vote import MissionVote, Voted, own_groups
+from .objectives import LANGUAGES
 from .taxonomy import SDG_MAPPING_FILE, Key, Taxonomy, TaxonomyEntry, read_sdg_mapping
 
 _TRUST = list(LabelSource)  # most trusted first
@@ -87,70 +86,6 @@ class _Known:
     evidence: list[str] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class _Hits:
-    terms: set[str] = field(default_factory=set)
-    count: int = 0
-    sentences: list[str] = field(default_factory=list)
-
-
-class CueIndex:
-    """Every entry's cue terms in PhraseMatchers per language, on lower-cased lookup lemmas; built once.
-
-    A term whose lookup lemma is another word is matched on its surface form instead: the lemma table maps
-    comparatives and homographs onto other words ("minori" -> "piccolo", so the welfare cue for children would
-    fire on every "piccole e medie imprese"; English "ai" -> "have")."""
-
-    def __init__(self, taxonomy: Taxonomy, max_chars: int = 100_000, max_sentence_chars: int = 300) -> None:
-        self.max_chars = max_chars
-        self.max_sentence_chars = max_sentence_chars
-        self._nlp = {lang: blank_pipeline(lang) for lang in LANGUAGES}
-        self._lemmas = {lang: lemma_table(lang) for lang in LANGUAGES}
-        self._matchers: dict[str, tuple[PhraseMatcher, PhraseMatcher]] = {}
-        for lang, nlp in self._nlp.items():
-            by_lemma, by_surface = PhraseMatcher(nlp.vocab, attr="LEMMA"), PhraseMatcher(nlp.vocab, attr="LOWER")
-            for framework in taxonomy.frameworks:
-                for entry in taxonomy.entries(framework):
-                    for term in entry.cues.get(lang, ()):
-                        doc = parse(nlp, term, self._lemmas[lang])
-                        matcher = by_surface if any(_other_word(token) for token in doc) else by_lemma
-                        matcher.add(f"{framework}|{entry.code}", [doc])
-            self._matchers[lang] = (by_lemma, by_surface)
-
-    def run(self, parts: Sequence[tuple[str, str | None]], max_sentences: int = 3) -> dict[Key, _Hits]:
-        """Hits per entry over ``(text, language)`` parts; an unknown language is read as both."""
-        hits: dict[Key, _Hits] = defaultdict(_Hits)
-        budget = self.max_chars  # a 300-page PDF says what it is about long before its annexes
-        for text, language in parts:
-            text = text[:budget]
-            budget -= len(text)
-            for lang in ([language] if language in LANGUAGES else LANGUAGES) if text.strip() else ():
-                doc = parse(self._nlp[lang], text, self._lemmas[lang])
-                spans = defaultdict(list)
-                surface: set[tuple[int, int]] = set()
-                by_lemma, by_surface = self._matchers[lang]
-                for matcher in (by_lemma, by_surface):
-                    for match_id, start, end in matcher(doc):
-                        spans[self._nlp[lang].vocab.strings[match_id]].append(doc[start:end])
-                        if matcher is by_surface:
-                            surface.add((start, end))
-                for name, found in spans.items():
-                    framework, code = name.split("|", 1)
-                    hit = hits[(framework, code)]
-                    for span in filter_spans(found):  # "impianto fotovoltaico" is one hit, not two
-                        hit.terms.add(span.text.lower() if (span.start, span.end) in surface else span.lemma_)
-                        hit.count += 1
-                        sentence = " ".join(span.sent.text.split())[: self.max_sentence_chars]
-                        if len(hit.sentences) < max_sentences and sentence not in hit.sentences:
-                            hit.sentences.append(sentence)
-        return hits
-
-
-def _other_word(token: Any) -> bool:
-    """A content word whose lemma is not the same word inflected ("minori" -> "piccolo", not "aperti" -> "aprire")."""
-    return not token.is_stop and token.is_alpha and token.lemma_[:2] != token.lower_[:2]
-
-
 class MissionClassifier:
     """``run(document)`` -> the document's labels in all five frameworks (see the module's docstring)."""
 
@@ -170,6 +105,7 @@ class MissionClassifier:
         max_passages: int = 32,
         model_frameworks: Sequence[str] = tuple(MissionFramework),
         cues: CueIndex | None = None,
+        vote: MissionVote | None = None,
     ) -> None:
         for name, value in (
             ("threshold", threshold),
@@ -198,6 +134,7 @@ class MissionClassifier:
         )
         self.model_frameworks = tuple(model_frameworks)
         self.cues = cues or CueIndex(taxonomy)
+        self.vote = vote
         self._prototypes: dict[str, np.ndarray] = {}
         self._calibrations: dict[tuple[str, str], Calibration] = {}  # (framework, "passage" | "query")
 
@@ -215,9 +152,11 @@ class MissionClassifier:
         passage_vectors: np.ndarray | None = None,
         *,
         passage_texts: Sequence[str] | None = None,
+        exclude: Collection[str] = (),
     ) -> list[MissionLabel]:
         """Labels of ``document``. ``passage_vectors`` are its chunk embeddings from the indexer (same embedder);
-        ``passage_texts``, the chunks' texts, only let a model label quote its best passage."""
+        ``passage_texts``, the chunks' texts, only let a model label quote its best passage. The vote's examples
+        of ``own_groups(document)`` and of the groups in ``exclude`` do not vote."""
         lang = document.language if document.language in LANGUAGES else "it"
         known: dict[Key, _Known] = {}
         self._official(document, known)
@@ -236,7 +175,8 @@ class MissionClassifier:
             parts = [(s.text, s.language or document.language) for s in document.sections]
             if document.title not in document.text[: len(document.title) + 200]:  # connectors often repeat it
                 parts.insert(0, (document.title, document.language))
-            found = self._model(parts, vectors, texts, open_frameworks, lang)
+            groups = own_groups(document) | set(exclude)
+            found = self._model(parts, vectors, texts, open_frameworks, lang, exclude=groups)
             labels += [label for label in found if (label.framework, label.code) not in known]
         return _sorted(labels)
 
@@ -265,6 +205,7 @@ class MissionClassifier:
                         list(passages[i]),
                         self.model_frameworks,
                         lang,
+                        exclude=own_groups(document),
                     )
                 )
                 for i, s in enumerate(document.sections)
@@ -279,6 +220,7 @@ class MissionClassifier:
                     [texts[i]],
                     self.model_frameworks,
                     lang,
+                    exclude=own_groups(document),
                 )
             )
             for i, s in enumerate(document.sections)
@@ -448,9 +390,11 @@ class MissionClassifier:
         vectors: np.ndarray | None,
         frameworks: Sequence[str],
         mode: str = "passage",
+        hits: dict[Key, Hits] | None = None,
     ) -> dict[str, TextScores]:
-        """Embedding, cue and combined scores of every entry of ``frameworks`` (what labels are cut from)."""
-        hits = self.cues.run(parts, self.max_evidence)
+        """Embedding, cue and combined scores of every entry of ``frameworks`` (what labels are cut from);
+        ``hits``: the cue terms found in ``parts``, when the caller has them already."""
+        hits = self.cues.run(parts, self.max_evidence) if hits is None else hits
         result = {}
         for framework in frameworks:
             entries = self.taxonomy.entries(framework)
@@ -486,9 +430,16 @@ class MissionClassifier:
         frameworks: Sequence[str],
         lang: str,
         mode: str = "passage",
+        exclude: Collection[str] = (),
     ) -> list[MissionLabel]:
-        labels = []
-        for framework, scores in self.text_scores(parts, vectors, frameworks, mode).items():
+        """Labels from the text: the vote where it labels a framework, else the prototypes and cue terms."""
+        hits = self.cues.run(parts, self.max_evidence)
+        voted: dict[str, list[Voted]] = {}
+        if self.vote is not None and vectors is not None and len(vectors):
+            voted = self.vote.predict(self.vote.document_vector(vectors), exclude, frameworks)
+        labels = [self._voted_label(v, hits, lang) for found in voted.values() for v in found]
+        rest = [fw for fw in frameworks if fw not in voted]
+        for framework, scores in self.text_scores(parts, vectors, rest, mode, hits).items():
             # A second label must be nearly as strong as the first: Horizon topics have one cluster, and
             # long texts touch many themes (benchmarks/missions.py: precision 0.51 -> 0.70 at recall 0.99).
             level = np.array([entry.parent is not None for entry in scores.entries])
@@ -519,6 +470,16 @@ class MissionClassifier:
         return labels
 
 
+    def _voted_label(self, voted: Voted, hits: dict[Key, Hits], lang: str) -> MissionLabel:
+        """A voted label quotes the nearest examples that voted for it, then the cue sentences, if any."""
+        found = hits.get((voted.framework, voted.code))
+        evidence = [f"similar example ({n.similarity:.2f}): {n.title}" for n in voted.neighbours]
+        evidence += list(found.sentences) if found else []
+        return MissionLabel(MissionFramework(voted.framework), voted.code,
+                            self.taxonomy.label(voted.framework, voted.code, lang), min(1.0, voted.share),
+                            evidence, LabelSource.EXAMPLES)
+
+
 @dataclass(frozen=True, slots=True)
 class TextScores:
     entries: list[TaxonomyEntry]
@@ -526,7 +487,7 @@ class TextScores:
     emb: np.ndarray
     cue: np.ndarray
     best: np.ndarray  # per entry: the passage that matches it best
-    hits: list[_Hits | None]
+    hits: list[Hits | None]
 
 
 def _sorted(labels: list[MissionLabel]) -> list[MissionLabel]:

@@ -37,9 +37,9 @@ from convergenze.corpora.registry import (
 )
 from convergenze.corpora.state import StateStore
 from convergenze.extractors.enrich import Enricher
-from convergenze.extractors.missions import MissionClassifier
 from convergenze.index.embeddings import create_embedder
 from convergenze.index.indexer import BatchEmbedder, Indexer
+from convergenze.index.mission_examples import mission_labeller
 from convergenze.index.search import SearchService
 from convergenze.index.sparse import Bm25SparseEncoder
 from convergenze.index.store.base import VectorStore, VectorWriter
@@ -182,7 +182,7 @@ def _ingest(settings: Settings, sources: list[str] | None, limit: int | None, to
     )
     with clock.stage("load model"):
         embedder = create_embedder(settings.embedding, data)
-        indexer = Indexer(embedder, Bm25SparseEncoder(), labeller=MissionClassifier.from_settings(embedder, data))
+        indexer = Indexer(embedder, Bm25SparseEncoder(), labeller=mission_labeller(embedder, data))
     embed_batches = None
     if distributed:
         workers = settings.ingest.dask_workers or available_cores()

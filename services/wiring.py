@@ -149,10 +149,11 @@ class Services:
 
     @cached_property
     def missions(self) -> MissionClassifier:
-        """The ingestion's mission classifier (the model and the taxonomy's prototypes)."""
-        from convergenze.extractors.missions import MissionClassifier
+        """The ingestion's mission classifier: the model, the taxonomy and the vote of the examples the ingestion
+        embedded (read from the models dir, not built here: a request must not embed the mirror)."""
+        from convergenze.index.mission_examples import mission_labeller
 
-        return MissionClassifier.from_settings(self.embedder, self.settings.data)
+        return mission_labeller(self.embedder, self.settings.data, build=False)
 
     @cached_property
     def convergence(self) -> ConvergenceService:
