@@ -7,8 +7,8 @@ they allocate at once. Here at most as many calls run as the embedder has cores;
 in the queue, where waiting costs nothing.
 
 Memory: a burst of requests leaves the C allocator holding the buffers they freed (tokenizer output, model
-activations, numpy arrays), spread over one arena per thread that ever allocated, and glibc gives an arena's
-memory back only from its top. The process then keeps its peak size for good. ``bound_allocator`` caps the
+activations, numpy arrays), spread over up to eight arenas per core, and glibc gives an arena's memory back
+only from its top: a process can keep its peak size for good. ``bound_allocator`` caps the
 arenas at the pool's size (set once, before the server's threads start), and when the pool goes idle the freed
 memory is handed back (``malloc_trim``), at most once a second.
 """
