@@ -5,7 +5,7 @@
   ``dependencies=[Depends(rate_limited("match"))]``.
 * ``run_search(services, ...)``: a search, its query embedded in the model's pool (no slot: a query is short).
 * ``run_model(request, fn, ...)``: runs model work (embedding, PDF reading) in the model's pool
-  (``services/workers.py``, one thread per core the embedder uses) while holding one of
+  (``services/workers.py``, as many threads as model calls fit on the cores) while holding one of
   ``CONVERGENZE_MAX_CONCURRENT`` slots; a request that waits longer than ``CONVERGENZE_QUEUE_WAIT`` for one is
   a 503 with ``Retry-After``, so a burst queues briefly instead of piling threads and memory up. The slots say
   how many requests may be in progress; the pool, how many run on the cores at once.
