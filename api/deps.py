@@ -15,4 +15,10 @@ def get_services(request: Request) -> Services:
     return services
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+async def _services(request: Request) -> Services:
+    """Async so that FastAPI calls it on the event loop: a plain function would take a turn in the server's
+    thread pool on every request, ``/health`` included, behind whatever fills that pool under load."""
+    return get_services(request)
+
+
+ServicesDep = Annotated[Services, Depends(_services)]

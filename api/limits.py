@@ -3,8 +3,9 @@
 * ``rate_limited(name)``: a dependency counting requests per API key (or per address without one) in a moving
   window (the ``limits`` library); past the limit, 429 with ``Retry-After``. One line on a route:
   ``dependencies=[Depends(rate_limited("match"))]``.
+* ``run_search(services, ...)``: a search, its query embedded in the model's pool (no slot: a query is short).
 * ``run_model(request, fn, ...)``: runs model work (embedding, PDF reading) in the model's pool
-  (``services/workers.py``, one thread per core the embedder uses) while holding one of
+  (``services/workers.py``, as many threads as model calls fit on the cores) while holding one of
   ``CONVERGENZE_MAX_CONCURRENT`` slots; a request that waits longer than ``CONVERGENZE_QUEUE_WAIT`` for one is
   a 503 with ``Retry-After``, so a burst queues briefly instead of piling threads and memory up. The slots say
   how many requests may be in progress; the pool, how many run on the cores at once.
@@ -23,8 +24,11 @@ from fastapi import HTTPException, Request
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
+from starlette.concurrency import run_in_threadpool
 
+from convergenze.core.records import Hit, SearchFilters
 from convergenze.core.settings import SecuritySettings
+from convergenze.core.vocabulary import SearchMode
 from convergenze.services.wiring import Services
 
 from .errors import BUSY, RATE_LIMITED
@@ -91,6 +95,14 @@ def rate_limited(name: str) -> Callable[[Request, Any], None]:
             raise HTTPException(status_code=429, detail=RATE_LIMITED, headers={"Retry-After": str(math.ceil(wait))})
 
     return check
+
+
+async def run_search(services: Services, query: str, filters: SearchFilters, limit: int,
+                     mode: SearchMode) -> list[Hit]:
+    """A search whose query is embedded in the model's pool and looked up in the server's thread pool: the
+    model's threads do model work only, and BM25 alone never waits behind the model's queue."""
+    vector = None if mode == SearchMode.SPARSE else await services.workers.run(services.search.embed, query)
+    return await run_in_threadpool(services.search.retrieve, query, filters, limit, mode, vector)
 
 
 async def run_model(request: Request, function: Callable[..., T], *args: Any) -> T:

@@ -20,6 +20,7 @@ from convergenze.core.errors import ConvergenzeError
 from convergenze.core.settings import Settings
 from convergenze.corpora.registry import SOURCES_FILE
 from convergenze.services.wiring import Services
+from convergenze.services.workers import bound_allocator
 
 from . import web
 from .errors import named_error_handler, validation_error_handler
@@ -37,6 +38,8 @@ PUBLIC = (search, match, extract, overlaps, actors, missions_map, documents, his
 def create_app(services: Services | None = None) -> FastAPI:
     settings = services.settings if services is not None else Settings.load()
     security = settings.security
+    # Before the server starts its threads: each would otherwise keep an allocator arena at its peak size.
+    bound_allocator(max(2, settings.embedding.cores))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Literal
 
@@ -35,16 +36,11 @@ def check_ranges(
         raise HTTPException(status_code=400, detail=BAD_BUDGET_RANGE)
 
 
-class SearchParams(BaseModel):
-    """``GET /v1/search``'s query parameters; the web pages (search, calendar, exports) read the same ones."""
+class FilterFields(BaseModel):
+    """The filters search and match share; each request model adds its own (types, language, source)."""
 
-    q: str = Field(max_length=500, description="Words to search for, Italian or English.")
-    limit: int = Field(default=10, ge=1, le=100)
-    type: list[DocType] | None = Field(default=None, max_length=5)
-    language: str | None = Field(default=None, min_length=2, max_length=2)
     region: str | None = Field(default=None, max_length=60)
     status: CallStatus | None = None
-    source: str | None = Field(default=None, max_length=60)
     mission: str | None = Field(default=None, max_length=40, description="A mission code, e.g. M2 or M1C1.")
     programme: str | None = Field(default=None, max_length=80, description="e.g. PNRR, FESR, Horizon Europe.")
     beneficiary_type: ActorType | None = None
@@ -54,17 +50,17 @@ class SearchParams(BaseModel):
     deadline_to: date | None = Field(default=None, description="Deadline on or before (YYYY-MM-DD).")
     budget_min: float | None = Field(default=None, ge=0)
     budget_max: float | None = Field(default=None, ge=0)
-    mode: SearchMode = SearchMode.HYBRID
 
-    def filters(self) -> SearchFilters:
+    def _filters(self, types: Sequence[DocType], language: str | None = None,
+                 source: str | None = None) -> SearchFilters:
         """The filters as given (the caller makes ``region`` canonical: it needs the gazetteer)."""
         check_ranges(self.deadline_from, self.deadline_to, self.budget_min, self.budget_max)
         return SearchFilters(
-            types=tuple(self.type or ()),
-            language=self.language,
+            types=tuple(types),
+            language=language,
             region=self.region,
             status=self.status,
-            source=self.source,
+            source=source,
             mission=self.mission,
             programme=self.programme,
             beneficiary_type=self.beneficiary_type,
@@ -77,41 +73,30 @@ class SearchParams(BaseModel):
         )
 
 
-class MatchRequest(BaseModel):
+class SearchParams(FilterFields):
+    """``GET /v1/search``'s query parameters; the web pages (search, calendar, exports) read the same ones."""
+
+    q: str = Field(max_length=500, description="Words to search for, Italian or English.")
+    limit: int = Field(default=10, ge=1, le=100)
+    type: list[DocType] | None = Field(default=None, max_length=5)
+    language: str | None = Field(default=None, min_length=2, max_length=2)
+    source: str | None = Field(default=None, max_length=60)
+    mode: SearchMode = SearchMode.HYBRID
+
+    def filters(self) -> SearchFilters:
+        return self._filters(self.type or (), self.language, self.source)
+
+
+class MatchRequest(FilterFields):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=20_000, description="The project description, Italian or English.")
     limit: int = Field(default=10, ge=1, le=100)
     types: list[DocType] = Field(default_factory=lambda: list(_MATCH_TYPES), max_length=5)
-    region: str | None = Field(default=None, max_length=60)
-    status: CallStatus | None = None
-    mission: str | None = Field(default=None, max_length=40)
-    programme: str | None = Field(default=None, max_length=80)
-    beneficiary_type: ActorType | None = None
-    support_form: SupportForm | None = None
-    firm_size: FirmSize | None = None
-    deadline_from: date | None = None
-    deadline_to: date | None = None
-    budget_min: float | None = Field(default=None, ge=0)
-    budget_max: float | None = Field(default=None, ge=0)
     mode: SearchMode = SearchMode.HYBRID
 
     def filters(self) -> SearchFilters:
-        check_ranges(self.deadline_from, self.deadline_to, self.budget_min, self.budget_max)
-        return SearchFilters(
-            types=tuple(self.types),
-            region=self.region,
-            status=self.status,
-            mission=self.mission,
-            programme=self.programme,
-            beneficiary_type=self.beneficiary_type,
-            support_form=self.support_form,
-            firm_size=self.firm_size,
-            deadline_from=self.deadline_from,
-            deadline_to=self.deadline_to,
-            budget_min=self.budget_min,
-            budget_max=self.budget_max,
-        )
+        return self._filters(self.types)
 
 
 class IngestionOut(BaseModel):

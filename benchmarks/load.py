@@ -1,22 +1,20 @@
 """Bounded load on 127.0.0.1: search and match at 8 and 32 concurrent clients, against `convergenze serve` run
-as its own process on the index in CONVERGENZE_DATA (run `convergenze ingest` first).
+as its own process on the index in CONVERGENZE_DATA (run `convergenze ingest` first); with ``--baseline``, the
+code before (another checkout) is served beside it on the same index and the stages take turns between the two.
 
-Prints, per route and concurrency: throughput, p50/p95/p99 latency, answers by status (429 rate-limited, 503
-model slots full, anything else an error), the server's RSS before and after, and how /health answered
-throughout (polled every 0.5 s). Each stage is bounded in requests and seconds and stops by itself. The server
-runs with the shipped limits except the rate limit, lifted so that one address can load it
-(CONVERGENZE_RATE_LIMIT); the issue's figures (before these limits) are printed beside.
+Prints, per route, concurrency and server: throughput, p50/p95/p99 latency, answers by status (429
+rate-limited, 503 model slots full, anything else an error); then per server its RSS before the load, at its
+highest after a stage, and after the load once idle for ``--settle`` seconds, and how /health answered while
+that server was loaded (polled every 0.5 s). Each stage is bounded in requests and seconds. The servers run with
+the shipped limits except the rate limit, lifted so that one address can load them.
 
-    python benchmarks/load.py [--requests 200] [--seconds 60]
+    python benchmarks/load.py [--requests 200] [--seconds 60] [--baseline /tmp/before]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -24,20 +22,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from serving import QUERIES, free_port, percentile
+from serving import QUERIES, Server, checkouts, percentile, spawned
 
 PROJECT = ("Il nostro comune vuole installare impianti fotovoltaici sulle scuole e sulla palestra comunale, con una "
            "comunità energetica rinnovabile aperta alle famiglie e alle imprese locali. Variante {n}.")
-# The issue's measurements on the same kind of machine, before this work (8 clients; RSS over the whole run).
-BASELINE = {("search", 8): (20.0, 369.0), ("match", 8): (1.7, 3300.0)}
-BASELINE_RSS = (1.6, 3.1)
-
-
-def rss_gb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 2**20
-    return float("nan")
 
 
 class HealthWatch(threading.Thread):
@@ -106,50 +94,45 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="at most this many requests per stage")
     parser.add_argument("--seconds", type=float, default=60.0, help="at most this long per stage")
+    parser.add_argument("--settle", type=float, default=20.0, help="idle seconds before the last RSS reading")
+    parser.add_argument("--baseline", type=Path, help="a checkout of the code to compare with (its root)")
     args = parser.parse_args()
-    port = free_port()
-    env = {**os.environ, "CONVERGENZE_RATE_LIMIT": "1000000/minute", "HF_HUB_OFFLINE": "1"}
-    cli = str(Path(sys.executable).with_name("convergenze"))
-    server = subprocess.Popen([cli, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not start: is there an index in CONVERGENZE_DATA?")
-            time.sleep(0.5)
-        documents = httpx.get(f"{base}/health").json()["documents"]
-        rss_before = rss_gb(server.pid)
-        watch = HealthWatch(base)
-        watch.start()
-        print(f"index: {documents} documents; server RSS {rss_before:.2f} GB before the load")
-        print(f"{'route':<7} {'clients':>7} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  answers"
-              f"{'':<28} issue's baseline")
+    with spawned(checkouts(args.baseline)) as running:
+        documents = httpx.get(f"{running[0].url}/health").json()["documents"]
+        rss = {s.name: [s.rss_gb()] for s in running}
+        health: dict[str, list[float]] = {s.name: [] for s in running}
+        failures: Counter[str] = Counter()
+        print(f"index: {documents} documents")
+        print(f"{'route':<7} {'clients':>7} {'server':<9} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+              "  answers")
         for route in ("search", "match"):
             for clients in (8, 32):
-                result = stage(base, route, clients, args.requests, args.seconds)
-                baseline = BASELINE.get((route, clients))
-                before = f"{baseline[0]:g} req/s, p50 {baseline[1]:g} ms" if baseline else "-"
-                answers = ", ".join(f"{k}: {v}" for k, v in sorted(result["statuses"].items()))  # type: ignore[union-attr]
-                print(f"{route:<7} {clients:>7} {result['rps']:>7.1f} {result['p50']:>8.0f} {result['p95']:>8.0f} "
-                      f"{result['p99']:>8.0f}  {answers:<35} {before}")
-        watch.stop.set()
-        watch.join()
-        rss_after = rss_gb(server.pid)
-        health = watch.latencies
-        print(f"server RSS {rss_before:.2f} -> {rss_after:.2f} GB (issue: {BASELINE_RSS[0]} -> {BASELINE_RSS[1]} GB)")
-        print(f"/health during the load: {len(health)} answered, {watch.failures} failed or over 5 s; "
-              f"p50 {statistics.median(health) if health else float('nan'):.0f} ms, "
-              f"max {max(health) if health else float('nan'):.0f} ms")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+                for server in _turns(running, route, clients):
+                    watch = HealthWatch(server.url)
+                    watch.start()
+                    result = stage(server.url, route, clients, args.requests, args.seconds)
+                    watch.stop.set()
+                    watch.join()
+                    health[server.name] += watch.latencies
+                    failures[server.name] += watch.failures
+                    rss[server.name].append(server.rss_gb())
+                    answers = ", ".join(f"{k}: {v}" for k, v in sorted(result["statuses"].items()))  # type: ignore[union-attr]
+                    print(f"{route:<7} {clients:>7} {server.name:<9} {result['rps']:>7.1f} {result['p50']:>8.0f} "
+                          f"{result['p95']:>8.0f} {result['p99']:>8.0f}  {answers}", flush=True)
+        time.sleep(args.settle)
+        for server in running:
+            seen, values = rss[server.name], health[server.name]
+            print(f"{server.name}: RSS {seen[0]:.2f} GB before, {max(seen[1:]):.2f} GB at most after a stage, "
+                  f"{server.rss_gb():.2f} GB after {args.settle:g} s idle; /health while loaded: {len(values)} "
+                  f"answered, {failures[server.name]} failed or over 5 s, p50 "
+                  f"{statistics.median(values) if values else float('nan'):.0f} ms, p99 "
+                  f"{percentile(values, 0.99):.0f} ms, max {max(values) if values else float('nan'):.0f} ms")
+
+
+def _turns(running: list[Server], route: str, clients: int) -> list[Server]:
+    """Which server goes first alternates from stage to stage, so neither always loads a cooler machine."""
+    flip = (route == "match") != (clients == 32)
+    return running[::-1] if flip else running
 
 
 if __name__ == "__main__":

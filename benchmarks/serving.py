@@ -1,15 +1,23 @@
-"""What the HTTP benchmarks share: the queries they send, the percentile they report, a free port, and the app
-served in process by uvicorn on 127.0.0.1 (real HTTP, the services already warm)."""
+"""What the HTTP benchmarks share: the queries they send, the percentile they report, a timer per label, a free
+port, the app served in process by uvicorn on 127.0.0.1 (real HTTP, the services already warm), and servers run
+as their own processes from a given checkout (``spawned``), so that the code before a change and after it
+answer the same index in one run, taking turns."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import uvicorn
 
 from convergenze.api.main import create_app
@@ -31,11 +39,37 @@ QUERIES = [
     "contributi a fondo perduto per startup innovative nel Lazio",
     "climate adaptation of coastal cities",
 ]
+# This checkout: what `spawned` serves unless told another.
+CHECKOUT = Path(__file__).resolve().parent.parent
+# A benchmark measures the routes, not the limiter (which would answer 429 past 60 requests a minute).
+LIFTED = {"CONVERGENZE_RATE_LIMIT": "1000000/minute", "CONVERGENZE_ALERT_RATE_LIMIT": "1000000/minute"}
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+class Timings:
+    """Milliseconds per label, labels in the order first timed; an HTTP answer that is not a success fails
+    the run (a fast 500 is not a fast route)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, list[float]] = {}
+
+    def timed(self, label: str, call: Callable[[], object]) -> None:
+        started = time.perf_counter()
+        answer = call()
+        elapsed = 1000 * (time.perf_counter() - started)
+        if isinstance(answer, httpx.Response):
+            answer.raise_for_status()
+        self.values.setdefault(label, []).append(elapsed)
+
+    def p50(self, label: str) -> float:
+        return percentile(self.values.get(label, []), 0.5)
+
+    def p95(self, label: str) -> float:
+        return percentile(self.values.get(label, []), 0.95)
 
 
 def free_port() -> int:
@@ -45,11 +79,10 @@ def free_port() -> int:
 
 
 def bench_services() -> Services:
-    """The services of the index in CONVERGENZE_DATA, with the rate limits lifted: a benchmark measures the
-    routes, not the limiter (which would answer 429 past 60 requests a minute)."""
+    """The services of the index in CONVERGENZE_DATA, with the rate limits lifted."""
     settings = Settings.load()
-    lifted = settings.security.model_copy(update={"rate_limit": "1000000/minute",
-                                                  "alert_rate_limit": "1000000/minute"})
+    lifted = settings.security.model_copy(update={"rate_limit": LIFTED["CONVERGENZE_RATE_LIMIT"],
+                                                  "alert_rate_limit": LIFTED["CONVERGENZE_ALERT_RATE_LIMIT"]})
     return Services(dataclasses.replace(settings, security=lifted))
 
 
@@ -70,3 +103,54 @@ def served(services: Services) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    name: str
+    url: str
+    pid: int
+
+    def rss_gb(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 2**20
+        return float("nan")
+
+
+@contextmanager
+def spawned(checkouts: dict[str, Path], startup: float = 600.0) -> Iterator[list[Server]]:
+    """``convergenze serve`` from each checkout (its code first on PYTHONPATH) as its own process, all started
+    at once on the index in CONVERGENZE_DATA with the rate limits lifted; yielded, in the order given, once
+    every ``/health`` answers; stopped at the end."""
+    started: list[tuple[str, str, subprocess.Popen[bytes]]] = []
+    try:
+        for name, checkout in checkouts.items():
+            port = free_port()
+            env = {**os.environ, **LIFTED, "PYTHONPATH": str(checkout), "HF_HUB_OFFLINE": "1"}
+            process = subprocess.Popen([sys.executable, "-m", "convergenze.cli", "serve", "--port", str(port)],
+                                       env=env, cwd=checkout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            started.append((name, f"http://127.0.0.1:{port}", process))
+        deadline = time.monotonic() + startup
+        for name, url, process in started:
+            while not _answers(url):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the {name} server did not start: is there an index in CONVERGENZE_DATA?")
+                time.sleep(0.5)
+        yield [Server(name, url, process.pid) for name, url, process in started]
+    finally:
+        for _, _, process in started:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def checkouts(baseline: Path | None) -> dict[str, Path]:
+    """This checkout as "new", and the ``baseline`` checkout (the code before) as "baseline" when given."""
+    return {"baseline": baseline.resolve(), "new": CHECKOUT} if baseline else {"new": CHECKOUT}

@@ -11,11 +11,9 @@ times the other pages a person opens: home, calendar, a document, the map.
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 
 import httpx
-from serving import QUERIES, bench_services, percentile, served
+from serving import QUERIES, Timings, bench_services, served
 
 FILTERED = {"type": "call", "status": "open"}
 
@@ -26,15 +24,8 @@ def main() -> None:
     args = parser.parse_args()
 
     services = bench_services()
-    timings: dict[str, list[float]] = {}
-
-    def timed(label: str, call: Callable[[], httpx.Response]) -> None:
-        started = time.perf_counter()
-        response = call()
-        elapsed = 1000 * (time.perf_counter() - started)
-        response.raise_for_status()
-        timings.setdefault(label, []).append(elapsed)
-
+    timings = Timings()
+    timed = timings.timed
     with served(services) as url, httpx.Client(base_url=url, timeout=60) as client:
         client.get("/v1/search", params={"q": "warm up"})
         client.get("/search", params={"q": "warm up"})
@@ -53,13 +44,13 @@ def main() -> None:
             timed("GET /documents/{id}", lambda: client.get(f"/documents/{document}"))
             timed("GET /map", lambda: client.get("/map"))
 
-    base = percentile(timings["GET /v1/search (JSON, baseline)"], 0.5)
+    base = timings.p50("GET /v1/search (JSON, baseline)")
     print(f"index: {services.store.count_documents()} documents, {services.store.count_points()} points "
           f"({services.backend})")
     print(f"{'route':<40}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}   p50 vs GET /v1/search")
-    for label, values in timings.items():
-        print(f"{label:<40}{len(values):>5}{percentile(values, 0.5):>9.1f}{percentile(values, 0.95):>9.1f}"
-              f"   x{percentile(values, 0.5) / base:.2f}")
+    for label, values in timings.values.items():
+        print(f"{label:<40}{len(values):>5}{timings.p50(label):>9.1f}{timings.p95(label):>9.1f}"
+              f"   x{timings.p50(label) / base:.2f}")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from convergenze.extractors.missions import MissionClassifier
 from convergenze.extractors.objectives import LANGUAGES, ObjectiveExtractor, blank_pipeline
 from convergenze.index.store.base import VectorStore
 
+from .generations import PerGeneration
+
 
 @dataclass(slots=True)
 class ReadDescription:
@@ -59,6 +61,10 @@ class Explainer:
         self.max_objectives = max_objectives
         self.min_objective_score = min_objective_score
         self._nlp: dict[str, Any] = {}
+        # The hits' stored objectives, embedded: the same calls come back request after request, and their
+        # objectives were a batch of up to 40 texts to embed each time. Kept until the index changes.
+        self._objective_vectors: PerGeneration[str, np.ndarray] = PerGeneration(
+            store.version if store is not None else _unversioned, 4096)
 
     def read(self, text: str, language: str | None, query_vector: np.ndarray | None = None) -> ReadDescription:
         """``query_vector``: the text already embedded as a query (for the search), reused for its missions."""
@@ -75,20 +81,26 @@ class Explainer:
 
     def run(self, read: ReadDescription, hits: list[Hit]) -> list[Explanation]:
         """One explanation per hit, in order. The hits' passages are compared through their stored vectors
-        (embedding ten passages again cost a second a request); objectives are short and embedded in one batch."""
+        (embedding ten passages again cost a second a request); objectives are short, embedded in one batch and
+        kept until the index changes."""
         stored = self.store.dense_vectors([h.point_id for h in hits]) if self.store else {}
         slots: list[tuple[int, str, str]] = []  # (hit index, "passage" | "objective", text)
         for i, hit in enumerate(hits):
             slots.append((i, "passage", hit.snippet))
             for objective in _objectives(hit)[: self.max_objectives]:
                 slots.append((i, "objective", objective))
-        missing = [text for i, kind, text in slots if kind == "objective" or hits[i].point_id not in stored]
-        embedded = iter(self.embedder.embed_passages(missing)) if missing else iter(())
+        objectives = iter(self._objective_vectors.get_many(
+            [text for _, kind, text in slots if kind == "objective"], self._embed_many))
+        embedded = iter(self._embed_many(
+            [text for i, kind, text in slots if kind == "passage" and hits[i].point_id not in stored]))
+
+        def vector(i: int, kind: str) -> Any:
+            if kind == "objective":
+                return next(objectives)
+            return stored[hits[i].point_id] if hits[i].point_id in stored else next(embedded)
+
         dim = read.sentence_vectors.shape[1]
-        vectors = np.array(
-            [stored[hits[i].point_id] if kind == "passage" and hits[i].point_id in stored else next(embedded)
-             for i, kind, _ in slots], dtype=np.float32,
-        ).reshape(len(slots), dim)
+        vectors = np.array([vector(i, kind) for i, kind, _ in slots], dtype=np.float32).reshape(len(slots), dim)
         similarity = vectors @ read.sentence_vectors.T
         out = [Explanation(missions=_shared_missions(read.missions, hit)) for hit in hits]
         for row, (i, kind, text) in enumerate(slots):
@@ -102,6 +114,15 @@ class Explainer:
             explanation.objectives.sort(key=lambda p: -p.score)
             del explanation.objectives[2:]
         return out
+
+
+    def _embed_many(self, texts: list[str]) -> list[np.ndarray]:
+        return list(self.embedder.embed_passages(texts)) if texts else []
+
+
+def _unversioned() -> None:
+    """Without a store there is no generation: vectors of a text stay what they are, kept up to the bound."""
+    return None
 
 
 def _objectives(hit: Hit) -> list[str]:

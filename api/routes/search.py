@@ -4,14 +4,13 @@ import dataclasses
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
-from starlette.concurrency import run_in_threadpool
 
-from convergenze.core.vocabulary import SearchMode
 from convergenze.services.responses import HitList, hits_out
 
 from ..deps import ServicesDep
 from ..errors import QUERY_EMPTY
 from ..inputs import canonical_region
+from ..limits import run_search
 from ..models import ErrorOut, SearchParams
 
 router = APIRouter(prefix="/v1", tags=["search"])
@@ -22,7 +21,5 @@ async def search(services: ServicesDep, params: Annotated[SearchParams, Query()]
     if not params.q.strip():
         raise HTTPException(status_code=400, detail=QUERY_EMPTY)
     filters = dataclasses.replace(params.filters(), region=canonical_region(params.region, services.gazetteer))
-    # BM25 alone never waits behind the model's queue; the other modes embed the query in the model's pool.
-    run = run_in_threadpool if params.mode == SearchMode.SPARSE else services.workers.run
-    hits = await run(services.search.search, params.q, filters, limit=params.limit, mode=params.mode)
+    hits = await run_search(services, params.q, filters, params.limit, params.mode)
     return hits_out(hits)

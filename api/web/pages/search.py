@@ -17,6 +17,7 @@ from convergenze.services.responses import HitList, HitOut
 from convergenze.services.wiring import Services
 
 from ...deps import ServicesDep
+from ...limits import run_search
 from .. import facets, forms, messages, views
 from ..forms import SearchPage
 from ..i18n import N_, language
@@ -30,11 +31,11 @@ EXPORT_COLUMNS = ("id", "type", "title", "status", "deadline", "budget", "issuer
                   "score")
 
 
-def _ranked(services: Services, params: SearchPage, filters: SearchFilters) -> list[Hit]:
+async def _ranked(services: Services, params: SearchPage, filters: SearchFilters) -> list[Hit]:
     """The hits for the page and its sort: relevance asks for the pages up to this one (page 1 is exactly what
     ``GET /v1/search?limit=10`` answers), the other orders sort the best ``POOL`` results."""
     limit = POOL if params.sort != "relevance" else min(POOL, params.page * PER_PAGE)
-    hits = services.search.search(params.q, filters, limit=limit, mode=params.mode)
+    hits = await run_search(services, params.q, filters, limit, params.mode)
     if params.sort == "deadline":  # soonest first, no deadline last
         hits.sort(key=lambda h: (h.payload.get("deadline") is None, str(h.payload.get("deadline") or "")))
     elif params.sort == "budget":  # largest first, no amount last
@@ -52,7 +53,7 @@ async def search_page(request: Request, services: ServicesDep) -> HTMLResponse:
     lang, today = language(request), date.today()
     hits: list[Hit] = []
     if params.q.strip() and not error:
-        hits = await services.workers.run(_ranked, services, params, filters)
+        hits = await _ranked(services, params, filters)
     found = await run_in_threadpool(facets.collect, services.store, filters, params, services.taxonomy, lang, today)
     start = (params.page - 1) * PER_PAGE
     stems = views.query_stems(params.q)
@@ -107,5 +108,5 @@ async def _export(request: Request, services: Services) -> list[HitOut] | Respon
     error = error or filter_error or (None if params.q.strip() else translate(request, messages.QUERY_EMPTY))
     if error:
         return Response(error, status_code=400, media_type="text/plain; charset=utf-8")
-    hits: list[Any] = await services.workers.run(_ranked, services, params, filters)
+    hits: list[Any] = await _ranked(services, params, filters)
     return [HitOut.from_hit(h) for h in hits]
