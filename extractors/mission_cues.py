@@ -14,6 +14,31 @@ from spacy.util import filter_spans
 from .objectives import LANGUAGES, blank_pipeline, lemma_table, parse
 from .taxonomy import Key, Taxonomy
 
+# Procedural text that any call or programme has and that is about no mission: each prototype's similarity to it
+# is that prototype's bias, and the margins it reaches are the null distribution a real label must beat.
+BACKGROUND = (
+    "Le domande devono essere presentate entro il termine indicato tramite la piattaforma online.",
+    "Il presente avviso disciplina le modalità di rendicontazione delle spese ammissibili.",
+    "Il soggetto attuatore è responsabile dell'attuazione dell'intervento e del monitoraggio.",
+    "Decreto di approvazione della graduatoria e impegno di spesa.",
+    "La domanda deve essere firmata digitalmente dal legale rappresentante e inviata tramite PEC.",
+    "Il contributo è erogato in due tranche: un anticipo del 40% e il saldo a conclusione del progetto.",
+    "Sono ammissibili le spese sostenute dopo la data di presentazione della domanda.",
+    "La graduatoria sarà pubblicata sul sito istituzionale entro 60 giorni dalla scadenza.",
+    "Per informazioni è possibile scrivere all'indirizzo email indicato nell'avviso.",
+    "L'istruttoria delle domande è svolta secondo l'ordine cronologico di presentazione.",
+    "Il beneficiario è tenuto a conservare la documentazione per cinque anni.",
+    "In caso di mancato rispetto degli obblighi il contributo è revocato.",
+    "Applications must be submitted via the Funding & Tenders Portal before the deadline.",
+    "The grant agreement sets out the obligations of the beneficiaries.",
+    "Proposals will be evaluated by independent experts against the award criteria.",
+    "The page limit for the technical description is 45 pages.",
+    "Eligible costs must be incurred during the duration of the action.",
+    "The consortium must include at least three independent legal entities from different Member States.",
+    "Payments are made as a pre-financing, interim payments and a payment of the balance.",
+    "Applicants will be informed of the outcome of the evaluation within five months.",
+)
+
 
 @dataclass(slots=True)
 class Hits:

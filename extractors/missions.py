@@ -13,7 +13,7 @@ What is known is used first, in this order, and a framework that it covers is no
 4. elsewhere the text: embedding prototypes (label + description + cue terms of each entry) and cue terms.
 
 Text scores, per framework. A passage's margin for an entry is its cosine to the entry's prototypes minus the
-prototype's mean cosine to procedural boilerplate (``_BACKGROUND``: each prototype's bias) minus the passage's
+prototype's mean cosine to procedural boilerplate (``BACKGROUND``: each prototype's bias) minus the passage's
 mean over the framework's entries: e5 cosines sit in a narrow band (0.78-0.89), so only a margin over the
 siblings says anything. The boilerplate also gives the null: the best margin text about no mission reaches
 (mean m0, spread s0, per framework and per embedding mode). The embedding score is a logistic of the best
@@ -26,7 +26,7 @@ components are ranked separately), at most ``max_model_labels`` per level. Measu
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,38 +37,13 @@ from convergenze.core.records import Document, MissionLabel
 from convergenze.core.settings import DataSettings
 from convergenze.core.vocabulary import LabelSource, MissionFramework
 
-from .mission_cues import CueIndex, Hits
+from .mission_cues import BACKGROUND, CueIndex, Hits
 from .mission_vote import MissionVote, Voted, own_groups
 from .objectives import LANGUAGES
 from .taxonomy import SDG_MAPPING_FILE, Key, Taxonomy, TaxonomyEntry, read_sdg_mapping
 
 _TRUST = list(LabelSource)  # most trusted first
 _FRAMEWORK_ORDER = list(MissionFramework)
-
-# Procedural text that any call or programme has and that is about no mission: each prototype's similarity to it
-# is that prototype's bias, and the margins it reaches are the null distribution a real label must beat.
-_BACKGROUND = (
-    "Le domande devono essere presentate entro il termine indicato tramite la piattaforma online.",
-    "Il presente avviso disciplina le modalità di rendicontazione delle spese ammissibili.",
-    "Il soggetto attuatore è responsabile dell'attuazione dell'intervento e del monitoraggio.",
-    "Decreto di approvazione della graduatoria e impegno di spesa.",
-    "La domanda deve essere firmata digitalmente dal legale rappresentante e inviata tramite PEC.",
-    "Il contributo è erogato in due tranche: un anticipo del 40% e il saldo a conclusione del progetto.",
-    "Sono ammissibili le spese sostenute dopo la data di presentazione della domanda.",
-    "La graduatoria sarà pubblicata sul sito istituzionale entro 60 giorni dalla scadenza.",
-    "Per informazioni è possibile scrivere all'indirizzo email indicato nell'avviso.",
-    "L'istruttoria delle domande è svolta secondo l'ordine cronologico di presentazione.",
-    "Il beneficiario è tenuto a conservare la documentazione per cinque anni.",
-    "In caso di mancato rispetto degli obblighi il contributo è revocato.",
-    "Applications must be submitted via the Funding & Tenders Portal before the deadline.",
-    "The grant agreement sets out the obligations of the beneficiaries.",
-    "Proposals will be evaluated by independent experts against the award criteria.",
-    "The page limit for the technical description is 45 pages.",
-    "Eligible costs must be incurred during the duration of the action.",
-    "The consortium must include at least three independent legal entities from different Member States.",
-    "Payments are made as a pre-financing, interim payments and a payment of the balance.",
-    "Applicants will be informed of the outcome of the evaluation within five months.",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +110,7 @@ class MissionClassifier:
         self.model_frameworks = tuple(model_frameworks)
         self.cues = cues or CueIndex(taxonomy)
         self.vote = vote
-        self._prototypes: dict[str, np.ndarray] = {}
+        self._embedded: dict[str, np.ndarray] = {}  # embedding_inputs()' vectors, by name
         self._calibrations: dict[tuple[str, str], Calibration] = {}  # (framework, "passage" | "query")
 
     @classmethod
@@ -357,22 +332,39 @@ class MissionClassifier:
             raise ValueError(f"passage_texts has {len(texts)} texts for {len(array)} vectors; pass one per vector.")
         return array[: self.max_passages], None if texts is None else list(texts)[: self.max_passages]
 
+    def embedding_inputs(self) -> dict[str, tuple[str, list[str]]]:
+        """What calibrating the model frameworks embeds, by name: (``query`` | ``passage``, texts). The same for
+        every process with this taxonomy, so a cache of their vectors spares a new one the model work."""
+        inputs = {f"prototypes:{f}": ("query", self._prototype_texts(f)) for f in self.model_frameworks}
+        return inputs | {f"background:{mode}": (mode, list(BACKGROUND)) for mode in ("passage", "query")}
+
+    def preload(self, vectors: Mapping[str, np.ndarray]) -> None:
+        """Vectors of ``embedding_inputs()`` embedded earlier by this classifier's embedder."""
+        self._embedded.update(vectors)
+        self._calibrations.clear()
+
+    def _prototype_texts(self, framework: str) -> list[str]:
+        return [e.prototype(lang) for e in self.taxonomy.entries(framework) for lang in LANGUAGES]
+
+    def _embedded_input(self, name: str, mode: str, texts: Callable[[], list[str]]) -> np.ndarray:
+        if name not in self._embedded:
+            if self.embedder is None:
+                raise ValueError("embedding prototypes needs an embedder: pass one to MissionClassifier.")
+            embed = self.embedder.embed_queries if mode == "query" else self.embedder.embed_passages
+            self._embedded[name] = embed(texts())
+        return self._embedded[name]
+
     def calibration(self, framework: str, mode: str = "passage") -> Calibration:
         """Prototypes of ``framework``, their bias and null margins for texts embedded as ``mode``; built once."""
         if mode not in ("passage", "query"):
             raise ValueError(f"mode {mode!r} must be 'passage' (documents) or 'query' (classify_text).")
         if (framework, mode) not in self._calibrations:
-            if self.embedder is None:
-                raise ValueError("embedding prototypes needs an embedder: pass one to MissionClassifier.")
-            if framework not in self._prototypes:
-                entries = self.taxonomy.entries(framework)
-                queries = [e.prototype(lang) for e in entries for lang in LANGUAGES]
-                self._prototypes[framework] = self.embedder.embed_queries(queries).reshape(
-                    len(entries), len(LANGUAGES), -1
-                )
-            prototypes = self._prototypes[framework]
-            embed = self.embedder.embed_queries if mode == "query" else self.embedder.embed_passages
-            sims = np.einsum("bd,eld->bel", embed(list(_BACKGROUND)), prototypes).max(axis=2)
+            entries = self.taxonomy.entries(framework)
+            prototypes = self._embedded_input(
+                f"prototypes:{framework}", "query", lambda: self._prototype_texts(framework)
+            ).reshape(len(entries), len(LANGUAGES), -1)
+            background = self._embedded_input(f"background:{mode}", mode, lambda: list(BACKGROUND))
+            sims = np.einsum("bd,eld->bel", background, prototypes).max(axis=2)
             bias = sims.mean(axis=0)
             null = (sims - bias).max(axis=1) - (sims - bias).mean(axis=1)
             self._calibrations[(framework, mode)] = Calibration(prototypes, bias, float(null.mean()), float(null.std()))

@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +54,7 @@ PROJECTS_FILE = Path("italia-domani") / "PNRR_Progetti_validati.parquet"
 TOPICS_FILE = Path("eu-funding-tenders") / "topics.json"
 INCENTIVES_SOURCE = "incentivi-gov"
 CACHE_DIRNAME = "mission-examples"
+PROTOTYPES_DIRNAME = "mission-prototypes"
 _FORMAT = 1  # bumped when what is stored changes
 
 
@@ -268,6 +270,36 @@ def build_vote(examples: LabelledExamples, config: VoteConfig | None = None) -> 
     return vote
 
 
+def load_prototypes(classifier: MissionClassifier, embedder: Embedder, models_dir: Path) -> None:
+    """The vectors the classifier calibrates on (its prototypes and background texts), read from the models dir
+    when this embedder embedded these very texts before, else embedded and kept there: every new process (a cold
+    ``convergenze match``, the API's start) would otherwise embed them again, most of its start-up work."""
+    inputs = classifier.embedding_inputs()
+    digest = hashlib.sha256(json.dumps([embedder.name, sorted(inputs.items())], ensure_ascii=False).encode())
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", embedder.name).strip("_") or "embedder"
+    path = models_dir / PROTOTYPES_DIRNAME / f"{slug}-{digest.hexdigest()[:16]}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            vectors = {name: stored[name] for name in inputs}
+        if all(v.shape == (len(inputs[n][1]), embedder.dim) for n, v in vectors.items()):
+            classifier.preload(vectors)
+            return
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:  # absent, torn, older
+        log.debug("mission prototypes: %s not usable (%s)", path, error)
+    vectors = {name: (embedder.embed_queries if mode == "query" else embedder.embed_passages)(texts)
+               for name, (mode, texts) in inputs.items()}
+    classifier.preload(vectors)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob(f"{slug}-*.npz"):
+            stale.unlink(missing_ok=True)
+        partial = path.parent / f".{path.name}"  # outside the glob readers and the pruning use
+        np.savez(partial, **vectors)
+        partial.replace(path)  # readers never see half a file
+    except OSError as error:  # a read-only models dir: the next process embeds them again, nothing worse
+        log.warning("mission prototypes: not kept in %s (%s)", path.parent, error)
+
+
 def mission_labeller(
     embedder: Embedder | None, data: DataSettings, config: ExamplesConfig | None = None, *, build: bool = True
 ) -> MissionClassifier:
@@ -292,5 +324,8 @@ def mission_labeller(
         else:
             log.info("mission examples: none in %s; mission labels come from prototypes and cue terms",
                      data.corpora_dir)
-    return MissionClassifier(taxonomy, embedder, mapping, cues=truth_of.cues, vote=vote)
+    classifier = MissionClassifier(taxonomy, embedder, mapping, cues=truth_of.cues, vote=vote)
+    if embedder is not None:
+        load_prototypes(classifier, embedder, data.models_dir)
+    return classifier
 

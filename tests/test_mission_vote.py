@@ -190,6 +190,40 @@ def test_a_model_change_rebuilds_the_examples_and_an_unchanged_one_loads_them(tm
     assert cached_examples(WordHashEmbedder("model-c"), tmp_path) is None
 
 
+class QueryCountingEmbedder(WordHashEmbedder):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.queried = 0
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.queried += len(texts)
+        return self._vectors(texts)
+
+
+def test_a_new_process_reads_the_prototypes_back_instead_of_embedding_them(tmp_path: Path) -> None:
+    empty = tmp_path / "mirror"
+    empty.mkdir()
+    data = DataSettings(CONVERGENZE_CORPORA=str(empty), CONVERGENZE_MODELS=str(tmp_path / "models"))
+    text = "Riqualificazione energetica degli edifici pubblici con impianti fotovoltaici e pompe di calore."
+    first = QueryCountingEmbedder("model-a")
+    classifier = mission_labeller(first, data)
+    built = first.queried
+    assert built > 100 and first.embedded > 0  # prototypes (queries) and background texts (both kinds)
+    labels = classifier.classify_text(text, "it")
+    again = QueryCountingEmbedder("model-a")
+    classifier = mission_labeller(again, data)
+    assert (again.queried, again.embedded) == (0, 0)
+    assert classifier.classify_text(text, "it") == labels and again.queried == 1  # only the text itself
+    stored = list((tmp_path / "models" / "mission-prototypes").glob("*.npz"))
+    assert len(stored) == 1 and stored[0].name.startswith("model-a-")
+    other = QueryCountingEmbedder("model-b")  # another model never reads model-a's vectors
+    mission_labeller(other, data)
+    assert other.queried == built
+    stored[0].write_bytes(stored[0].read_bytes()[:100])  # torn: embedded again and rewritten, not fatal
+    torn = QueryCountingEmbedder("model-a")
+    assert mission_labeller(torn, data).classify_text(text, "it") == labels and torn.queried == built + 1
+
+
 @pytest.mark.slow
 def test_ingestions_labeller_votes_from_the_mirrors_examples(mini_mirror: Path, models_dir: Path,
                                                             tmp_path: Path) -> None:
