@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from convergenze.core.settings import DataSettings, QdrantSettings, Settings
-from convergenze.index.store.base import VectorStore, document_filter
+from convergenze.index.store.base import VectorStore
 from convergenze.index.store.factory import open_store
+from convergenze.index.store.filters import document_filter
 from tests.conftest import use_environment
 
 pytestmark = pytest.mark.slow

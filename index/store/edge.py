@@ -28,25 +28,21 @@ only be applied to an open shard, which is what the API is reading).
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import json
 import os
-import re
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import qdrant_edge as qe
 
 from convergenze.core.records import SparseVector
 from convergenze.core.vocabulary import SearchMode
 from convergenze.index.store.base import (
-    ALL,
     DATETIME_FIELDS,
     DENSE_VECTOR,
     FLOAT_FIELDS,
@@ -54,20 +50,22 @@ from convergenze.index.store.base import (
     KEYWORD_FIELDS,
     RRF_K,
     SPARSE_VECTOR,
-    Condition,
-    DateRange,
-    FilterSpec,
-    NumberRange,
     ScoredChunk,
-    StoreBusyError,
     StoredPoint,
     VectorStore,
     VectorWriter,
 )
+from convergenze.index.store.edge_generations import (
+    CURRENT_FILE,
+    LOCK_FILE,
+    WriteLock,
+    fork,
+    read_current,
+    remove_stale_generations,
+    write_current,
+)
+from convergenze.index.store.filters import ALL, Condition, DateRange, FilterSpec, NumberRange
 
-CURRENT_FILE = "CURRENT"
-LOCK_FILE = "write.lock"
-_GENERATION = re.compile(r"^gen-(\d{6,})$")
 _SCROLL_PAGE = 1024
 
 _INDEX_SCHEMAS: dict[str, qe.PayloadSchemaType] = {
@@ -115,86 +113,6 @@ def edge_filter(spec: FilterSpec) -> qe.Filter | None:
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _generation_number(name: str) -> int | None:
-    match = _GENERATION.match(name)
-    return int(match.group(1)) if match else None
-
-
-def _generations(root: Path) -> dict[int, Path]:
-    if not root.is_dir():
-        return {}
-    found = {}
-    for entry in root.iterdir():
-        number = _generation_number(entry.name)
-        if number is not None and entry.is_dir():
-            found[number] = entry
-    return found
-
-
-def read_current(root: Path) -> str | None:
-    """The committed generation's directory name, or None before the first commit."""
-    try:
-        name = (root / CURRENT_FILE).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    if _generation_number(name) is None:
-        raise ValueError(f"{root / CURRENT_FILE} names {name!r}, not a generation: restore it or re-ingest.")
-    return name
-
-
-def _copy_sparse(source: str, target: str) -> str:
-    """Copy only the data extents: Edge preallocates its mmap files as holes (a 24-point shard is 177 MB
-    apparent, 0.7 MB on disk), and a plain copy would write every hole out as zeros."""
-    with open(source, "rb") as src, open(target, "wb") as dst:
-        size = os.fstat(src.fileno()).st_size
-        offset = 0
-        while offset < size:
-            try:
-                start = os.lseek(src.fileno(), offset, os.SEEK_DATA)
-            except OSError as error:
-                if error.errno == errno.ENXIO:  # nothing but a hole up to the end
-                    break
-                raise
-            end = os.lseek(src.fileno(), start, os.SEEK_HOLE)
-            _copy_range(src.fileno(), dst.fileno(), start, end)
-            offset = end
-        dst.truncate(size)
-    shutil.copystat(source, target)
-    return target
-
-
-def _copy_range(src: int, dst: int, start: int, end: int) -> None:
-    position = start
-    try:
-        while position < end:
-            copied = os.copy_file_range(src, dst, end - position, position, position)
-            if copied == 0:
-                break
-            position += copied
-    except OSError as error:
-        if error.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL):
-            raise
-    while position < end:  # the fallback where the kernel cannot copy in place
-        block = os.pread(src, min(1 << 20, end - position), position)
-        if not block:
-            break
-        position += os.pwrite(dst, block, position)
-
-
-def _write_current(root: Path, name: str) -> None:
-    tmp = root / f"{CURRENT_FILE}.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(name + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, root / CURRENT_FILE)
-    directory = os.open(root, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-
-
 def _dense_dim(shard_dir: Path) -> int | None:
     # edge_config.json is Edge's persisted config (EdgeShard.load documents writing it); no getter exists.
     try:
@@ -235,34 +153,6 @@ class _Opened:
     key: tuple[int, int] | None
     name: str | None
     shard: qe.EdgeShard | None
-
-
-class _WriteLock:
-    """An exclusive fcntl lock on ``root/write.lock``; released when closed or when the process dies."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._handle: IO[str] | None = open(path, "a+", encoding="utf-8")
-        try:
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._handle.seek(0)
-            holder = self._handle.read().strip() or "unknown"
-            self._handle.close()
-            self._handle = None
-            raise StoreBusyError(
-                f"Another ingestion is writing to {path.parent} (pid {holder}): wait for it to finish; "
-                "only one writer may run at a time."
-            ) from None
-        self._handle.seek(0)
-        self._handle.truncate()
-        self._handle.write(str(os.getpid()))
-        self._handle.flush()
-
-    def release(self) -> None:
-        if self._handle is not None:
-            self._handle.close()  # closing the descriptor drops the flock
-            self._handle = None
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -488,20 +378,20 @@ class EdgeWriter(EdgeStore, VectorWriter):
     """The one writer of ``root``: works on a private generation until ``commit()`` publishes it."""
 
     def __init__(
-        self, root: Path, name: str, shard: qe.EdgeShard | None, lock: _WriteLock, **options: Any
+        self, root: Path, name: str, shard: qe.EdgeShard | None, lock: WriteLock, **options: Any
     ) -> None:
         super().__init__(root, follow=False, **options)
         self.name = name
         self._shard = shard
-        self._write_lock: _WriteLock | None = lock
+        self._write_lock: WriteLock | None = lock
         self._finished: str | None = None
 
     @classmethod
     def start(cls, root: Path, **options: Any) -> EdgeWriter:
         root.mkdir(parents=True, exist_ok=True)
-        lock = _WriteLock(root / LOCK_FILE)
+        lock = WriteLock(root / LOCK_FILE)
         try:
-            name, shard = _fork(root, read_current(root))
+            name, shard = fork(root, read_current(root))
         except BaseException:
             lock.release()
             raise
@@ -559,7 +449,7 @@ class EdgeWriter(EdgeStore, VectorWriter):
         self._publish()
         self._finished = "committed"
         try:
-            _remove_stale_generations(self.root, self.name)
+            remove_stale_generations(self.root, self.name)
         finally:
             self._release()
 
@@ -569,7 +459,7 @@ class EdgeWriter(EdgeStore, VectorWriter):
         last checkpoint, and a sparse copy of the shard."""
         self._publish()
         try:
-            self.name, self._shard = _fork(self.root, self.name)
+            self.name, self._shard = fork(self.root, self.name)
         except BaseException:
             self._finished = "aborted"  # what was published stays; nothing more can be written
             self._release()
@@ -581,7 +471,7 @@ class EdgeWriter(EdgeStore, VectorWriter):
         shard.flush()
         self._shard = None
         shard.close()
-        _write_current(self.root, self.name)
+        write_current(self.root, self.name)
 
     def abort(self) -> None:
         if self._finished is not None:
@@ -601,37 +491,3 @@ class EdgeWriter(EdgeStore, VectorWriter):
         if self._write_lock is not None:
             self._write_lock.release()
             self._write_lock = None
-
-
-def _fork(root: Path, current: str | None) -> tuple[str, qe.EdgeShard | None]:
-    """A new generation for a writer: a copy of ``current`` (None: empty until ``ensure_schema``). Numbered past
-    every directory present, leftovers included, so a name is never reused. Called holding the write lock."""
-    target = root / f"gen-{max(_generations(root), default=0) + 1:06d}"
-    _remove_stale_generations(root, current)
-    if current is None:
-        return target.name, None
-    try:
-        # Readers loading the source meanwhile create and remove .atomicwrite* temp dirs in it.
-        shutil.copytree(root / current, target, ignore=shutil.ignore_patterns(".atomicwrite*"),
-                        copy_function=_copy_sparse)
-        return target.name, qe.EdgeShard.load(str(target))
-    except BaseException:
-        shutil.rmtree(target, ignore_errors=True)
-        raise
-
-
-def _remove_stale_generations(root: Path, current: str | None) -> None:
-    """Keep the current generation and the one before it (readers may still have it open); drop the rest,
-    including generations newer than current, which are leftovers of writers that crashed before committing.
-    Called only while holding the write lock."""
-    numbers = _generations(root)
-    current_number = _generation_number(current) if current is not None else None
-    keep: set[int] = set()
-    if current_number is not None:
-        keep.add(current_number)
-        older = [n for n in numbers if n < current_number]
-        if older:
-            keep.add(max(older))
-    for number, path in numbers.items():
-        if number not in keep:
-            shutil.rmtree(path, ignore_errors=True)

@@ -16,7 +16,6 @@ from qdrant_client import QdrantClient, models
 from convergenze.core.records import SparseVector
 from convergenze.core.vocabulary import SearchMode
 from convergenze.index.store.base import (
-    ALL,
     DATETIME_FIELDS,
     DENSE_VECTOR,
     FLOAT_FIELDS,
@@ -24,15 +23,12 @@ from convergenze.index.store.base import (
     KEYWORD_FIELDS,
     RRF_K,
     SPARSE_VECTOR,
-    Condition,
-    DateRange,
-    FilterSpec,
-    NumberRange,
     ScoredChunk,
     StoredPoint,
     VectorStore,
     VectorWriter,
 )
+from convergenze.index.store.filters import ALL, Condition, DateRange, FilterSpec, NumberRange
 
 _SCROLL_PAGE = 1024
 
