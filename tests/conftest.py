@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -214,8 +215,6 @@ SESSION_ENV = {
 @contextmanager
 def serve_api(ingested: dict, env: dict[str, str]) -> Iterator[str]:
     """The API of the session's ingested index with ``env`` set, served by uvicorn on 127.0.0.1 (real HTTP)."""
-    import uvicorn
-
     from convergenze.api.main import create_app
 
     with pytest.MonkeyPatch.context() as patch:
@@ -224,16 +223,27 @@ def serve_api(ingested: dict, env: dict[str, str]) -> Iterator[str]:
             patch.delenv(key)  # another server's settings, still set by its fixture
         for key, value in env.items():
             patch.setenv(key, value)
-        port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 120
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the API server did not start")
-            time.sleep(0.1)
+        with serve_app(create_app()) as url:
+            yield url
+
+
+@contextmanager
+def serve_app(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on a free port of 127.0.0.1 (real HTTP); stopped on exit."""
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the API server did not start")
+        time.sleep(0.1)
+    try:
         yield f"http://127.0.0.1:{port}"
+    finally:
         server.should_exit = True
         thread.join(timeout=30)
 

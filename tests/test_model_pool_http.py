@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
 
 from convergenze.api.main import create_app
 from convergenze.core.settings import Settings
 from convergenze.services.wiring import Services
-from tests.conftest import _free_port, use_environment
+from tests.conftest import serve_app, use_environment
 
 pytestmark = pytest.mark.slow
 
@@ -27,19 +25,8 @@ def served(ingested: dict) -> Iterator[tuple[str, Services]]:
         use_environment(patch, ingested["data_dir"], ingested["mirror"], ingested["models_dir"])
         patch.setenv("CONVERGENZE_EMBED_THREADS", "1")  # a pool of one thread: one blocked call fills it
         services = Services(Settings.load())
-        port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
-                                               log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 120
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the API server did not start")
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}", services
-        server.should_exit = True
-        thread.join(timeout=30)
+        with serve_app(create_app(services)) as url:
+            yield url, services
 
 
 def _occupy(services: Services, gate: threading.Event) -> threading.Thread:
