@@ -214,8 +214,13 @@ def mirror_scope(corpora: Path) -> str:
     return hashlib.sha256(str(corpora.resolve()).encode("utf-8")).hexdigest()[:8]
 
 
+def _slug(embedder: Embedder) -> str:
+    """The embedder's name as a file name: what the cached vectors of each embedder are told apart by."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", embedder.name).strip("_") or "embedder"
+
+
 def cache_path(models_dir: Path, embedder: Embedder, digest: str, scope: str = "") -> Path:
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", embedder.name).strip("_") or "embedder"
+    slug = _slug(embedder)
     return models_dir / CACHE_DIRNAME / f"{slug}-{scope + '-' if scope else ''}{digest}.npz"
 
 
@@ -276,7 +281,7 @@ def load_prototypes(classifier: MissionClassifier, embedder: Embedder, models_di
     ``convergenze match``, the API's start) would otherwise embed them again, most of its start-up work."""
     inputs = classifier.embedding_inputs()
     digest = hashlib.sha256(json.dumps([embedder.name, sorted(inputs.items())], ensure_ascii=False).encode())
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", embedder.name).strip("_") or "embedder"
+    slug = _slug(embedder)
     path = models_dir / PROTOTYPES_DIRNAME / f"{slug}-{digest.hexdigest()[:16]}.npz"
     try:
         with np.load(path, allow_pickle=False) as stored:
