@@ -42,7 +42,6 @@ from convergenze.corpora.registry import (
 )
 from convergenze.extractors.mission_vote import Label, LabelledExamples, MissionVote, VoteConfig, call_group
 from convergenze.extractors.missions import MissionClassifier
-from convergenze.extractors.taxonomy import SDG_MAPPING_FILE, Taxonomy, read_sdg_mapping
 
 from .chunking import Chunker
 from .indexer import embedding_text
@@ -313,10 +312,7 @@ def mission_labeller(
     ``build``: read the mirror and embed what changed (ingestion); else the examples this embedder last embedded
     (a reader of the index, which must label as the ingestion did)."""
     config = config or ExamplesConfig()
-    taxonomy = Taxonomy.load()
-    path = data.corpora_dir / SDG_MAPPING_FILE
-    mapping = read_sdg_mapping(path) if path.is_file() else None
-    truth_of = MissionClassifier(taxonomy, None, mapping, model_frameworks=())
+    truth_of = MissionClassifier.from_settings(None, data, model_frameworks=())
     vote = None
     if embedder is not None and not build:
         examples = cached_examples(embedder, data.models_dir, mirror_scope(data.corpora_dir))
@@ -329,7 +325,7 @@ def mission_labeller(
         else:
             log.info("mission examples: none in %s; mission labels come from prototypes and cue terms",
                      data.corpora_dir)
-    classifier = MissionClassifier(taxonomy, embedder, mapping, cues=truth_of.cues, vote=vote)
+    classifier = MissionClassifier(truth_of.taxonomy, embedder, truth_of.sdg_mapping, cues=truth_of.cues, vote=vote)
     if embedder is not None:
         load_prototypes(classifier, embedder, data.models_dir)
     return classifier
