@@ -60,6 +60,9 @@ def test_pnrr_projects_merge_repeated_cups_and_carry_places(corpora_dir: Path, t
     assert doc.metadata["region"] and doc.metadata["places"][0]["istat_code"]
     assert "Soggetto attuatore: COMUNE DI TORRICELLA" in doc.text
     assert any("project without title" in s.reason for s in result.skipped)
+    # ~8.8k projects have no CUP type or category: their text leaves the line out rather than saying "None".
+    built = [line for d in result.documents for line in d.text.splitlines() if line.startswith(("Tipologia", "Soggetto"))]
+    assert built and not [line for line in built if "None" in line]
 
 
 def test_eu_topics_repair_mojibake_and_split_sections(corpora_dir: Path, tmp_path: Path) -> None:

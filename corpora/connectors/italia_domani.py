@@ -267,9 +267,9 @@ class PnrrProjectsConnector(Connector):
         lines = [
             row.get("Titolo progetto"),
             row.get("Sintesi progetto"),
-            f"Soggetto attuatore: {row.get('Soggetto attuatore')}",
+            _labelled("Soggetto attuatore", row.get("Soggetto attuatore")),
             f"Procedura: {row.get('Titolo procedura')}" if row.get("Titolo procedura") else None,
-            f"Tipologia: {row.get('CUP Descrizione Tipologia')} - {row.get('CUP Descrizione Categoria')}",
+            _labelled("Tipologia", row.get("CUP Descrizione Tipologia"), row.get("CUP Descrizione Categoria")),
             f"Misura PNRR {row.get('Codice Univoco Submisura')}: {row.get('Descrizione Submisura')}",
             f"Luogo: {where}" if where else None,
         ]
@@ -348,6 +348,12 @@ def _locations(frame: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
         if place not in places[cup]:
             places[cup].append(place)
     return places
+
+
+def _labelled(label: str, *values: str | None) -> str | None:
+    """``"Label: a - b"`` from the values present; None when none is (an empty field is not text to embed)."""
+    present = [v for v in values if v]
+    return f"{label}: {' - '.join(present)}" if present else None
 
 
 def _title(value: Any) -> str | None:
