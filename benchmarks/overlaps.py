@@ -29,9 +29,9 @@ from convergenze.corpora.connectors.italia_domani import is_holdout
 from convergenze.corpora.registry import SourceResolver, build_connector, load_sources, select_sources
 from convergenze.extractors.enrich import Enricher
 from convergenze.extractors.gazetteer import default_gazetteer
-from convergenze.extractors.missions import MissionClassifier
 from convergenze.index.embeddings import create_embedder
 from convergenze.index.indexer import Indexer
+from convergenze.index.mission_examples import mission_labeller
 from convergenze.index.search import SearchService
 from convergenze.index.sparse import Bm25SparseEncoder
 from convergenze.index.store.edge import EdgeStore
@@ -96,7 +96,7 @@ def main() -> None:
     embedder = create_embedder(EmbeddingSettings(), data)
     sparse = Bm25SparseEncoder()
     enricher = Enricher()
-    labeller = MissionClassifier.from_settings(embedder, data)
+    labeller = mission_labeller(embedder, data)  # as the ingestion labels: examples' vote included
     thresholds = (0.84, 0.86, 0.88, 0.90, 0.92)
     names = ("same town", "nearest k", *(f"overlap >= {t:.2f}" for t in thresholds))
     counts: dict[str, list[int]] = {name: [0, 0, 0] for name in names}
