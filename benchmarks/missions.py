@@ -48,7 +48,7 @@ import pandas as pd
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from convergenze.core.embedding import Embedder  # noqa: E402
+from convergenze.core.embedding import DelegatingEmbedder, Embedder  # noqa: E402
 from convergenze.core.records import Document, Section  # noqa: E402
 from convergenze.core.settings import DataSettings, EmbeddingSettings  # noqa: E402
 from convergenze.core.vocabulary import DocType  # noqa: E402
@@ -72,28 +72,17 @@ from convergenze.index.mission_examples import (  # noqa: E402
 Labels = set[tuple[str, str]]
 
 
-class CachedEmbedder(Embedder):
+class CachedEmbedder(DelegatingEmbedder):
     """Passage vectors kept on disk between runs (the benchmark is re-run while tuning; the model is slow); the
     examples embed through it too, so texts they share with the scored items are embedded once."""
 
     def __init__(self, embedder: Embedder, folder: Path | None) -> None:
-        self.embedder = embedder
+        super().__init__(embedder)
         self.path = folder / f"{embedder.name}.npz" if folder else None
         self.vectors: dict[str, np.ndarray] = {}
         if self.path and self.path.is_file():
             with np.load(self.path) as stored:
                 self.vectors = {key: stored[key] for key in stored.files}
-
-    @property
-    def name(self) -> str:
-        return self.embedder.name
-
-    @property
-    def dim(self) -> int:
-        return self.embedder.dim
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self.embedder.embed_queries(texts)
 
     def embed_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         return self.passages(texts)
@@ -102,13 +91,13 @@ class CachedEmbedder(Embedder):
         keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
         missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self.vectors))
         if missing:
-            for text, vector in zip(missing, self.embedder.embed_passages(missing, show_progress=True), strict=True):
+            for text, vector in zip(missing, self.inner.embed_passages(missing, show_progress=True), strict=True):
                 self.vectors[hashlib.sha1(text.encode("utf-8")).hexdigest()] = vector
             if self.path:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 stored: dict[str, Any] = self.vectors
                 np.savez(self.path, **stored)
-        return np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, self.embedder.dim), np.float32)
+        return np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
 
 
 @dataclasses.dataclass

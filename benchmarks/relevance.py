@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from convergenze.core.embedding import Embedder
+from convergenze.core.embedding import DelegatingEmbedder, Embedder
 from convergenze.core.holdout import is_holdout
 from convergenze.core.records import Document, Hit, SearchFilters
 from convergenze.core.settings import DataSettings, EmbeddingSettings
@@ -115,34 +115,24 @@ def supervision_sizes(corpora: Path) -> Counter[str]:
     return Counter(code for cup, code in frame.itertuples(index=False) if not is_holdout(cup))
 
 
-class QueryCache(Embedder):
+class QueryCache(DelegatingEmbedder):
     """The benchmark's embedder with each query embedded once (every mode, leg and the match path ask for the same
     vector), kept in ``path`` between runs when given: the figures are the same, the model runs once per text."""
 
     def __init__(self, inner: Embedder, path: Path | None) -> None:
-        self.inner, self.path = inner, path
+        super().__init__(inner)
+        self.path = path
         self.vectors: dict[str, np.ndarray] = {}
         if path is not None and path.is_file():
             with np.load(path) as saved:
                 if str(saved["name"]) == inner.name:
                     self.vectors = dict(zip((str(t) for t in saved["texts"]), saved["vectors"], strict=True))
 
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
         if missing:
             self.vectors.update(zip(missing, self.inner.embed_queries(missing), strict=True))
         return np.stack([self.vectors[t] for t in texts]) if texts else self.inner.embed_queries([])
-
-    def embed_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
-        return self.inner.embed_passages(texts, show_progress=show_progress)
 
     def save(self) -> None:
         if self.path is not None and self.vectors:

@@ -33,3 +33,25 @@ class Embedder(ABC):
     @abstractmethod
     def embed_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         """Embed indexed passages (chunks)."""
+
+
+class DelegatingEmbedder(Embedder):
+    """Another embedder with something added (a cache, a count): its name, size and vectors pass through;
+    subclasses override only what they add to."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        return self.inner.embed_passages(texts, show_progress=show_progress)

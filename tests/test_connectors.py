@@ -61,7 +61,8 @@ def test_pnrr_projects_merge_repeated_cups_and_carry_places(corpora_dir: Path, t
     assert "Soggetto attuatore: COMUNE DI TORRICELLA" in doc.text
     assert any("project without title" in s.reason for s in result.skipped)
     # ~8.8k projects have no CUP type or category: their text leaves the line out rather than saying "None".
-    built = [line for d in result.documents for line in d.text.splitlines() if line.startswith(("Tipologia", "Soggetto"))]
+    built = [line for d in result.documents for line in d.text.splitlines()
+             if line.startswith(("Tipologia", "Soggetto"))]
     assert built and not [line for line in built if "None" in line]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from convergenze.core.embedding import Embedder
+from convergenze.core.embedding import DelegatingEmbedder, Embedder
 from convergenze.core.records import Hit
 from convergenze.index.store import EdgeStore
 from convergenze.matching.catalog import Catalog
@@ -103,23 +103,12 @@ def test_match_partners_from_the_catalog_are_read_again_after_a_rebuild(tmp_path
     assert service.active_actors("digital", "Transizione digitale", None, 8) == []  # no catalog, no partners
 
 
-class CountingEmbedder(Embedder):
+class CountingEmbedder(DelegatingEmbedder):
     """The real embedder, counting the passages it is asked to embed."""
 
     def __init__(self, inner: Embedder) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.passages: list[str] = []
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self.inner.embed_queries(texts)
 
     def embed_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         self.passages += list(texts)
