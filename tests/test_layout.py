@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,10 @@ FOLDERS = ("api", "cli", "core", "corpora", "extractors", "index", "matching", "
 
 
 def _python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=60)
+    """``code`` as the installed package sees it: a PYTHONPATH naming the project's root (a checkout tried without
+    installing it) would make every folder importable by its own name."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=60, env=env)
 
 
 def test_folders_import_under_convergenze_and_not_by_their_own_names(tmp_path: Path) -> None:
