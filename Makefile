@@ -64,6 +64,7 @@ bench: setup  ## every benchmark; the ingestion ones use a scratch data dir
 	$(BIN)/python benchmarks/extraction.py
 	$(BIN)/python benchmarks/missions.py
 	$(BIN)/python benchmarks/embeddings.py
+	$(BIN)/python benchmarks/corpus_tokens.py
 	$(BIN)/python -m benchmarks.store --points 100000
 
 clean:

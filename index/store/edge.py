@@ -306,6 +306,13 @@ class EdgeStore(VectorStore):
             if offset is None:
                 return
 
+    def _payloads(self, point_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        shard = self._read_shard()
+        if shard is None:
+            return {}
+        records = shard.retrieve(point_ids=list(point_ids), with_payload=True, with_vector=False)
+        return {str(record.id): dict(record.payload or {}) for record in records}
+
     def _dense_vectors(self, point_ids: Sequence[str]) -> dict[str, list[float]]:
         shard = self._read_shard()
         if shard is None:
@@ -339,10 +346,12 @@ class EdgeStore(VectorStore):
         limit: int,
         mode: SearchMode,
         legs: Sequence[FilterSpec] = (ALL,),
+        fields: Sequence[str] | None = None,
     ) -> list[ScoredChunk]:
         shard = self._read_shard()
         if shard is None:
             return []
+        with_payload: bool | qe.PayloadSelector = True if fields is None else qe.PayloadSelector.Include(list(fields))
         flt = edge_filter(spec)
         nearest: dict[str, qe.Query] = {}
         if dense is not None:
@@ -360,7 +369,7 @@ class EdgeStore(VectorStore):
                 # The stub's ScoringQueryType lists Fusion but not its Rrf variant, which is what it accepts.
                 query=qe.Fusion.Rrf(k=RRF_K),  # type: ignore[arg-type]
                 filter=flt,
-                with_payload=True,
+                with_payload=with_payload,
                 with_vector=False,
             )
         else:
@@ -368,7 +377,7 @@ class EdgeStore(VectorStore):
                 limit=limit,
                 query=nearest[names[0]],
                 filter=edge_filter(spec.narrow(legs[0])),
-                with_payload=True,
+                with_payload=with_payload,
                 with_vector=False,
             )
         return [ScoredChunk(str(p.id), p.score, dict(p.payload or {})) for p in shard.query(request)]

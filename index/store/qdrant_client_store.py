@@ -202,6 +202,12 @@ class QdrantClientStore(VectorStore):
             if offset is None:
                 return
 
+    def _payloads(self, point_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        if self.schema_dim() is None:
+            return {}
+        records = self.client.retrieve(self.collection, list(point_ids), with_payload=True, with_vectors=False)
+        return {str(record.id): dict(record.payload or {}) for record in records}
+
     def _dense_vectors(self, point_ids: Sequence[str]) -> dict[str, list[float]]:
         if self.schema_dim() is None:
             return {}
@@ -230,9 +236,11 @@ class QdrantClientStore(VectorStore):
         limit: int,
         mode: SearchMode,
         legs: Sequence[FilterSpec] = (ALL,),
+        fields: Sequence[str] | None = None,
     ) -> list[ScoredChunk]:
         if self.schema_dim() is None:
             return []
+        with_payload: bool | list[str] = True if fields is None else list(fields)
         flt = client_filter(spec)
         nearest: dict[str, list[float] | models.SparseVector] = {}
         if dense is not None:
@@ -251,14 +259,14 @@ class QdrantClientStore(VectorStore):
                 query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
                 query_filter=flt,
                 limit=limit,
-                with_payload=True,
+                with_payload=with_payload,
                 with_vectors=False,
             )
         else:
             response = self.client.query_points(
                 self.collection, query=nearest[names[0]], using=names[0],
                 query_filter=client_filter(spec.narrow(legs[0])), limit=limit,
-                with_payload=True, with_vectors=False,
+                with_payload=with_payload, with_vectors=False,
             )
         return [ScoredChunk(str(p.id), p.score, dict(p.payload or {})) for p in response.points]
 
