@@ -62,7 +62,7 @@ def main() -> None:
         pairs = [(d, c) for d in documents for c in chunker.run(d)]
         texts = [embedding_text(d, c) for d, c in pairs]
         lengths = [len(ids) for ids in tokenize(texts, PASSAGE_PREFIX)] if texts else []
-        seen_in = Counter(c.text for _, c in {(d.id, c.text): (d, c) for d, c in pairs}.values())
+        seen_in = Counter(text for _, text in {(d.id, c.text) for d, c in pairs})  # documents holding each text
         repeated = [n for (_, c), n in zip(pairs, lengths, strict=True) if seen_in[c.text] > 1]
         every += list(zip(texts, lengths, strict=True))
         ordered = sorted(lengths) or [0]
