@@ -18,6 +18,7 @@ from qdrant_client import QdrantClient
 from convergenze.core.records import Chunk, IndexedChunk, SearchFilters, SparseVector
 from convergenze.core.settings import DataSettings, QdrantSettings
 from convergenze.index.store import EdgeStore, QdrantClientStore, StoreBusyError, store_writer
+from convergenze.index.store.base import DocumentsOfPoints
 from convergenze.index.store.edge_generations import CURRENT_FILE, read_current
 
 pytestmark = pytest.mark.filterwarnings("ignore:Payload indexes have no effect:UserWarning")
@@ -318,3 +319,35 @@ def test_store_writer_uses_edge_under_the_data_dir_and_commits(tmp_path: Path,
             writer.delete_document("call:0")
             raise KeyError("fail")
     assert probe(EdgeStore.open_reader(root)) == ["call:0", "call:1"]
+
+
+def test_a_search_reads_each_pooled_points_document_once_per_process(root: Path) -> None:
+    commit(root, corpus(6))
+    reader = EdgeStore.open_reader(root)
+    reads: list[list[str]] = []
+    original = reader._document_ids
+
+    def counted(point_ids: list[str]) -> dict[str, str]:
+        reads.append(point_ids)
+        return original(point_ids)
+
+    reader._document_ids = counted  # type: ignore[method-assign]
+    first = probe(reader)
+    assert first == [f"call:{d}" for d in range(6)] and len(reads[0]) == 12
+    # A newer generation: the points seen before keep their document, only the new ones are read.
+    commit(root, corpus(1, prefix="grant"), delete=("call:0",))
+    assert probe(reader) == [f"call:{d}" for d in range(1, 6)] + ["grant:0"]
+    assert sorted(reads[1]) == sorted(p.chunk.point_id for p in corpus(1, prefix="grant"))
+    assert probe(reader) == [f"call:{d}" for d in range(1, 6)] + ["grant:0"] and len(reads) == 2
+
+
+def test_documents_of_points_stay_bounded_and_forget_nothing_they_were_not_given() -> None:
+    known = DocumentsOfPoints(size=3)
+    assert known.lookup(["a", "b", "gone"], lambda ids: {i: f"doc-{i}" for i in ids if i != "gone"}) == {
+        "a": "doc-a", "b": "doc-b"}
+    assert len(known) == 2  # a point the store did not return is not remembered
+    assert known.lookup(["a", "c", "d"], lambda ids: {i: f"doc-{i}" for i in ids}) == {
+        "a": "doc-a", "c": "doc-c", "d": "doc-d"}
+    assert len(known) <= 3
+    with pytest.raises(ValueError):
+        DocumentsOfPoints(size=0)

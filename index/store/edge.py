@@ -76,6 +76,11 @@ _INDEX_SCHEMAS: dict[str, qe.PayloadSchemaType] = {
 }
 
 
+def _payload_selector(fields: Sequence[str] | None) -> bool | qe.PayloadSelector:
+    """``fields`` as Edge asks for them: None, the whole payload; empty, none."""
+    return True if fields is None else qe.PayloadSelector.Include(list(fields)) if fields else False
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Filters: the one place FilterSpec becomes Edge objects
 # ----------------------------------------------------------------------------------------------------------
@@ -291,9 +296,7 @@ class EdgeStore(VectorStore):
         shard = self._read_shard()
         if shard is None:
             return
-        with_payload: bool | qe.PayloadSelector = (
-            True if fields is None else qe.PayloadSelector.Include(list(fields)) if fields else False
-        )
+        with_payload = _payload_selector(fields)
         flt = edge_filter(spec)
         offset: Any = None
         while True:
@@ -306,11 +309,11 @@ class EdgeStore(VectorStore):
             if offset is None:
                 return
 
-    def _payloads(self, point_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def _payloads(self, point_ids: Sequence[str], fields: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
         shard = self._read_shard()
         if shard is None:
             return {}
-        records = shard.retrieve(point_ids=list(point_ids), with_payload=True, with_vector=False)
+        records = shard.retrieve(point_ids=list(point_ids), with_payload=_payload_selector(fields), with_vector=False)
         return {str(record.id): dict(record.payload or {}) for record in records}
 
     def _dense_vectors(self, point_ids: Sequence[str]) -> dict[str, list[float]]:
@@ -351,7 +354,7 @@ class EdgeStore(VectorStore):
         shard = self._read_shard()
         if shard is None:
             return []
-        with_payload: bool | qe.PayloadSelector = True if fields is None else qe.PayloadSelector.Include(list(fields))
+        with_payload = _payload_selector(fields)
         flt = edge_filter(spec)
         nearest: dict[str, qe.Query] = {}
         if dense is not None:

@@ -68,6 +68,11 @@ def client_filter(spec: FilterSpec) -> models.Filter | None:
     return models.Filter(must=must or None, must_not=must_not or None)
 
 
+def _payload_selector(fields: Sequence[str] | None) -> bool | list[str]:
+    """``fields`` as the client asks for them: None, the whole payload; empty, none."""
+    return True if fields is None else list(fields) if fields else False
+
+
 class QdrantClientStore(VectorStore):
     """One collection on a Qdrant server (or ``QdrantClient(":memory:")``).
 
@@ -189,7 +194,7 @@ class QdrantClientStore(VectorStore):
     def _scroll(self, spec: FilterSpec, fields: Sequence[str] | None) -> Iterator[tuple[str, dict[str, Any]]]:
         if self.schema_dim() is None:
             return
-        with_payload: bool | list[str] = True if fields is None else list(fields) if fields else False
+        with_payload = _payload_selector(fields)
         flt = client_filter(spec)
         offset: Any = None
         while True:
@@ -202,10 +207,11 @@ class QdrantClientStore(VectorStore):
             if offset is None:
                 return
 
-    def _payloads(self, point_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def _payloads(self, point_ids: Sequence[str], fields: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
         if self.schema_dim() is None:
             return {}
-        records = self.client.retrieve(self.collection, list(point_ids), with_payload=True, with_vectors=False)
+        records = self.client.retrieve(self.collection, list(point_ids), with_payload=_payload_selector(fields),
+                                       with_vectors=False)
         return {str(record.id): dict(record.payload or {}) for record in records}
 
     def _dense_vectors(self, point_ids: Sequence[str]) -> dict[str, list[float]]:
@@ -240,7 +246,7 @@ class QdrantClientStore(VectorStore):
     ) -> list[ScoredChunk]:
         if self.schema_dim() is None:
             return []
-        with_payload: bool | list[str] = True if fields is None else list(fields)
+        with_payload = _payload_selector(fields)
         flt = client_filter(spec)
         nearest: dict[str, list[float] | models.SparseVector] = {}
         if dense is not None:
