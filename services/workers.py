@@ -16,6 +16,7 @@ memory is handed back (``malloc_trim``), at most once a second.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import ctypes.util
 import functools
@@ -32,8 +33,10 @@ _M_ARENA_MAX = -8  # glibc's mallopt parameter number
 _TRIM_INTERVAL = 1.0
 
 
+@functools.cache
 def _glibc() -> ctypes.CDLL | None:
-    """The C library when it is glibc (the only allocator with mallopt's arenas and malloc_trim)."""
+    """The C library when it is glibc (the only allocator with mallopt's arenas and malloc_trim). Looked up once:
+    ``find_library`` runs ``ldconfig -p`` in a subprocess (2-6 ms here)."""
     name = ctypes.util.find_library("c")
     if not name:
         return None
@@ -87,9 +90,13 @@ class ModelWorkers:
                 idle = self._running == 0 and time.monotonic() - self._trimmed >= _TRIM_INTERVAL
                 if idle:
                     self._trimmed = time.monotonic()
-            if idle:  # on this pool thread, after the answer is computed: no request waits for it
-                release_memory()
-                self.trims += 1
+            if idle:  # queued behind this call: its caller has its answer first (a trim took 2-6 ms here)
+                with contextlib.suppress(RuntimeError):  # the pool is shutting down: so is the process
+                    self._executor.submit(self._trim)
+
+    def _trim(self) -> None:
+        release_memory()
+        self.trims += 1
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
