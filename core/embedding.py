@@ -34,6 +34,11 @@ class Embedder(ABC):
     def embed_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         """Embed indexed passages (chunks)."""
 
+    def embed_query_and_passages(self, query: str, passages: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``query`` as a query vector and ``passages`` as passage vectors, the same as embedding them apart; an
+        engine that can do it in one model call does (a match needs its description both ways)."""
+        return self.embed_queries([query])[0], self.embed_passages(passages)
+
 
 class DelegatingEmbedder(Embedder):
     """Another embedder with something added (a cache, a count): its name, size and vectors pass through;

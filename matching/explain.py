@@ -27,6 +27,7 @@ class ReadDescription:
 
     text: str
     language: str
+    query_vector: np.ndarray  # the text as a search query, for the search that follows the reading
     sentences: list[str]
     sentence_vectors: np.ndarray
     missions: list[MissionLabel]
@@ -66,18 +67,19 @@ class Explainer:
         self._objective_vectors: PerGeneration[str, np.ndarray] = PerGeneration(
             store.version if store is not None else _unversioned, 4096)
 
-    def read(self, text: str, language: str | None, query_vector: np.ndarray | None = None) -> ReadDescription:
-        """``query_vector``: the text already embedded as a query (for the search), reused for its missions."""
+    def read(self, text: str, language: str | None) -> ReadDescription:
+        """The text embedded as a query (for the search that follows and its mission labels) and its sentences
+        as passages (to pair with the hits' passages), in one model call where the embedder can."""
         lang = language if language in LANGUAGES else "it"
         if lang not in self._nlp:
             self._nlp[lang] = blank_pipeline(lang)
         nlp = self._nlp[lang]
         sentences = [s.text.strip() for s in nlp(text[:50_000]).sents if len(s.text.strip()) > 20]
         sentences = sentences[: self.max_sentences] or [text.strip()[:2000]]
-        vectors = self.embedder.embed_passages(sentences)
+        query_vector, vectors = self.embedder.embed_query_and_passages(text, sentences)
         missions = self.classifier.classify_text(text, lang, query_vector) if self.classifier else []
         objectives = [o.text for o in self.objectives.run(text, language=lang)][: self.max_objectives]
-        return ReadDescription(text, lang, sentences, vectors, missions, objectives)
+        return ReadDescription(text, lang, query_vector, sentences, vectors, missions, objectives)
 
     def run(self, read: ReadDescription, hits: list[Hit]) -> list[Explanation]:
         """One explanation per hit, in order. The hits' passages are compared through their stored vectors

@@ -109,8 +109,8 @@ class OverlapFinder:
             raise InvalidInput("The programme description is empty.")
         if limit < 1:
             raise ValueError("limit must be at least 1.")
-        query_vector = self.search.embed(text)
-        read = self.explainer.read(text, language, query_vector)
+        read = self.explainer.read(text, language)
+        query_vector = read.query_vector
         programme = self._programme(text, read.missions, profile)
         # Dense scores are cosines (calibrated across languages): comparable across queries, so thresholds mean
         # the same for every text, Italian or English, and for documents in either language.

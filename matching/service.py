@@ -112,7 +112,8 @@ class ConvergenceService:
             raise InvalidInput("The project description is empty.")
         profile = check_profile(profile or Profile(), self.gazetteer, self.eligibility.today)
         filters = filters or SearchFilters(types=(DocType.CALL, DocType.MEASURE))
-        query_vector = self.search.embed(text)
+        read = self.explainer.read(text, language) if explain else None
+        query_vector = read.query_vector if read else self.search.embed(text)
         pool = max(limit * 3, self.candidates) if ineligible != IneligiblePolicy.KEEP else limit * 2
         hits = self.search.retrieve(text, filters, pool, mode, query_vector)
         if self.vote is not None:
@@ -125,7 +126,6 @@ class ConvergenceService:
         elif ineligible == IneligiblePolicy.DEMOTE:
             ranked.sort(key=lambda r: r[2] == Eligibility.INELIGIBLE)  # stable: keeps relevance order within each group
         ranked = ranked[:limit]
-        read = self.explainer.read(text, language, query_vector) if explain else None
         explanations = self.explainer.run(read, [r[0] for r in ranked]) if read else [None] * len(ranked)
         precedents: dict[str, list[FundedProject]] = {}  # per sub-measure: hits often share one
         items = [

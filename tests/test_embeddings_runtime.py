@@ -101,3 +101,16 @@ def test_batching_and_sorting_keep_each_text_its_own_vector(
     assert default.embed_passages([]).shape == (0, 384)
     with pytest.raises(ValueError, match="wrap a single text"):
         default.embed_passages("una stringa")  # type: ignore[arg-type]
+
+
+def test_a_query_embedded_with_passages_gets_the_vectors_it_gets_apart(
+    texts: dict[str, list[str]], default: ExportedE5Embedder
+) -> None:
+    query, passages = texts["it queries"][0], texts["it passages"][:3] + texts["en passages"][:2]
+    vector, vectors = default.embed_query_and_passages(query, passages)
+    assert vectors.shape == (5, 384)
+    assert float(vector @ default.embed_queries([query])[0]) >= 0.9999
+    assert (vectors * default.embed_passages(passages)).sum(axis=1).min() >= 0.9999
+    assert float(vector @ default.embed_passages([query])[0]) < 0.999  # it got the query prompt, not the passage one
+    with pytest.raises(ValueError, match="wrap a single text"):
+        default.embed_query_and_passages(query, "una stringa")

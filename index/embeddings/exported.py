@@ -92,6 +92,15 @@ def mean_pool_normalize(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
+def _texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise ValueError("texts must be a sequence of strings; wrap a single text in a list: [text].")
+    items = list(texts)
+    if not all(isinstance(text, str) for text in items):
+        raise ValueError("texts must contain only strings (convert or drop None/non-text values first).")
+    return items
+
+
 class _Engine(Protocol):
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray: ...
 
@@ -133,23 +142,31 @@ class ExportedE5Embedder(Embedder):
         tokenizer, _ = self._load()
         return [e.ids for e in tokenizer.encode_batch([prefix + t for t in texts], add_special_tokens=True)]
 
+    def embed_query_and_passages(self, query: str, passages: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """One model call on OpenVINO: a description and its sentences as one batch took 51 ms against 70 ms
+        apart (four project descriptions, p50), and its vectors are the same as apart (fixed int8 scales; the
+        padding is masked out). ONNX Runtime's dynamic int8 scales depend on the whole batch: apart there."""
+        if self.config.backend != EmbedBackend.OPENVINO:
+            return super().embed_query_and_passages(query, passages)
+        ids = self.token_ids([query], QUERY_PREFIX) + self.token_ids(_texts(passages), PASSAGE_PREFIX)
+        vectors = self._embed_ids(ids, _QUERY_PAD_TO[self.config.backend], show_progress=False)
+        return vectors[0], vectors[1:]
+
     def _embed(self, texts: Sequence[str], prefix: str, *, show_progress: bool) -> np.ndarray:
-        if isinstance(texts, str):
-            raise ValueError("texts must be a sequence of strings; wrap a single text in a list: [text].")
-        items = list(texts)
-        if not all(isinstance(text, str) for text in items):
-            raise ValueError("texts must contain only strings (convert or drop None/non-text values first).")
-        out = np.zeros((len(items), self._dim), dtype=np.float32)
+        items = _texts(texts)
         if not items:
-            return out
+            return np.zeros((0, self._dim), dtype=np.float32)
+        pad_to = (_QUERY_PAD_TO if prefix == QUERY_PREFIX else _PAD_TO)[self.config.backend]
+        return self._embed_ids(self.token_ids(items, prefix), pad_to, show_progress=show_progress)
+
+    def _embed_ids(self, ids: list[list[int]], pad_to: int, *, show_progress: bool) -> np.ndarray:
+        out = np.zeros((len(ids), self._dim), dtype=np.float32)
         _, engine = self._load()
-        ids = self.token_ids(items, prefix)
         order = np.argsort([-len(x) for x in ids], kind="stable")  # longest first, as sentence-transformers
         size = self.config.batch_size
         starts = range(0, len(order), size)
         for start in tqdm(starts, desc="embedding", unit="batch", disable=not show_progress or len(starts) < 2):
             rows = order[start : start + size]
-            pad_to = (_QUERY_PAD_TO if prefix == QUERY_PREFIX else _PAD_TO)[self.config.backend]
             input_ids, mask = pad_batch([ids[i] for i in rows], pad_to)
             out[rows] = mean_pool_normalize(engine(input_ids, mask), mask)
         return out
