@@ -44,6 +44,17 @@ def budget_of(meta: Mapping[str, Any]) -> float | None:
     return None
 
 
+# How many of a document's stated objectives a match compares with the description (the first ones): the
+# ingestion embeds as many ahead of time.
+EXPLAINED_OBJECTIVES = 4
+
+
+def objective_texts(meta: Mapping[str, Any], limit: int = EXPLAINED_OBJECTIVES) -> list[str]:
+    """The texts of the first ``limit`` objective statements stored in a document's metadata."""
+    found = meta.get("objectives") or []
+    return [str(o["text"]) for o in found if isinstance(o, Mapping) and o.get("text")][:limit]
+
+
 def document_payload(document: Document) -> dict[str, Any]:
     meta = document.metadata
     return {

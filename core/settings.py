@@ -58,6 +58,11 @@ class DataSettings(BaseSettings):
         return self.data_dir / "catalog.sqlite"
 
     @property
+    def text_vectors_path(self) -> Path:
+        """Passage vectors of texts that are not index points (calls' objectives), embedded by the ingestion."""
+        return self.data_dir / "text-vectors.sqlite"
+
+    @property
     def state_dir(self) -> Path:
         """Per-source state (HTTP validators, cursors, notice versions, alerts): kept across runs."""
         return self.data_dir / "state"

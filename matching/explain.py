@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 
 from convergenze.core.embedding import Embedder
+from convergenze.core.payload import EXPLAINED_OBJECTIVES, objective_texts
 from convergenze.core.records import Hit, MissionLabel, PassagePair
 from convergenze.extractors.missions import MissionClassifier
 from convergenze.extractors.objectives import LANGUAGES, ObjectiveExtractor, blank_pipeline
 from convergenze.index.store.base import VectorStore
+from convergenze.index.text_vectors import TextVectors
 
 from .generations import PerGeneration
 
@@ -49,8 +51,9 @@ class Explainer:
         classifier: MissionClassifier | None = None,
         objectives: ObjectiveExtractor | None = None,
         max_sentences: int = 40,
-        max_objectives: int = 4,
+        max_objectives: int = EXPLAINED_OBJECTIVES,
         min_objective_score: float = 0.8,
+        objective_vectors: TextVectors | None = None,
     ) -> None:
         if max_sentences < 1 or max_objectives < 1:
             raise ValueError("max_sentences and max_objectives must be at least 1.")
@@ -61,9 +64,10 @@ class Explainer:
         self.max_sentences = max_sentences
         self.max_objectives = max_objectives
         self.min_objective_score = min_objective_score
+        self.stored_objective_vectors = objective_vectors  # embedded by the ingestion (``TextVectors``)
         self._nlp: dict[str, Any] = {}
-        # The hits' stored objectives, embedded: the same calls come back request after request, and their
-        # objectives were a batch of up to 40 texts to embed each time. Kept until the index changes.
+        # The hits' objectives' vectors, as the ingestion stored them or embedded here: the same calls come back
+        # request after request. Kept until the index changes.
         self._objective_vectors: PerGeneration[str, np.ndarray] = PerGeneration(
             store.version if store is not None else _unversioned, 4096)
 
@@ -89,10 +93,10 @@ class Explainer:
         slots: list[tuple[int, str, str]] = []  # (hit index, "passage" | "objective", text)
         for i, hit in enumerate(hits):
             slots.append((i, "passage", hit.snippet))
-            for objective in _objectives(hit)[: self.max_objectives]:
+            for objective in objective_texts(hit.payload.get("metadata") or {}, self.max_objectives):
                 slots.append((i, "objective", objective))
         objectives = iter(self._objective_vectors.get_many(
-            [text for _, kind, text in slots if kind == "objective"], self._embed_many))
+            [text for _, kind, text in slots if kind == "objective"], self._objectives))
         embedded = iter(self._embed_many(
             [text for i, kind, text in slots if kind == "passage" and hits[i].point_id not in stored]))
 
@@ -121,15 +125,16 @@ class Explainer:
     def _embed_many(self, texts: list[str]) -> list[np.ndarray]:
         return list(self.embedder.embed_passages(texts)) if texts else []
 
+    def _objectives(self, texts: list[str]) -> list[np.ndarray]:
+        """Vectors of objectives: those the ingestion stored, the others embedded now."""
+        stored = self.stored_objective_vectors.get_many(texts) if self.stored_objective_vectors else {}
+        embedded = iter(self._embed_many([t for t in texts if t not in stored]))
+        return [stored[t] if t in stored else next(embedded) for t in texts]
+
 
 def _unversioned() -> None:
     """Without a store there is no generation: vectors of a text stay what they are, kept up to the bound."""
     return None
-
-
-def _objectives(hit: Hit) -> list[str]:
-    found = (hit.payload.get("metadata") or {}).get("objectives") or []
-    return [str(o["text"]) for o in found if isinstance(o, dict) and o.get("text")]
 
 
 def _shared_missions(mine: list[MissionLabel], hit: Hit) -> list[dict[str, Any]]:

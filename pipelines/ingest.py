@@ -22,6 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
 from convergenze.core.embedding import Embedder
+from convergenze.core.payload import objective_texts
 from convergenze.core.records import Document, Skipped
 from convergenze.core.settings import Settings, available_cores
 from convergenze.corpora.connectors.base import ConnectorResult, SourceSpec
@@ -44,6 +45,7 @@ from convergenze.index.search import SearchService
 from convergenze.index.sparse import Bm25SparseEncoder
 from convergenze.index.store.base import VectorStore, VectorWriter
 from convergenze.index.store.factory import open_store, store_writer
+from convergenze.index.text_vectors import TextVectors
 from convergenze.matching.catalog_build import CatalogBuilder
 
 from .alerts import AlertEvaluator, AlertRun, AlertStore
@@ -101,6 +103,13 @@ def index_documents(
         documents, store, replace=[d.id for d in documents if d.id in stored], progress=progress, label=label,
         embed_batches=embed_batches,
     )
+
+
+@task(cache_policy=NO_CACHE)
+def embed_objectives(documents: list[Document], vectors: TextVectors) -> int:
+    """The objectives a match compares with a description, embedded here once (those not stored yet, unchanged
+    documents' too) rather than in the first request that meets them."""
+    return vectors.ensure([text for d in documents for text in objective_texts(d.metadata)])
 
 
 @task(cache_policy=NO_CACHE)
@@ -183,6 +192,7 @@ def _ingest(settings: Settings, sources: list[str] | None, limit: int | None, to
     with clock.stage("load model"):
         embedder = create_embedder(settings.embedding, data)
         indexer = Indexer(embedder, Bm25SparseEncoder(), labeller=mission_labeller(embedder, data))
+        objective_vectors = TextVectors(data.text_vectors_path, embedder)
     embed_batches = None
     if distributed:
         workers = settings.ingest.dask_workers or available_cores()
@@ -246,6 +256,8 @@ def _ingest(settings: Settings, sources: list[str] | None, limit: int | None, to
                     source_report.indexed += len(part)
                     if first + step < len(changed):  # a long source: publish what is in, then go on
                         run.checkpoint(store, save_state=False)
+                with clock.stage("embed objectives"):
+                    embed_objectives(documents, objective_vectors)
                 _apply_payload_updates(store, changes, {d.id for d in changed})
                 source_report.seconds = round(time.perf_counter() - started, 1)
                 if number < len(specs) - 1:  # the last source is published by the commit below

@@ -167,11 +167,13 @@ class Services:
 
     @cached_property
     def convergence(self) -> ConvergenceService:
+        from convergenze.index.text_vectors import TextVectors
         from convergenze.matching.explain import Explainer
         from convergenze.matching.service import ConvergenceService
         from convergenze.matching.supervision import ProjectVote
 
-        explainer = Explainer(self.embedder, self.store, self.missions)
+        explainer = Explainer(self.embedder, self.store, self.missions,
+                              objective_vectors=TextVectors(self.settings.data.text_vectors_path, self.embedder))
         vote = ProjectVote(self.store) if self.settings.ranking.project_vote else None
         return ConvergenceService(self.search, self.catalog, explainer, self.gazetteer, vote=vote)
 
