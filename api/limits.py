@@ -100,8 +100,13 @@ def rate_limited(name: str) -> Callable[[Request, Any], None]:
 async def run_search(services: Services, query: str, filters: SearchFilters, limit: int,
                      mode: SearchMode) -> list[Hit]:
     """A search whose query is embedded in the model's pool and looked up in the server's thread pool: the
-    model's threads do model work only, and BM25 alone never waits behind the model's queue."""
-    vector = None if mode == SearchMode.SPARSE else await services.workers.run(services.search.embed, query)
+    model's threads do model work only, and BM25 alone (or a query asked before) never waits behind the model's
+    queue."""
+    vector = None
+    if mode != SearchMode.SPARSE:
+        vector = services.search.known_vector(query)
+        if vector is None:
+            vector = await services.workers.run(services.search.embed, query)
     return await run_in_threadpool(services.search.retrieve, query, filters, limit, mode, vector)
 
 
