@@ -57,13 +57,18 @@ class Timings:
     def __init__(self) -> None:
         self.values: dict[str, list[float]] = {}
 
-    def timed(self, label: str, call: Callable[[], object]) -> None:
+    def timed(self, label: str, call: Callable[[], object]) -> float:
+        """The call's milliseconds, also recorded under ``label``."""
         started = time.perf_counter()
         answer = call()
         elapsed = 1000 * (time.perf_counter() - started)
         if isinstance(answer, httpx.Response):
             answer.raise_for_status()
-        self.values.setdefault(label, []).append(elapsed)
+        self.add(label, elapsed)
+        return elapsed
+
+    def add(self, label: str, milliseconds: float) -> None:
+        self.values.setdefault(label, []).append(milliseconds)
 
     def p50(self, label: str) -> float:
         return percentile(self.values.get(label, []), 0.5)
