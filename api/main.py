@@ -6,6 +6,7 @@ key and role (``security``), rate limits and model slots (``limits``), and 422s 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -49,9 +50,17 @@ def create_app(services: Services | None = None) -> FastAPI:
         app.state.services = ready
         app.state.rate_limits = RateLimits(security)
         app.state.model_slots = ModelSlots(security.max_concurrent, security.queue_wait)
+        # Which document each stored passage belongs to, read in the background while the server answers: a
+        # search or match then reads it for none of the passages it ranks (see VectorStore.remember_documents).
+        stop = threading.Event()
+        remembering = threading.Thread(target=ready.store.remember_documents, args=(stop,),
+                                       name="remember-documents", daemon=True)
+        remembering.start()
         try:
             yield
         finally:
+            stop.set()
+            remembering.join(timeout=10)
             ready.close()
 
     # FastAPI's /docs and /redoc load their scripts from a CDN, which fails offline and on many users' networks:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -58,3 +59,22 @@ def test_health_and_bm25_answer_while_the_model_pool_is_full(served: tuple[str, 
         gate.set()
         for holder in holders:
             holder.join(timeout=60)
+
+
+def test_a_started_server_reads_which_document_each_passage_belongs_to(served: tuple[str, Services]) -> None:
+    url, services = served
+    store = services.store
+    deadline = time.monotonic() + 60
+    while len(store.documents_of_points) < store.count_points() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(store.documents_of_points) == store.count_points() > 0
+    read: list[list[str]] = []
+    original = store._document_ids
+    store._document_ids = lambda ids: read.append(ids) or original(ids)  # type: ignore[method-assign]
+    try:
+        answer = httpx.get(f"{url}/v1/search", params={"q": "digitalizzazione delle imprese", "mode": "sparse"},
+                           timeout=60)
+    finally:
+        del store._document_ids
+    assert answer.status_code == 200 and answer.json()["data"]
+    assert read == []  # every pooled passage's document was known already

@@ -351,3 +351,16 @@ def test_documents_of_points_stay_bounded_and_forget_nothing_they_were_not_given
     assert len(known) <= 3
     with pytest.raises(ValueError):
         DocumentsOfPoints(size=0)
+
+
+def test_remember_documents_reads_every_point_or_stops_when_told(root: Path) -> None:
+    commit(root, corpus(40))
+    reader = EdgeStore.open_reader(root)
+    stop = threading.Event()
+    stop.set()
+    assert reader.remember_documents(stop, pause=0) == 32  # one page, then the stop is seen
+    assert reader.remember_documents(pause=0) == 80 == len(reader.documents_of_points)
+    reads: list[list[str]] = []
+    original = reader._document_ids
+    reader._document_ids = lambda ids: reads.append(ids) or original(ids)  # type: ignore[method-assign]
+    assert len(probe(reader)) == 40 and reads == []

@@ -18,6 +18,7 @@ Payload conventions (one point = one chunk):
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ _CHUNK_FIELDS = ("document_id", "position", "text", "heading")
 # How many points' documents a store remembers (``DocumentsOfPoints``): about 20 MB, the whole shared corpus
 # (57k points) four times over.
 _DOCUMENTS_KEPT = 200_000
+SCROLL_PAGE = 1024
+_REMEMBER_PAGE = 32
 
 
 class StoreBusyError(Unavailable):
@@ -181,11 +184,19 @@ class DocumentsOfPoints:
         missing = list(dict.fromkeys(i for i in point_ids if i not in found))
         if missing:
             read_now = read(missing)
-            if len(known) + len(read_now) > self.size:
-                known.clear()
-            known.update(read_now)
+            self.remember(read_now)
             found.update(read_now)
         return found
+
+    def remember(self, documents: dict[str, str]) -> bool:
+        """Keep ``point id -> document id`` pairs read elsewhere; False once the bound is reached (then the
+        kept pairs start again from these)."""
+        if len(self._known) + len(documents) > self.size:
+            self._known.clear()
+            self._known.update(documents)
+            return False
+        self._known.update(documents)
+        return True
 
 
 def group_by_document(chunks: Sequence[ScoredChunk], limit: int) -> list[Hit]:
@@ -256,8 +267,11 @@ class VectorStore(ABC):
     def _delete_where(self, spec: FilterSpec) -> None: ...
 
     @abstractmethod
-    def _scroll(self, spec: FilterSpec, fields: Sequence[str] | None) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(point id, payload) of every matching point; ``fields=None`` means the whole payload."""
+    def _scroll(
+        self, spec: FilterSpec, fields: Sequence[str] | None, page: int = SCROLL_PAGE
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(point id, payload) of every matching point, read ``page`` points at a time; ``fields=None`` means the
+        whole payload."""
 
     @abstractmethod
     def _count(self, spec: FilterSpec) -> int: ...
@@ -433,6 +447,28 @@ class VectorStore(ABC):
         spec, fetch = filter_spec(filters), limit * self.chunk_oversampling
         return [self._hits(self._query_chunks(dense, None, spec, fetch, SearchMode.DENSE, (leg,), fields=()), limit)
                 for leg in language_legs(languages)]
+
+    def remember_documents(self, stop: threading.Event | None = None, pause: float = 0.01) -> int:
+        """Read which document every stored point belongs to, up to the bound, as searches would on meeting
+        each point the first time (then they need not): a server runs it in a thread once it answers. Reads
+        ``_REMEMBER_PAGE`` points at a time and sleeps ``pause`` seconds between pages, because the engine holds
+        the interpreter lock while it converts a page: on the whole corpus (57,032 points, ~30 s with a test
+        suite beside it), BM25 searches asked meanwhile took 24 ms p50, against 35 ms in a process without it
+        and 294 ms while it read pages of 1,024 without pausing. Stops early when ``stop`` is set; returns how
+        many points were read."""
+        stop = stop or threading.Event()
+        page: dict[str, str] = {}
+        read = 0
+        for point_id, payload in self._scroll(FilterSpec(), ("document_id",), page=_REMEMBER_PAGE):
+            if "document_id" in payload:
+                page[point_id] = str(payload["document_id"])
+            read += 1
+            if read % _REMEMBER_PAGE == 0:
+                if not self.documents_of_points.remember(page) or stop.wait(pause):
+                    return read
+                page = {}
+        self.documents_of_points.remember(page)
+        return read
 
     def _document_ids(self, point_ids: list[str]) -> dict[str, str]:
         payloads = self._payloads(point_ids, ("document_id",))

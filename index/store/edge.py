@@ -49,6 +49,7 @@ from convergenze.index.store.base import (
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
     RRF_K,
+    SCROLL_PAGE,
     SPARSE_VECTOR,
     ScoredChunk,
     StoredPoint,
@@ -65,8 +66,6 @@ from convergenze.index.store.edge_generations import (
     write_current,
 )
 from convergenze.index.store.filters import ALL, Condition, DateRange, FilterSpec, NumberRange
-
-_SCROLL_PAGE = 1024
 
 _INDEX_SCHEMAS: dict[str, qe.PayloadSchemaType] = {
     **{field: qe.PayloadSchemaType.Keyword for field in KEYWORD_FIELDS},
@@ -292,7 +291,9 @@ class EdgeStore(VectorStore):
             raise ValueError("Refusing to update payloads with an empty filter (it would touch everything).")
         self._write_shard().update(qe.UpdateOperation.set_payload_by_filter(flt, values, key))
 
-    def _scroll(self, spec: FilterSpec, fields: Sequence[str] | None) -> Iterator[tuple[str, dict[str, Any]]]:
+    def _scroll(
+        self, spec: FilterSpec, fields: Sequence[str] | None, page: int = SCROLL_PAGE
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
         shard = self._read_shard()
         if shard is None:
             return
@@ -301,7 +302,7 @@ class EdgeStore(VectorStore):
         offset: Any = None
         while True:
             records, offset = shard.scroll(qe.ScrollRequest(
-                offset=offset, limit=_SCROLL_PAGE, filter=flt, with_payload=with_payload,
+                offset=offset, limit=page, filter=flt, with_payload=with_payload,
                 with_vector=False,
             ))
             for record in records:

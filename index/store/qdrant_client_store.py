@@ -22,6 +22,7 @@ from convergenze.index.store.base import (
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
     RRF_K,
+    SCROLL_PAGE,
     SPARSE_VECTOR,
     ScoredChunk,
     StoredPoint,
@@ -29,8 +30,6 @@ from convergenze.index.store.base import (
     VectorWriter,
 )
 from convergenze.index.store.filters import ALL, Condition, DateRange, FilterSpec, NumberRange
-
-_SCROLL_PAGE = 1024
 
 _INDEX_SCHEMAS: dict[str, models.PayloadSchemaType] = {
     **{field: models.PayloadSchemaType.KEYWORD for field in KEYWORD_FIELDS},
@@ -191,7 +190,9 @@ class QdrantClientStore(VectorStore):
         self.client.set_payload(self.collection, payload=values, points=models.FilterSelector(filter=flt), key=key,
                                 wait=True)
 
-    def _scroll(self, spec: FilterSpec, fields: Sequence[str] | None) -> Iterator[tuple[str, dict[str, Any]]]:
+    def _scroll(
+        self, spec: FilterSpec, fields: Sequence[str] | None, page: int = SCROLL_PAGE
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
         if self.schema_dim() is None:
             return
         with_payload = _payload_selector(fields)
@@ -199,7 +200,7 @@ class QdrantClientStore(VectorStore):
         offset: Any = None
         while True:
             records, offset = self.client.scroll(
-                self.collection, scroll_filter=flt, limit=_SCROLL_PAGE, offset=offset,
+                self.collection, scroll_filter=flt, limit=page, offset=offset,
                 with_payload=with_payload, with_vectors=False,
             )
             for record in records:
