@@ -10,12 +10,13 @@ under 200 ms. Later rounds ask the same texts again, which a server may have rem
 document each pooled passage belongs to): the search and match routes are also printed for the first round
 alone ("first ask").
 
-    python benchmarks/latency.py [--rounds 5] [--baseline /tmp/before]
+    python benchmarks/latency.py [--rounds 5] [--baseline /tmp/before] [--settle 30]
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -67,6 +68,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--baseline", type=Path, help="a checkout of the code to compare with (its root)")
+    parser.add_argument("--settle", type=float, default=30.0,
+                        help="seconds to wait after start-up, while a server reads which document each passage "
+                             "belongs to in the background (about 15 s on the whole corpus)")
     args = parser.parse_args()
 
     with spawned(checkouts(args.baseline)) as running:
@@ -76,6 +80,7 @@ def main() -> None:
         for client in clients.values():  # the first request of each kind pays for lazy work: not timed
             client.get("/v1/search", params={"q": "avvio"}).raise_for_status()
             client.post("/v1/match", json={"text": PROJECTS[0]}).raise_for_status()
+        time.sleep(args.settle)
         for round_ in range(args.rounds):
             calls = {name: round_requests(client, round_) for name, client in clients.items()}
             for i in range(len(calls[running[0].name])):

@@ -364,3 +364,5 @@ def test_remember_documents_reads_every_point_or_stops_when_told(root: Path) -> 
     original = reader._document_ids
     reader._document_ids = lambda ids: reads.append(ids) or original(ids)  # type: ignore[method-assign]
     assert len(probe(reader)) == 40 and reads == []
+    reader.documents_of_points = DocumentsOfPoints(size=40)
+    assert reader.remember_documents(pause=0) == 32 == len(reader.documents_of_points)  # a second page would not fit
