@@ -1,6 +1,12 @@
 """Store benchmark: Edge bulk load; filtered top-10 latency of Edge (after optimize) vs qdrant-client local.
 
     .venv/bin/python -m benchmarks.store --points 100000
+    .venv/bin/python -m benchmarks.store --points 50000 --checkpoints 10
+
+With ``--checkpoints N``: an ingestion's load instead, in N parts published one by one (as the flow publishes
+each source), with HNSW built at every checkpoint (the code before, emulated with ``optimize()``) beside HNSW
+built by the commit alone (now): seconds in checkpoints and commit, and a search on what was published
+before the last part.
 
 Synthetic but shaped like the corpus: 4 chunks per document, a 384-d dense vector (e5-small's size), ~20 BM25
 terms out of 30k, payloads with type/region/status/deadline/missions. Queries go through the VectorStore API
@@ -25,7 +31,8 @@ import numpy as np
 from qdrant_client import QdrantClient
 
 from convergenze.core.records import Chunk, IndexedChunk, SearchFilters, SparseVector
-from convergenze.index.store import EdgeStore, QdrantClientStore, SearchMode, VectorStore, VectorWriter
+from convergenze.core.vocabulary import SearchMode
+from convergenze.index.store import EdgeStore, QdrantClientStore, VectorStore, VectorWriter
 
 TYPES = ("call", "measure", "project", "programme", "policy")
 REGIONS = ("lazio", "puglia", "lombardia", "sicilia", "campania")
@@ -91,6 +98,43 @@ def load(writer: VectorWriter, args: argparse.Namespace) -> tuple[float, float]:
     return upserting, time.perf_counter() - started
 
 
+def checkpointed(root: Path, args: argparse.Namespace, *, hnsw_each_time: bool) -> tuple[float, float, float]:
+    """Seconds in checkpoints, in the commit, and the p50 ms of a filtered dense search on the generation
+    published before the last part (what the API serves while the ingestion goes on)."""
+    writer = EdgeStore.begin_write(root)
+    writer.ensure_schema(args.dim)
+    parts = list(batches(args.points, args.dim, args.seed, -(-args.points // args.checkpoints)))
+    checkpoints = 0.0
+    for batch in parts[:-1]:
+        writer.upsert(batch)
+        started = time.perf_counter()
+        if hnsw_each_time:
+            writer.optimize()
+        writer.checkpoint()
+        checkpoints += time.perf_counter() - started
+    reader = EdgeStore.open_reader(root)
+    during = percentile(latencies(reader, queries(20, args.dim, args.seed), "dense"), 50)
+    reader.close()
+    writer.upsert(parts[-1])
+    started = time.perf_counter()
+    writer.commit()
+    return checkpoints, time.perf_counter() - started, during
+
+
+def compare_checkpoints(args: argparse.Namespace) -> None:
+    print(f"{args.points:,} points in {args.checkpoints} parts, each published by a checkpoint")
+    figures = {}
+    for label, each_time in (("HNSW at every checkpoint (before)", True), ("HNSW at commit only (now)", False)):
+        with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+            figures[label] = checkpointed(Path(tmp) / "edge", args, hnsw_each_time=each_time)
+        checkpoints, commit, during = figures[label]
+        print(f"  {label:<34} checkpoints {checkpoints:6.1f} s, commit {commit:6.1f} s, "
+              f"total {checkpoints + commit:6.1f} s; dense search while loading p50 {during:6.2f} ms")
+    before, now = figures.values()
+    print(f"  now / before: total x{(now[0] + now[1]) / (before[0] + before[1]):.2f}, "
+          f"search while loading x{now[2] / before[2]:.2f}")
+
+
 def latencies(store: VectorStore, qs: Queries, mode: SearchMode) -> list[float]:
     dense, sparse = qs[0]  # warm the page cache and the thread pool (one query: brute force is slow)
     store.search(dense, sparse, FILTERS, 10, mode)
@@ -135,9 +179,14 @@ def main() -> None:
                         help="where the Edge index goes (default: a temp dir)")
     parser.add_argument("--client-path", type=Path, default=None,
                         help="QdrantClient(path=...) instead of the default QdrantClient(':memory:')")
+    parser.add_argument("--checkpoints", type=int, default=0,
+                        help="compare HNSW at every checkpoint with HNSW at commit, over this many parts")
     args = parser.parse_args()
     if args.points < 1000:
         raise SystemExit("--points must be at least 1000 for the filter to leave enough to rank.")
+    if args.checkpoints:
+        compare_checkpoints(args)
+        return
     qs = queries(args.queries, args.dim, args.seed)
     print(f"{args.points:,} points, dim {args.dim}, {args.queries} queries, filter: {FILTERS}")
 

@@ -459,7 +459,7 @@ class EdgeWriter(EdgeStore, VectorWriter):
         self._write_shard().optimize()
 
     def commit(self) -> None:
-        self._publish()
+        self._publish(optimize=True)
         self._finished = "committed"
         try:
             remove_stale_generations(self.root, self.name)
@@ -468,9 +468,12 @@ class EdgeWriter(EdgeStore, VectorWriter):
 
     def checkpoint(self) -> None:
         """Publish what is written so far and go on in a new generation, keeping the write lock: a long
-        ingestion serves each source as soon as it is in. Costs a flush, the HNSW of the points added since the
-        last checkpoint, and a sparse copy of the shard."""
-        self._publish()
+        ingestion serves each source as soon as it is in. Costs a flush and a sparse copy of the shard; HNSW is
+        built by the commit alone. Built at every checkpoint, it was built again and again as segments merged
+        (`python -m benchmarks.store --points 50000 --checkpoints 10`: 57 s of checkpoints and 19 s of commit,
+        against 5.5 s and 36 s, x0.54 in all); what is published meanwhile is searched without it (a filtered
+        dense search 3.6 -> 4.5 ms there)."""
+        self._publish(optimize=False)
         try:
             self.name, self._shard = fork(self.root, self.name)
         except BaseException:
@@ -478,9 +481,10 @@ class EdgeWriter(EdgeStore, VectorWriter):
             self._release()
             raise
 
-    def _publish(self) -> None:
+    def _publish(self, *, optimize: bool) -> None:
         shard = self._write_shard()
-        shard.optimize()  # builds HNSW where segments passed the indexing threshold
+        if optimize:
+            shard.optimize()  # builds HNSW where segments passed the indexing threshold
         shard.flush()
         self._shard = None
         shard.close()
