@@ -56,6 +56,9 @@ CREATE TABLE duplicates (
     PRIMARY KEY (document_id)
 );
 CREATE INDEX missions_code ON missions (code, framework);
+-- The actors directory and match's partners look missions up by code whatever its case: without this index each
+-- lookup scanned every mission row (whole corpus: partners on one mission 279 -> 60 ms).
+CREATE INDEX missions_code_folded ON missions (lower(code));
 CREATE INDEX territories_territory ON territories (territory);
 CREATE INDEX roles_document ON roles (document_id);
 CREATE INDEX places_municipality ON places (municipality);

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from convergenze.matching.catalog import Catalog, CatalogMissing
+from convergenze.matching.catalog import ActorScope, Catalog, CatalogMissing
 from convergenze.matching.catalog_build import CatalogBuilder
 from convergenze.matching.directory import ActorQuery, list_actors, mission_map
 
@@ -148,3 +148,11 @@ def test_a_rebuild_changes_the_catalogs_stamp(tmp_path: Path) -> None:
     assert Catalog(path).stamp() != before
     with pytest.raises(CatalogMissing):
         Catalog(tmp_path / "none.sqlite").stamp()
+
+
+def test_a_mission_looked_up_whatever_its_case_reads_the_index_not_every_row(catalog: Catalog) -> None:
+    # The actors directory and match's partners ask by mission code in any case (`climate`, `M2`, `m2`).
+    plan = catalog.query("EXPLAIN QUERY PLAN SELECT document_id FROM missions WHERE lower(code) = lower(?)", ["M2"])
+    assert any("missions_code_folded" in row["detail"] for row in plan), [row["detail"] for row in plan]
+    assert {a.name for a in catalog.actors(ActorScope(mission="digital"), 10)[0]} == {
+        a.name for a in catalog.actors(ActorScope(mission="DIGITAL"), 10)[0]}
