@@ -6,9 +6,8 @@ checkout and, with ``--baseline``, from another checkout of the code before (e.g
 /tmp/before main``) on the same index at the same time; every request goes to each server in turn (the first
 one alternating), so both see the same machine. Prints p50/p95 per route and server, the ratio new/baseline,
 and the targets: hybrid p50 at most 2x the BM25-only route's, hybrid p95 under 50 ms, match with reasons p50
-under 200 ms. Later rounds ask the same texts again, which a server may have remembered something of (which
-document each pooled passage belongs to): the search and match routes are also printed for the first round
-alone ("first ask").
+under 200 ms. Later rounds ask the same texts again, which a server may have kept something of (a query's
+vector): the search and match routes are also printed for the first round alone ("first ask").
 
     python benchmarks/latency.py [--rounds 5] [--baseline /tmp/before] [--settle 30]
 """
@@ -70,7 +69,7 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, help="a checkout of the code to compare with (its root)")
     parser.add_argument("--settle", type=float, default=30.0,
                         help="seconds to wait after start-up, while a server reads which document each passage "
-                             "belongs to in the background (about 15 s on the whole corpus)")
+                             "belongs to in the background (about 30 s on the whole corpus)")
     args = parser.parse_args()
 
     with spawned(checkouts(args.baseline)) as running:
