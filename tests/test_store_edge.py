@@ -18,7 +18,7 @@ from qdrant_client import QdrantClient
 from convergenze.core.records import Chunk, IndexedChunk, SearchFilters, SparseVector
 from convergenze.core.settings import DataSettings, QdrantSettings
 from convergenze.index.store import EdgeStore, QdrantClientStore, StoreBusyError, store_writer
-from convergenze.index.store.base import DocumentsOfPoints
+from convergenze.index.store.documents_of_points import DocumentsOfPoints
 from convergenze.index.store.edge_generations import CURRENT_FILE, read_current
 
 pytestmark = pytest.mark.filterwarnings("ignore:Payload indexes have no effect:UserWarning")
