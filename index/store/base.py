@@ -246,11 +246,11 @@ class VectorStore(ABC):
         limit: int,
         mode: SearchMode,
         legs: Sequence[FilterSpec] = (ALL,),
-        fields: Sequence[str] | None = None,
     ) -> list[ScoredChunk]:
         """Chunk hits, best first. One leg and one vector (``dense``/``sparse``): the nearest chunks. Otherwise
         one list of ``limit`` chunks per vector of the mode and per leg (``spec`` narrowed by the leg), all
-        fused with RRF (k=RRF_K). ``fields``: only these payload fields (None: the whole payload; empty: none)."""
+        fused with RRF (k=RRF_K). Ids and scores only (an empty payload): the payloads a caller needs are read
+        with ``_payloads``."""
 
     @abstractmethod
     def _payloads(self, point_ids: Sequence[str], fields: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
@@ -379,8 +379,7 @@ class VectorStore(ABC):
         if mode in (SearchMode.HYBRID, SearchMode.SPARSE) and sparse is None:
             raise ValueError(f"mode={mode!r} needs a sparse query vector; pass one or use mode='dense'.")
         fetch = limit * self.chunk_oversampling
-        chunks = self._query_chunks(dense, sparse, filter_spec(filters), fetch, mode, language_legs(languages),
-                                    fields=())
+        chunks = self._query_chunks(dense, sparse, filter_spec(filters), fetch, mode, language_legs(languages))
         return self._hits(chunks, limit)
 
     def _hits(self, chunks: Sequence[ScoredChunk], limit: int) -> list[Hit]:
@@ -400,7 +399,7 @@ class VectorStore(ABC):
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}.")
         spec, fetch = filter_spec(filters), limit * self.chunk_oversampling
-        return [self._hits(self._query_chunks(dense, None, spec, fetch, SearchMode.DENSE, (leg,), fields=()), limit)
+        return [self._hits(self._query_chunks(dense, None, spec, fetch, SearchMode.DENSE, (leg,)), limit)
                 for leg in language_legs(languages)]
 
     def remember_documents(self, stop: threading.Event | None = None, pause: float = 0.01) -> int:

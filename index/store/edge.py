@@ -350,12 +350,10 @@ class EdgeStore(VectorStore):
         limit: int,
         mode: SearchMode,
         legs: Sequence[FilterSpec] = (ALL,),
-        fields: Sequence[str] | None = None,
     ) -> list[ScoredChunk]:
         shard = self._read_shard()
         if shard is None:
             return []
-        with_payload = _payload_selector(fields)
         flt = edge_filter(spec)
         nearest: dict[str, qe.Query] = {}
         if dense is not None:
@@ -373,7 +371,7 @@ class EdgeStore(VectorStore):
                 # The stub's ScoringQueryType lists Fusion but not its Rrf variant, which is what it accepts.
                 query=qe.Fusion.Rrf(k=RRF_K),  # type: ignore[arg-type]
                 filter=flt,
-                with_payload=with_payload,
+                with_payload=False,
                 with_vector=False,
             )
         else:
@@ -381,10 +379,10 @@ class EdgeStore(VectorStore):
                 limit=limit,
                 query=nearest[names[0]],
                 filter=edge_filter(spec.narrow(legs[0])),
-                with_payload=with_payload,
+                with_payload=False,
                 with_vector=False,
             )
-        return [ScoredChunk(str(p.id), p.score, dict(p.payload or {})) for p in shard.query(request)]
+        return [ScoredChunk(str(p.id), p.score, {}) for p in shard.query(request)]
 
 
 class EdgeWriter(EdgeStore, VectorWriter):

@@ -243,11 +243,9 @@ class QdrantClientStore(VectorStore):
         limit: int,
         mode: SearchMode,
         legs: Sequence[FilterSpec] = (ALL,),
-        fields: Sequence[str] | None = None,
     ) -> list[ScoredChunk]:
         if self.schema_dim() is None:
             return []
-        with_payload = _payload_selector(fields)
         flt = client_filter(spec)
         nearest: dict[str, list[float] | models.SparseVector] = {}
         if dense is not None:
@@ -266,16 +264,16 @@ class QdrantClientStore(VectorStore):
                 query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
                 query_filter=flt,
                 limit=limit,
-                with_payload=with_payload,
+                with_payload=False,
                 with_vectors=False,
             )
         else:
             response = self.client.query_points(
                 self.collection, query=nearest[names[0]], using=names[0],
                 query_filter=client_filter(spec.narrow(legs[0])), limit=limit,
-                with_payload=with_payload, with_vectors=False,
+                with_payload=False, with_vectors=False,
             )
-        return [ScoredChunk(str(p.id), p.score, dict(p.payload or {})) for p in response.points]
+        return [ScoredChunk(str(p.id), p.score, {}) for p in response.points]
 
 
 class QdrantClientWriter(QdrantClientStore, VectorWriter):
