@@ -7,8 +7,6 @@ same way (see ``crosslingual``).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -16,6 +14,7 @@ import numpy as np
 
 from convergenze.core.embedding import Embedder
 from convergenze.core.errors import InvalidInput
+from convergenze.core.generations import PerGeneration
 from convergenze.core.records import Hit, SearchFilters
 from convergenze.core.vocabulary import SearchMode
 from convergenze.extractors.language import detect_language
@@ -48,9 +47,16 @@ class CrossLingual:
 
 
 MONOLINGUAL = CrossLingual(languages=(), expansion_weight=0.0, cosine_gap=0.0)
+
+
 # Query vectors kept (1.5 KB each): a results page asked again with another facet, page or order, or exported,
 # embeds nothing, and a re-asked search costs what the BM25 route costs.
 QUERY_VECTORS_KEPT = 1024
+
+
+def _one_embedder() -> None:
+    """The kept query vectors' version: a service has one embedder, and a text's vector under it never changes."""
+    return None
 
 
 class SearchService:
@@ -68,8 +74,7 @@ class SearchService:
         self.crosslingual = crosslingual
         if glossary is not None:
             self.glossary = glossary
-        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self._query_vectors: PerGeneration[str, np.ndarray] = PerGeneration(_one_embedder, QUERY_VECTORS_KEPT)
 
     @cached_property
     def glossary(self) -> Glossary:
@@ -93,24 +98,12 @@ class SearchService:
     def embed(self, text: str) -> np.ndarray:
         """``text`` as a query vector: callers that compare it with hits afterwards embed it once. The last
         ``QUERY_VECTORS_KEPT`` texts' vectors are kept (a text's vector never changes under one embedder)."""
-        known = self.known_vector(text)
-        if known is not None:
-            return known
-        vector = self.embedder.embed_queries([text])[0]
-        with self._lock:
-            self._query_vectors[text] = vector
-            while len(self._query_vectors) > QUERY_VECTORS_KEPT:
-                self._query_vectors.popitem(last=False)
-        return vector.copy()
+        return self._query_vectors.get(text, lambda: self.embedder.embed_queries([text])[0]).copy()
 
     def known_vector(self, text: str) -> np.ndarray | None:
         """``text``'s query vector if it is kept, without any model work (None otherwise)."""
-        with self._lock:
-            vector = self._query_vectors.get(text)
-            if vector is None:
-                return None
-            self._query_vectors.move_to_end(text)
-        return vector.copy()
+        vector = self._query_vectors.peek(text)
+        return None if vector is None else vector.copy()
 
     def retrieve(
         self, text: str, filters: SearchFilters, limit: int, mode: SearchMode, vector: np.ndarray | None = None

@@ -13,14 +13,13 @@ from typing import Any
 import numpy as np
 
 from convergenze.core.embedding import Embedder
+from convergenze.core.generations import PerGeneration
 from convergenze.core.payload import EXPLAINED_OBJECTIVES, objective_texts
 from convergenze.core.records import Hit, MissionLabel, PassagePair
 from convergenze.extractors.missions import MissionClassifier
 from convergenze.extractors.objectives import LANGUAGES, ObjectiveExtractor, blank_pipeline
 from convergenze.index.store.base import VectorStore
 from convergenze.index.text_vectors import TextVectors
-
-from .generations import PerGeneration
 
 
 @dataclass(slots=True)

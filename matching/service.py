@@ -15,6 +15,7 @@ import numpy as np
 
 from convergenze.core.errors import InvalidInput
 from convergenze.core.formatting import euro
+from convergenze.core.generations import PerGeneration
 from convergenze.core.payload import DocumentPayload
 from convergenze.core.records import CriterionVerdict, FundedProject, Hit, MissionLabel, Partner, Profile, SearchFilters
 from convergenze.core.vocabulary import ActorType, DocType, Eligibility, IneligiblePolicy, MissionFramework, SearchMode
@@ -26,7 +27,6 @@ from .catalog import Catalog, CatalogMissing, Publication, collapse_duplicates
 from .directory import ActorQuery, MissionMap, list_actors, mission_map
 from .eligibility import EligibilityChecker
 from .explain import Explainer, Explanation, ReadDescription
-from .generations import PerGeneration
 from .overlaps import OverlapFinder, OverlapResult, offered_as_calls
 from .profiles import check_profile
 from .supervision import ProjectVote

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from convergenze.core.embedding import DelegatingEmbedder, Embedder
+from convergenze.core.generations import PerGeneration
 from convergenze.core.records import Hit
 from convergenze.index.store import EdgeStore
 from convergenze.matching.catalog import Catalog
 from convergenze.matching.catalog_build import CatalogBuilder
 from convergenze.matching.explain import Explainer
-from convergenze.matching.generations import PerGeneration
 from convergenze.matching.service import ConvergenceService
 from tests.test_catalog import PAYLOADS
 from tests.test_store_edge import commit, corpus
@@ -147,3 +147,13 @@ def test_the_hits_objectives_are_embedded_once_per_index_generation(models_dir: 
     assert explainer.run(read, hits) == first
     assert sorted(embedder.passages) == sorted([h.snippet for h in hits] + objectives)
     store.close()
+
+
+def test_peek_reads_what_is_kept_of_this_generation_and_computes_nothing() -> None:
+    clock = Clock()
+    cache: PerGeneration[str, str] = PerGeneration(clock, size=2)
+    assert cache.peek("k") is None and len(cache) == 0
+    cache.get("k", lambda: "v")
+    assert cache.peek("k") == "v"
+    clock.generation = 2
+    assert cache.peek("k") is None

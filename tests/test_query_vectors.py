@@ -72,6 +72,7 @@ def test_a_query_asked_again_is_not_embedded_again(service: SearchService) -> No
 
 def test_the_kept_query_vectors_are_bounded(service: SearchService, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search_module, "QUERY_VECTORS_KEPT", 2)
+    service = SearchService(service.store, service.embedder, service.sparse)  # the bound is read when it is made
     for query in ("anziani", "cloud", "scuole"):
         service.embed(query)
     assert service.known_vector("anziani") is None

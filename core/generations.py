@@ -5,7 +5,8 @@ A match asks the catalog for the most active actors on its main mission (an aggr
 same catalog and, as often as not, of the same hits. ``PerGeneration`` keeps those answers until the index (or
 the catalog) they came from changes (``version()``: an Edge generation, the catalog file's stamp), at most
 ``size`` of them, the least recently used dropped first: a long-running server holds a bounded amount whatever
-its callers ask.
+its callers ask. Search keeps its query vectors in one too, with a version that never changes (a text's
+vector is fixed under one embedder).
 """
 
 from __future__ import annotations
@@ -42,6 +43,15 @@ class PerGeneration(Generic[K, V]):
         if generation != self._generation:
             self._values.clear()
             self._generation = generation
+
+    def peek(self, key: K) -> V | None:
+        """The value kept for ``key`` (now the most recently used), or None; nothing is computed."""
+        with self._lock:
+            self._current()
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+        return value
 
     def get(self, key: K, compute: Callable[[], V]) -> V:
         return self.get_many([key], lambda missing: [compute()])[0]
